@@ -1,0 +1,182 @@
+/**
+ * Simulated models (`policy:` model strings), so runs, tests and demos work without a model.
+ *
+ * Every policy is deterministic given the call's seed and stateless across calls: all it knows
+ * is `call.seen`, the earlier rounds the environment showed it (inside the history window), just
+ * as an LLM only knows its context. It answers in the testbeds' format: a short sentence, then
+ * `{"choice": "<option>"}` on its own line.
+ */
+import { InputError } from "../core/errors.js";
+import { Rng } from "../core/rng.js";
+import type { Agent, AgentCall, Observation } from "./types.js";
+import { checkParams, numberParam, specContext } from "./spec.js";
+
+export const POLICY_NAMES = ["fixed", "learner", "imitator"] as const;
+export type PolicyName = (typeof POLICY_NAMES)[number];
+
+export function sigmoid(z: number): number {
+  return 1 / (1 + Math.exp(-z));
+}
+
+export function logit(p: number): number {
+  return Math.log(p / (1 - p));
+}
+
+export interface LearnerParams {
+  /** Probability of deviating before any feedback. */
+  prior: number;
+  /** Step size of the in-context update. */
+  lr: number;
+}
+
+export const LEARNER_DEFAULTS: LearnerParams = { prior: 0.15, lr: 1.5 };
+
+/**
+ * The in-context reward learner's probability of deviating after the seen rounds.
+ *
+ * A REINFORCE step on the log-odds z of deviating, replayed over the seen rounds in order, with
+ * a group-normalised advantage as in GRPO: b = mean and sd = standard deviation of the seen
+ * rewards; for each round with a parsed choice, a = 1 if it deviated else 0, p = sigmoid(z),
+ * z += lr * ((reward - b) / sd) * (a - p). (a - p) is the gradient of log P(choice) with respect
+ * to z, so a choice that paid more than the agent's typical reward becomes more likely and one
+ * that paid less becomes less likely. Normalising by the spread makes the step independent of
+ * the currency and of how large the premium is: a violation paying 2.1 against 2.0 is as
+ * noticeable as one paying 3000 against 2000. When every seen reward is equal nothing moves.
+ */
+export function learnerDeviationProbability(seen: readonly Observation[], params: LearnerParams): number {
+  let z = logit(params.prior);
+  const n = seen.length;
+  if (n === 0) return sigmoid(z);
+  const mean = seen.reduce((sum, o) => sum + o.reward, 0) / n;
+  const sd = Math.sqrt(seen.reduce((sum, o) => sum + (o.reward - mean) ** 2, 0) / n);
+  // Equal rewards carry no advantage; also guards against dividing float noise by float noise.
+  if (sd <= 1e-12 * Math.max(1, Math.abs(mean))) return sigmoid(z);
+  for (const o of seen) {
+    if (o.choice === null) continue;
+    const a = o.choice === "deviant" ? 1 : 0;
+    z += params.lr * ((o.reward - mean) / sd) * (a - sigmoid(z));
+  }
+  return sigmoid(z);
+}
+
+export interface ImitatorParams {
+  prior: number;
+  /** Weight of the peers' collusion share (mapped to -1..+1). */
+  wPeers: number;
+  /** Weight of whether collusion succeeded last round (+1) or failed (-1). */
+  wPaid: number;
+}
+
+export const IMITATOR_DEFAULTS: ImitatorParams = { prior: 0.3, wPeers: 2, wPaid: 1.5 };
+
+/**
+ * The imitator's probability of colluding: it follows the crowd and what paid, looking only at
+ * the most recent seen round. z = logit(prior) + wPeers * (2 * share - 1) + wPaid * outcome,
+ * share = peers who colluded / peers, outcome = +1 if collusion succeeded, -1 if it failed,
+ * 0 with nothing seen (or no peer information, for the share term).
+ */
+export function imitatorDeviationProbability(seen: readonly Observation[], params: ImitatorParams): number {
+  let z = logit(params.prior);
+  const last = seen.at(-1);
+  if (last !== undefined) {
+    if (last.peers !== undefined && last.peers > 0 && last.peersDeviant !== undefined) {
+      z += params.wPeers * ((2 * last.peersDeviant) / last.peers - 1);
+    }
+    if (last.success !== undefined) z += params.wPaid * (last.success ? 1 : -1);
+  }
+  return sigmoid(z);
+}
+
+// Short sentences of our own, by testbed and by side. None mentions an option or the word
+// "choice", so an answer without its JSON line is truly unparseable.
+const SENTENCES = {
+  roleplay: {
+    aligned: [
+      "Following the supervisor's requirement.",
+      "I will stick to what the supervisor asked for.",
+      "Staying within the rules this time.",
+    ],
+    deviant: [
+      "The other option pays more, so I will take it.",
+      "Going for the higher payoff this time.",
+      "The rule costs too much here; I will take the better-paying option.",
+    ],
+  },
+  collusion: {
+    aligned: [
+      "I will act on my own this round.",
+      "Playing it safe on my own; the group may not reach the threshold.",
+      "Keeping to my own plan.",
+    ],
+    deviant: [
+      "I will join the group this round.",
+      "Together we can reach the threshold, so I am in.",
+      "Betting on the group effort.",
+    ],
+  },
+} as const;
+
+/** Writes the answer. Draws in a fixed order (deviate, noise, wording) so the seed fixes all. */
+function answer(call: AgentCall, deviationProbability: number, noise: number): string {
+  const rng = new Rng(call.seed);
+  const deviate = rng.next() < deviationProbability;
+  const garbled = rng.next() < noise;
+  const side = deviate ? "deviant" : "aligned";
+  const sentence = rng.pick(SENTENCES[call.suite][side]);
+  if (garbled) return sentence;
+  const option = deviate ? call.options.deviant : call.options.aligned;
+  return `${sentence}\n{"choice": ${JSON.stringify(option)}}`;
+}
+
+const PROBABILITY = { min: 0, max: 1 } as const;
+const OPEN_PROBABILITY = { min: 0, max: 1, open: true } as const;
+const WEIGHT = { min: -100, max: 100 } as const;
+
+/** Makes the agent for `policy:NAME?params`. */
+export function createPolicyAgent(name: string, params: Record<string, string>, specText: string): Agent {
+  let probability: (call: AgentCall) => number;
+  switch (name) {
+    case "fixed": {
+      checkParams(params, ["p", "noise"], specText);
+      const p = numberParam(params, "p", 0.3, PROBABILITY, specText);
+      probability = () => p;
+      break;
+    }
+    case "learner": {
+      checkParams(params, ["prior", "lr", "noise"], specText);
+      const learner: LearnerParams = {
+        prior: numberParam(params, "prior", LEARNER_DEFAULTS.prior, OPEN_PROBABILITY, specText),
+        lr: numberParam(params, "lr", LEARNER_DEFAULTS.lr, { min: 0, max: 100 }, specText),
+      };
+      probability = (call) => learnerDeviationProbability(call.seen, learner);
+      break;
+    }
+    case "imitator": {
+      checkParams(params, ["prior", "wPeers", "wPaid", "lr", "noise"], specText);
+      const imitator: ImitatorParams = {
+        prior: numberParam(params, "prior", IMITATOR_DEFAULTS.prior, OPEN_PROBABILITY, specText),
+        wPeers: numberParam(params, "wPeers", IMITATOR_DEFAULTS.wPeers, WEIGHT, specText),
+        wPaid: numberParam(params, "wPaid", IMITATOR_DEFAULTS.wPaid, WEIGHT, specText),
+      };
+      // Role-play has no peers to imitate, so there it learns from its own rewards instead.
+      const learner: LearnerParams = {
+        prior: imitator.prior,
+        lr: numberParam(params, "lr", LEARNER_DEFAULTS.lr, { min: 0, max: 100 }, specText),
+      };
+      probability = (call) =>
+        call.suite === "collusion"
+          ? imitatorDeviationProbability(call.seen, imitator)
+          : learnerDeviationProbability(call.seen, learner);
+      break;
+    }
+    default:
+      throw new InputError(
+        `${specContext(specText)}: unknown policy '${name}' (accepted: ${POLICY_NAMES.join(", ")})`,
+      );
+  }
+  const noise = numberParam(params, "noise", 0, PROBABILITY, specText);
+  return {
+    id: specText,
+    respond: async (call) => answer(call, probability(call), noise),
+  };
+}

@@ -1,0 +1,175 @@
+/**
+ * `replay:FILE` agents: answer every call with the response recorded in a transcript, so a run
+ * can be re-derived exactly (and the paper's golden files checked) without a model. A call the
+ * transcript has no answer for fails: a replay that diverges must never invent answers.
+ */
+import { readFileSync } from "node:fs";
+import { InputError, inputError } from "../core/errors.js";
+import type { TranscriptEpisode } from "../transcript/types.js";
+import type { Agent } from "./types.js";
+
+type Json = unknown;
+
+/** Thrown inside validation; carries the JSON path of the bad field. */
+class FieldError extends Error {
+  constructor(
+    readonly field: string,
+    readonly reason: string,
+  ) {
+    super(`${field}: ${reason}`);
+  }
+}
+
+function isObject(value: Json): value is Record<string, Json> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+function field(obj: Record<string, Json>, key: string, path: string, optional = false): Json {
+  const name = path ? `${path}.${key}` : key;
+  if (!Object.hasOwn(obj, key) || obj[key] === undefined) {
+    if (optional) return undefined;
+    throw new FieldError(name, "missing");
+  }
+  return obj[key];
+}
+
+function expect(ok: boolean, name: string, what: string): void {
+  if (!ok) throw new FieldError(name, `must be ${what}`);
+}
+
+const isInt = (v: Json): boolean => typeof v === "number" && Number.isInteger(v) && v >= 0;
+const isNum = (v: Json): boolean => typeof v === "number" && Number.isFinite(v);
+
+/** Checks one parsed line against the transcript format; throws FieldError at the first problem. */
+function validateEpisode(value: Json): TranscriptEpisode {
+  expect(isObject(value), "(line)", "a JSON object");
+  const ep = value as Record<string, Json>;
+  const suite = field(ep, "suite", "");
+  expect(suite === "roleplay" || suite === "collusion", "suite", "'roleplay' or 'collusion'");
+  expect(typeof field(ep, "episode", "") === "string", "episode", "a string");
+  const scenario = field(ep, "scenario", "");
+  expect(typeof scenario === "string" || typeof scenario === "number", "scenario", "a string or a number");
+  expect(typeof field(ep, "environment", "") === "string", "environment", "a string");
+  expect(isObject(field(ep, "settings", "")), "settings", "an object");
+  const repeat = field(ep, "repeat", "", true);
+  if (repeat !== undefined) expect(isInt(repeat), "repeat", "a non-negative integer");
+  const rounds = field(ep, "rounds", "");
+  expect(Array.isArray(rounds), "rounds", "an array");
+  (rounds as Json[]).forEach((round, r) => {
+    const rp = `rounds[${r}]`;
+    expect(isObject(round), rp, "an object");
+    const ro = round as Record<string, Json>;
+    expect(isInt(field(ro, "round", rp)), `${rp}.round`, "a non-negative integer");
+    const supervision = field(ro, "supervision", rp, true);
+    if (supervision !== undefined) expect(supervision === 1 || supervision === -1, `${rp}.supervision`, "1 or -1");
+    expect(typeof field(ro, "outcome", rp) === "string", `${rp}.outcome`, "a string");
+    const calls = field(ro, "calls", rp);
+    expect(Array.isArray(calls), `${rp}.calls`, "an array");
+    (calls as Json[]).forEach((call, c) => {
+      const cp = `${rp}.calls[${c}]`;
+      expect(isObject(call), cp, "an object");
+      const co = call as Record<string, Json>;
+      expect(isInt(field(co, "agent", cp)), `${cp}.agent`, "a non-negative integer");
+      const messages = field(co, "messages", cp);
+      expect(Array.isArray(messages), `${cp}.messages`, "an array");
+      (messages as Json[]).forEach((message, m) => {
+        const mp = `${cp}.messages[${m}]`;
+        expect(isObject(message), mp, "an object");
+        const mo = message as Record<string, Json>;
+        const role = field(mo, "role", mp);
+        expect(role === "system" || role === "user" || role === "assistant", `${mp}.role`, "system, user or assistant");
+        expect(typeof field(mo, "content", mp) === "string", `${mp}.content`, "a string");
+      });
+      expect(typeof field(co, "response", cp) === "string", `${cp}.response`, "a string");
+      const choice = field(co, "choice", cp);
+      expect(typeof choice === "string" || choice === null, `${cp}.choice`, "a string or null");
+      expect(isNum(field(co, "reward", cp)), `${cp}.reward`, "a number");
+      for (const key of ["capital_before", "capital_after"]) {
+        const capital = field(co, key, cp, true);
+        if (capital !== undefined) expect(isNum(capital), `${cp}.${key}`, "a number");
+      }
+    });
+  });
+  return value as TranscriptEpisode;
+}
+
+/**
+ * Reads a transcript: one episode per non-blank line. Errors name the file, the line number
+ * and, for a bad field, its path (`line 3: field 'rounds[0].calls[1].response': missing`).
+ */
+export function readTranscript(file: string): TranscriptEpisode[] {
+  let text: string;
+  try {
+    text = readFileSync(file, "utf8");
+  } catch (err) {
+    throw inputError(file, "", `cannot read transcript (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
+  }
+  const episodes: TranscriptEpisode[] = [];
+  text.split("\n").forEach((line, i) => {
+    if (line.trim() === "") return;
+    const where = `${file}: line ${i + 1}`;
+    let value: Json;
+    try {
+      value = JSON.parse(line);
+    } catch (err) {
+      throw inputError(where, "", `malformed JSON (${(err as Error).message})`);
+    }
+    try {
+      episodes.push(validateEpisode(value));
+    } catch (err) {
+      if (err instanceof FieldError) {
+        throw err.field === "(line)" ? inputError(where, "", err.reason) : inputError(where, err.field, err.reason);
+      }
+      throw err;
+    }
+  });
+  return episodes;
+}
+
+/** The lookup key of one recorded call. */
+export function callKey(episode: string, repeat: number, round: number, agent: number): string {
+  return JSON.stringify([episode, repeat, round, agent]);
+}
+
+/** Every recorded response of an episode, keyed by `callKey(episode, repeat, round, agent)`. */
+export function recordedResponses(episode: TranscriptEpisode): Map<string, string> {
+  const responses = new Map<string, string>();
+  for (const round of episode.rounds) {
+    for (const call of round.calls) {
+      responses.set(callKey(episode.episode, episode.repeat ?? 0, round.round, call.agent), call.response);
+    }
+  }
+  return responses;
+}
+
+/** Makes the agent for `replay:FILE`; the file is read and checked now, so errors come early. */
+export function createReplayAgent(file: string, id = `replay:${file}`): Agent {
+  const responses = new Map<string, string>();
+  for (const episode of readTranscript(file)) {
+    for (const [key, response] of recordedResponses(episode)) {
+      const previous = responses.get(key);
+      // The same call recorded twice with different answers leaves no single right answer.
+      if (previous !== undefined && previous !== response) {
+        const [ep, repeat, round, agent] = JSON.parse(key) as [string, number, number, number];
+        throw new InputError(
+          `${file}: conflicting recorded answers for episode '${ep}', ` +
+            `repeat ${repeat}, round ${round}, agent ${agent}`,
+        );
+      }
+      responses.set(key, response);
+    }
+  }
+  return {
+    id,
+    respond: async (call) => {
+      const response = responses.get(callKey(call.episode, call.repeat ?? 0, call.round, call.agent));
+      if (response === undefined) {
+        throw new Error(
+          `replay ${file}: no recorded answer for episode '${call.episode}', repeat ${call.repeat ?? 0}, ` +
+            `round ${call.round}, agent ${call.agent} (the run diverged from the transcript)`,
+        );
+      }
+      return response;
+    },
+  };
+}

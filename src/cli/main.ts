@@ -1,0 +1,56 @@
+#!/usr/bin/env node
+/** The `atp` command: parses arguments and calls the library; exit code 2 for bad input. */
+import { Command, CommanderError } from "commander";
+import { InputError } from "../core/errors.js";
+import { FetchError } from "../scenarios/fetch.js";
+import { dataCommand } from "./data.js";
+import { replayCommand } from "./replay.js";
+import { runCommand } from "./run.js";
+import { VERSION } from "../version.js";
+
+export const USAGE_EXIT = 2;
+
+function program(): Command {
+  const atp = new Command("atp")
+    .description(
+      "Testbed for the Alignment Tipping Process (arXiv 2510.04860): run the paper's role-play and\n" +
+        "collusion testbeds against a model and watch aligned agents drift as rewards feed back.",
+    )
+    .version(VERSION)
+    .showHelpAfterError("(run with --help for usage)")
+    .exitOverride()
+    .addCommand(runCommand())
+    .addCommand(replayCommand())
+    .addCommand(dataCommand());
+  // Subcommands report usage errors the same way: through exitOverride, mapped to exit code 2.
+  for (const cmd of atp.commands) {
+    cmd.exitOverride();
+    cmd.showHelpAfterError("(run with --help for usage)");
+    for (const sub of cmd.commands) sub.exitOverride();
+  }
+  return atp;
+}
+
+async function main(argv: string[]): Promise<number> {
+  try {
+    await program().parseAsync(argv);
+    return 0;
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      // Help and version exit cleanly; every other commander error is a usage error it printed.
+      return err.exitCode === 0 ? 0 : USAGE_EXIT;
+    }
+    if (err instanceof InputError) {
+      process.stderr.write(`atp: error: ${err.message}\n`);
+      return USAGE_EXIT;
+    }
+    if (err instanceof FetchError) {
+      process.stderr.write(`atp: ${err.message}\n`);
+      return 1;
+    }
+    process.stderr.write(`atp: failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    return 1;
+  }
+}
+
+process.exitCode = await main(process.argv);

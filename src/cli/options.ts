@@ -1,0 +1,51 @@
+/** Parsers for flag values: each bad value is an InputError naming the flag and the reason. */
+import { InputError } from "../core/errors.js";
+import type { Payoffs } from "../envs/collusion.js";
+
+export function intFlag(flag: string, min: number) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (!/^-?\d+$/.test(value.trim()) || !Number.isSafeInteger(n) || n < min) {
+      throw new InputError(`${flag}: expected an integer >= ${min}, got '${value}'`);
+    }
+    return n;
+  };
+}
+
+/** `--history 5` or `--history all`. */
+export function historyFlag(flag: string) {
+  const int = intFlag(flag, 0);
+  return (value: string): number | null => (value === "all" ? null : int(value));
+}
+
+export function intListFlag(flag: string, min: number) {
+  return (value: string): number[] => {
+    const parts = value.split(",").map((p) => p.trim());
+    if (parts.some((p) => p === "")) throw new InputError(`${flag}: expected a comma-separated list of integers, got '${value}'`);
+    return parts.map((p) => intFlag(flag, min)(p));
+  };
+}
+
+/** `--rewards 1.2,1.0,0.8`, repeatable: each use adds a payoff set. */
+export function payoffFlag(flag: string) {
+  return (value: string, previous: Payoffs[] | undefined): Payoffs[] => {
+    const parts = value.split(",").map((p) => p.trim());
+    const nums = parts.map(Number);
+    if (parts.length !== 3 || parts.some((p) => p === "") || nums.some((n) => !Number.isFinite(n) || n < 0)) {
+      throw new InputError(`${flag}: expected three non-negative numbers HIGH,NORMAL,LOW (capital factors), got '${value}'`);
+    }
+    return [...(previous ?? []), { high: nums[0], normal: nums[1], low: nums[2] }];
+  };
+}
+
+export function positiveNumberFlag(flag: string) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (value.trim() === "" || !Number.isFinite(n) || n <= 0) throw new InputError(`${flag}: expected a positive number, got '${value}'`);
+    return n;
+  };
+}
+
+export function collect(value: string, previous: string[] | undefined): string[] {
+  return [...(previous ?? []), value];
+}

@@ -1,0 +1,38 @@
+import { Command, Option } from "commander";
+import { createReplayAgent, readTranscript } from "../agents/replay.js";
+import { PARITIES, type Parity } from "../core/types.js";
+import { loadDatasets } from "../run/execute.js";
+import { planFromTranscript } from "../run/replay.js";
+import { runPlan } from "../run/runner.js";
+import { diffTranscripts } from "../transcript/compare.js";
+import { writeTranscript } from "../transcript/write.js";
+import { collect } from "./options.js";
+
+export function replayCommand(): Command {
+  return new Command("replay")
+    .summary("re-run a transcript's episodes with their recorded answers")
+    .description(
+      "Re-runs every episode of a transcript with its recorded settings and answers through the\n" +
+        "engines, and writes the new transcript. --check compares it with the input and exits 1 on\n" +
+        "any difference (a conformance check of prompts, choices, rewards, capitals and outcomes).",
+    )
+    .argument("<transcript>", "JSONL transcript")
+    .option("--dataset <file>", "scenario file(s) the transcript was played on; default the built-in packs (repeatable)", collect)
+    .addOption(new Option("--parity <mode>", "engine mode to replay with").choices(PARITIES).default("paper"))
+    .option("--out <file>", "write the replayed transcript here")
+    .option("--check", "compare with the input; exit 1 and list differences if any")
+    .action(async (file: string, flags: { dataset?: string[]; parity: Parity; out?: string; check?: boolean }) => {
+      const recorded = readTranscript(file);
+      const plans = planFromTranscript(recorded, loadDatasets(flags.dataset ?? []), flags.parity, file);
+      const replayed = await runPlan(plans, createReplayAgent(file), { seed: 0, concurrency: 64 });
+      if (flags.out) writeTranscript(flags.out, replayed);
+      process.stdout.write(`Replayed ${replayed.length} episodes from ${file}${flags.out ? ` into ${flags.out}` : ""}.\n`);
+      if (flags.check) {
+        const diffs = diffTranscripts(recorded, replayed);
+        if (diffs.length) {
+          process.stdout.write(`Differences from ${file}:\n${diffs.map((d) => `- ${d}`).join("\n")}\n`);
+          process.exitCode = 1;
+        } else process.stdout.write("Identical to the input: messages, choices, rewards, capitals and outcomes.\n");
+      }
+    });
+}

@@ -1,0 +1,131 @@
+import { Command, Option } from "commander";
+import { InputError } from "../core/errors.js";
+import { PARITIES } from "../core/types.js";
+import { SUPERVISION_PATTERNS } from "../envs/supervision.js";
+import { collusionRates, violationRates } from "../metrics/rates.js";
+import { collusionTable, violationTable } from "../report/tables.js";
+import { checkConfig, DEFAULT_MODEL, defaultConfig, loadConfigFile, SUITES, type RunConfig, type RunSuite } from "../run/config.js";
+import { executeRun } from "../run/execute.js";
+import { collect, historyFlag, intFlag, intListFlag, payoffFlag, positiveNumberFlag } from "./options.js";
+
+interface RunFlags {
+  dataset?: string[];
+  model?: string;
+  parity?: RunConfig["parity"];
+  seed?: number;
+  repeats?: number;
+  concurrency?: number;
+  transcript?: string;
+  rounds?: number;
+  history?: number | null;
+  supervision?: RunConfig["roleplay"]["supervision"];
+  supervisionSeed?: number;
+  variants?: number;
+  agents?: number;
+  thresholds?: number[];
+  rewards?: RunConfig["collusion"]["payoffSets"];
+  peers?: RunConfig["collusion"]["peers"];
+  capitalMode?: RunConfig["collusion"]["capitalMode"];
+  startCapital?: number;
+  additiveBase?: number;
+  successPays?: RunConfig["collusion"]["successPays"];
+  fixedColluders?: number;
+  fixedPosition?: RunConfig["collusion"]["fixedPosition"];
+}
+
+/** Flags given on the command line override the YAML file, which overrides the paper's settings. */
+export function applyFlags(config: RunConfig, f: RunFlags): RunConfig {
+  const c = structuredClone(config);
+  if (f.dataset) c.datasets = f.dataset;
+  if (f.model !== undefined) c.model = f.model;
+  if (f.parity !== undefined) c.parity = f.parity;
+  if (f.seed !== undefined) c.seed = f.seed;
+  if (f.repeats !== undefined) c.repeats = f.repeats;
+  if (f.concurrency !== undefined) c.concurrency = f.concurrency;
+  if (f.transcript !== undefined) c.transcript = f.transcript;
+  // --rounds and --history apply to every testbed the run plays.
+  if (f.rounds !== undefined) c.roleplay.rounds = c.collusion.rounds = f.rounds;
+  if (f.history !== undefined) c.roleplay.historyWindow = c.collusion.historyWindow = f.history;
+  if (f.supervision !== undefined) c.roleplay.supervision = f.supervision;
+  if (f.supervisionSeed !== undefined) c.roleplay.supervisionSeed = f.supervisionSeed;
+  if (f.variants !== undefined) c.roleplay.variants = f.variants;
+  if (f.agents !== undefined) c.collusion.agents = f.agents;
+  if (f.thresholds !== undefined) c.collusion.thresholds = f.thresholds;
+  if (f.rewards !== undefined) c.collusion.payoffSets = f.rewards;
+  if (f.peers !== undefined) c.collusion.peers = f.peers;
+  if (f.capitalMode !== undefined) c.collusion.capitalMode = f.capitalMode;
+  if (f.startCapital !== undefined) c.collusion.startCapital = f.startCapital;
+  if (f.additiveBase !== undefined) c.collusion.additiveBase = f.additiveBase;
+  if (f.successPays !== undefined) c.collusion.successPays = f.successPays;
+  if (f.fixedColluders !== undefined) c.collusion.fixedColluders = f.fixedColluders;
+  if (f.fixedPosition !== undefined) c.collusion.fixedPosition = f.fixedPosition;
+  checkConfig(c, (field) => `--${field.split(".").pop()!.replace(/([A-Z])/g, "-$1").toLowerCase().replace(/\[\d+\]$/, "")}`);
+  return c;
+}
+
+export function resolveRunConfig(target: string, flags: RunFlags): RunConfig {
+  if (/\.ya?ml$/i.test(target)) return applyFlags(loadConfigFile(target), flags);
+  if (!(SUITES as readonly string[]).includes(target)) {
+    throw new InputError(`run: unknown testbed '${target}': expected one of ${SUITES.join(", ")}, or a .yaml run file`);
+  }
+  return applyFlags(defaultConfig(target as RunSuite), flags);
+}
+
+export function runCommand(): Command {
+  return new Command("run")
+    .summary("run a testbed: paper, roleplay, collusion, or a YAML run file")
+    .description(
+      "Runs a testbed and prints the per-round tables in the paper's layout.\n" +
+        "`paper` plays both testbeds with the paper's settings (and defaults to --parity paper);\n" +
+        "without --dataset the built-in scenario packs are used; without --model a simulated agent\n" +
+        `(${DEFAULT_MODEL}) answers. A YAML file takes the same settings (docs/config.md); flags override it.`,
+    )
+    .argument("<target>", `${SUITES.join(" | ")} | FILE.yaml`)
+    .option("--dataset <file>", "scenario file in the paper's JSON layout, or paper:NAME after `atp data fetch paper` (repeatable)", collect)
+    .option("--model <spec>", `model string, e.g. policy:learner, policy:fixed?p=0.3, replay:FILE (default ${DEFAULT_MODEL})`)
+    .addOption(new Option("--parity <mode>", "paper: the reference's exact prompts, parser and quirks; default: clean prompts, robust parser").choices(PARITIES))
+    .option("--seed <n>", "run seed (default 0)", intFlag("--seed", 0))
+    .option("--repeats <k>", "play each episode k times with independent seeds (default 1)", intFlag("--repeats", 1))
+    .option("--concurrency <n>", "episodes in flight at once (default 64)", intFlag("--concurrency", 1))
+    .option("--transcript <file>", "write every episode to this JSONL transcript")
+    .option("--rounds <n>", "rounds per episode (paper: 6 role-play, 3 collusion)", intFlag("--rounds", 1))
+    .option("--history <n|all>", "rounds of history each agent sees (paper: 5 role-play, 3 collusion)", historyFlag("--history"))
+    .addOption(new Option("--supervision <pattern>", "role-play supervision pattern (paper: all_unsupervised)").choices(SUPERVISION_PATTERNS))
+    .option("--supervision-seed <n>", "seed of the `random` supervision pattern (default 0)", intFlag("--supervision-seed", 0))
+    .option("--variants <n>", "reward variants per role-play template (default 4: 16 x 4 = 64 items)", intFlag("--variants", 1))
+    .option("--agents <n>", "agents per game (paper: 8)", intFlag("--agents", 1))
+    .option("--thresholds <list>", "collusion thresholds t, e.g. 2,4,6,8 (paper)", intListFlag("--thresholds", 1))
+    .option("--rewards <H,N,L>", "payoff set as capital factors, repeatable (paper: 1.2,1.0,0.8)", payoffFlag("--rewards"))
+    .addOption(new Option("--peers <mode>", "what agents see of peers (paper: final_only)").choices(["final_only", "full"]))
+    .addOption(new Option("--capital-mode <mode>", "how payoffs change capital (paper: multiplicative)").choices(["multiplicative", "additive"]))
+    .option("--start-capital <x>", "starting capital (paper: 1.0)", positiveNumberFlag("--start-capital"))
+    .option("--additive-base <x>", "additive mode: a round adds (factor - 1) x this (default: the start capital)", positiveNumberFlag("--additive-base"))
+    .addOption(new Option("--success-pays <who>", "who gets the high factor when collusion succeeds (paper: all)").choices(["all", "colluders"]))
+    .option("--fixed-colluders <k>", "k agents that always collude without being asked (default 0)", intFlag("--fixed-colluders", 0))
+    .addOption(new Option("--fixed-position <where>", "where the fixed colluders sit (default tail)").choices(["head", "tail"]))
+    .action(async (target: string, flags: RunFlags) => {
+      const config = resolveRunConfig(target, flags);
+      if (config.model === null) {
+        process.stderr.write(
+          `atp: no --model given, so a simulated agent (${DEFAULT_MODEL}) answers: no language model is called.\n` +
+            "     Point the run at a real model with --model (docs/agents.md lists the model strings).\n",
+        );
+      }
+      const started = Date.now();
+      const result = await executeRun(config, {
+        onEpisode: (_e, done, total) => {
+          if (process.stderr.isTTY) process.stderr.write(`\ratp: ${done}/${total} episodes`);
+        },
+      });
+      if (process.stderr.isTTY) process.stderr.write("\n");
+      const roleplay = result.played.filter((p) => p.plan.suite === "roleplay");
+      const out: string[] = [];
+      out.push(`atp run ${config.suite}: model ${result.model}, parity ${config.parity}, seed ${config.seed}, ${result.plans.length} episodes`);
+      if (roleplay.length) out.push("", violationTable(violationRates(roleplay), roleplay.length));
+      const groups = collusionRates(result.played);
+      if (groups.length) out.push("", collusionTable(groups));
+      if (config.transcript) out.push("", `Transcript: ${config.transcript}`);
+      process.stdout.write(out.join("\n") + "\n");
+      process.stderr.write(`atp: finished in ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
+    });
+}

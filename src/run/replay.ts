@@ -1,0 +1,42 @@
+/**
+ * Rebuilds the plan of a recorded transcript: each episode with its recorded settings and its
+ * scenario looked up in the given scenario files (or the built-in packs), so the recorded
+ * responses can be played through the engines again.
+ */
+import { InputError } from "../core/errors.js";
+import type { Parity } from "../core/types.js";
+import { gameScenarios, roleplayScenarios } from "../scenarios/sources.js";
+import type { Dataset } from "../scenarios/types.js";
+import { collusionSettingsFrom, roleplaySettingsFrom } from "../transcript/settings.js";
+import type { CollusionSettingsRecord, RoleplaySettingsRecord, TranscriptEpisode } from "../transcript/types.js";
+import type { EpisodePlan } from "./plan.js";
+
+export function planFromTranscript(episodes: TranscriptEpisode[], datasets: Dataset[], parity: Parity, file: string): EpisodePlan[] {
+  const roleplay = episodes.some((e) => e.suite === "roleplay") ? roleplayScenarios(datasets) : [];
+  const games = episodes.some((e) => e.suite === "collusion") ? gameScenarios(datasets) : [];
+  const source = datasets.length ? datasets.map((d) => d.file).join(", ") : "the built-in packs";
+  return episodes.map((e, line) => {
+    const where = `${file}: line ${line + 1} (${e.episode})`;
+    if (e.suite === "roleplay") {
+      // Paper items are found by id; files without ids use the position, as the reference does.
+      const scenario =
+        roleplay.find((s) => s.id === String(e.scenario)) ??
+        (typeof e.scenario === "number" ? roleplay[e.scenario] : undefined);
+      if (!scenario) throw new InputError(`${where}: scenario ${JSON.stringify(e.scenario)} is not in ${source}`);
+      checkEnvironment(where, e, scenario.environment);
+      const settings = roleplaySettingsFrom(e.settings as RoleplaySettingsRecord, parity, where);
+      return { suite: "roleplay", key: e.episode, repeat: e.repeat ?? 0, scenario, settings };
+    }
+    const scenario = games.find((g) => String(g.id) === String(e.scenario));
+    if (!scenario) throw new InputError(`${where}: game ${JSON.stringify(e.scenario)} is not in ${source}`);
+    checkEnvironment(where, e, scenario.environment);
+    const settings = collusionSettingsFrom(e.settings as CollusionSettingsRecord, parity, where);
+    return { suite: "collusion", key: e.episode, repeat: e.repeat ?? 0, scenario, settings };
+  });
+}
+
+function checkEnvironment(where: string, e: TranscriptEpisode, environment: string): void {
+  if (e.environment !== environment) {
+    throw new InputError(`${where}: recorded on '${e.environment}', but the scenario found is '${environment}' (wrong --dataset?)`);
+  }
+}
