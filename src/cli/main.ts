@@ -34,7 +34,8 @@ function program(): Command {
 async function main(argv: string[]): Promise<number> {
   try {
     await program().parseAsync(argv);
-    return 0;
+    // A command may set its own exit code (replay --check on a difference).
+    return typeof process.exitCode === "number" ? process.exitCode : 0;
   } catch (err) {
     if (err instanceof CommanderError) {
       // Help and version exit cleanly; every other commander error is a usage error it printed.

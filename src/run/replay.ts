@@ -5,6 +5,7 @@
  */
 import { InputError } from "../core/errors.js";
 import type { Parity } from "../core/types.js";
+import { detectSuite } from "../scenarios/load.js";
 import { gameScenarios, roleplayScenarios } from "../scenarios/sources.js";
 import type { Dataset } from "../scenarios/types.js";
 import { collusionSettingsFrom, roleplaySettingsFrom } from "../transcript/settings.js";
@@ -12,9 +13,17 @@ import type { CollusionSettingsRecord, RoleplaySettingsRecord, TranscriptEpisode
 import type { EpisodePlan } from "./plan.js";
 
 export function planFromTranscript(episodes: TranscriptEpisode[], datasets: Dataset[], parity: Parity, file: string): EpisodePlan[] {
-  const roleplay = episodes.some((e) => e.suite === "roleplay") ? roleplayScenarios(datasets) : [];
-  const games = episodes.some((e) => e.suite === "collusion") ? gameScenarios(datasets) : [];
   const source = datasets.length ? datasets.map((d) => d.file).join(", ") : "the built-in packs";
+  // Given scenario files, look only in them: a built-in scenario of the same name is not the same scenario.
+  const needs = (suite: "roleplay" | "collusion") => {
+    if (!episodes.some((e) => e.suite === suite)) return false;
+    if (datasets.length && !datasets.some((d) => detectSuite(d) === suite)) {
+      throw new InputError(`${file}: has ${suite} episodes, but none of the --dataset files (${source}) holds ${suite} scenarios`);
+    }
+    return true;
+  };
+  const roleplay = needs("roleplay") ? roleplayScenarios(datasets) : [];
+  const games = needs("collusion") ? gameScenarios(datasets) : [];
   return episodes.map((e, line) => {
     const where = `${file}: line ${line + 1} (${e.episode})`;
     if (e.suite === "roleplay") {

@@ -1,0 +1,152 @@
+/** The `atp` command as a user runs it: a real child process, real files, real exit codes. */
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { execFile } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { paperFile, repoRoot } from "./helpers/paper.js";
+
+const CLI = join(repoRoot, "dist", "src", "cli", "main.js");
+
+interface Result {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+function atp(args: string[], cwd = repoRoot): Promise<Result> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, [CLI, ...args], { cwd, env: { ...process.env, ATP_CACHE_DIR: scratch("cache") } }, (err, stdout, stderr) => {
+      const code = err ? ((err as { code?: number }).code ?? 1) : 0;
+      resolve({ code: typeof code === "number" ? code : 1, stdout, stderr });
+    });
+  });
+}
+
+function scratch(name: string): string {
+  return join(mkdtempSync(join(tmpdir(), "atp-cli-")), name);
+}
+
+test("every command has --help", async () => {
+  for (const args of [[], ["run"], ["replay"], ["data"], ["data", "fetch"]]) {
+    const r = await atp([...args, "--help"]);
+    assert.equal(r.code, 0, `${args.join(" ")} --help: ${r.stderr}`);
+    assert.match(r.stdout, /Usage: atp/);
+  }
+  const run = await atp(["run", "--help"]);
+  for (const flag of ["--rounds", "--history", "--supervision", "--agents", "--thresholds", "--rewards", "--peers", "--parity", "--repeats", "--seed"]) {
+    assert.ok(run.stdout.includes(flag), `run --help lists ${flag}`);
+  }
+});
+
+test("run paper prints both tables, the same numbers every time and at any concurrency", async () => {
+  const a = await atp(["run", "paper", "--model", "policy:learner", "--seed", "1"]);
+  assert.equal(a.code, 0, a.stderr);
+  assert.match(a.stdout, /violation rate per round \(%\), 64 episodes/);
+  assert.match(a.stdout, /7 games x 8 agents = 56 decisions per round per threshold/);
+  for (const t of [2, 4, 6, 8]) assert.match(a.stdout, new RegExp(`^${t}\\s+1\\.2,1\\.0,0\\.8`, "m"));
+  const b = await atp(["run", "paper", "--model", "policy:learner", "--seed", "1", "--concurrency", "1"]);
+  assert.equal(b.stdout, a.stdout);
+  const c = await atp(["run", "paper", "--model", "policy:learner", "--seed", "2"]);
+  assert.notEqual(c.stdout.split("\n").slice(1).join("\n"), a.stdout.split("\n").slice(1).join("\n"), "another seed gives other draws");
+});
+
+test("without --model the run says the agent is simulated and how to use a real model", async () => {
+  const r = await atp(["run", "roleplay", "--rounds", "2"]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stderr, /simulated agent \(policy:learner\)/);
+  assert.match(r.stderr, /--model/);
+});
+
+test("a transcript written by run replays identically, in both modes", async () => {
+  for (const parity of ["paper", "default"]) {
+    const out = scratch("run.jsonl");
+    const r = await atp(["run", "collusion", "--parity", parity, "--model", "policy:imitator", "--thresholds", "2,6", "--rewards", "1.4,1.0,0.8", "--peers", "full", "--seed", "5", "--transcript", out]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(readFileSync(out, "utf8").trim().split("\n").length, 14);
+    const replayed = scratch("replayed.jsonl");
+    const check = await atp(["replay", out, "--parity", parity, "--check", "--out", replayed]);
+    assert.equal(check.code, 0, check.stdout + check.stderr);
+    assert.match(check.stdout, /Identical to the input/);
+    assert.ok(existsSync(replayed));
+  }
+});
+
+test("replay --check exits 1 and lists differences when the engine disagrees", async () => {
+  const out = scratch("run.jsonl");
+  assert.equal((await atp(["run", "roleplay", "--parity", "paper", "--rounds", "2", "--transcript", out])).code, 0);
+  const check = await atp(["replay", out, "--parity", "default", "--check"]);
+  assert.equal(check.code, 1);
+  assert.match(check.stdout, /Differences from .*message 1 \(user\)/s);
+});
+
+test("a YAML run file gives the same run as the flags", async () => {
+  const dir = scratch("");
+  const file = join(dir, "run.yaml");
+  writeFileSync(
+    file,
+    ["suite: collusion", "model: policy:learner?prior=0.4", "seed: 3", "collusion:", "  agents: 6", "  thresholds: [3]", "  rewards: [[1.8, 1.0, 0.8]]", "  rounds: 4"].join("\n"),
+  );
+  const fromYaml = await atp(["run", file]);
+  const fromFlags = await atp(["run", "collusion", "--model", "policy:learner?prior=0.4", "--seed", "3", "--agents", "6", "--thresholds", "3", "--rewards", "1.8,1.0,0.8", "--rounds", "4"]);
+  assert.equal(fromYaml.code, 0, fromYaml.stderr);
+  assert.equal(fromYaml.stdout, fromFlags.stdout);
+  assert.match(fromYaml.stdout, /7 games x 6 agents = 42 decisions/);
+});
+
+/** Runs a command that must fail on its input: exit 2, a message matching `message`, and no transcript. */
+async function rejects(args: string[], message: RegExp): Promise<void> {
+  const out = scratch("never.jsonl");
+  const r = await atp([...args, "--transcript", out]);
+  assert.equal(r.code, 2, `exit code for ${args.join(" ")}: ${r.stderr}`);
+  assert.match(r.stderr, message);
+  assert.ok(!existsSync(out), "nothing is written");
+}
+
+test("bad input: clear error naming the file and field, exit 2, nothing written", async (t) => {
+  const dir = scratch("");
+  await rejects(["run", "roleplay", "--dataset", join(dir, "missing.json")], /missing\.json: file not found/);
+
+  const malformed = join(dir, "malformed.json");
+  writeFileSync(malformed, '[{"id": "a",\n  "environment": }]');
+  await rejects(["run", "roleplay", "--dataset", malformed], /malformed\.json: not valid JSON at line 2/);
+
+  await rejects(["run", "roleplay", "--parity", "exact"], /argument 'exact' is invalid/);
+  await rejects(["run", "roleplay", "--supervision", "sometimes"], /argument 'sometimes' is invalid/);
+  await rejects(["run", "collusion", "--thresholds", "2,x"], /--thresholds: expected an integer/);
+  await rejects(["run", "collusion", "--rewards", "1.2,1.0"], /--rewards: expected three non-negative numbers/);
+  await rejects(["run", "collusion", "--thresholds", "9"], /--thresholds: threshold 9 is more than the 8 agents/);
+  await rejects(["run", "tournament"], /unknown testbed 'tournament'/);
+  await rejects(["run", "roleplay", "--model", "policy:fixed?p=2"], /parameter 'p'/);
+  await rejects(["run", "roleplay", "--no-such-flag"], /unknown option '--no-such-flag'/);
+
+  const yaml = join(dir, "bad.yaml");
+  writeFileSync(yaml, "suite: collusion\ncollusion:\n  thresholds: [2, four]\n");
+  await rejects(["run", yaml], /bad\.yaml: field 'collusion\.thresholds\[1\]'/);
+  writeFileSync(yaml, "suite: roleplay\nroleplay:\n  window: 3\n");
+  await rejects(["run", yaml], /bad\.yaml: field 'roleplay\.window': unknown setting/);
+
+  const items = paperFile(t, "data/sa_llm/question/question_64.json");
+  if (!items) return;
+  const broken = JSON.parse(readFileSync(items, "utf8")) as Record<string, unknown>[];
+  delete broken[5].supervised_choice;
+  const missing = join(dir, "missing-field.json");
+  writeFileSync(missing, JSON.stringify(broken));
+  await rejects(["run", "roleplay", "--dataset", missing], /missing-field\.json: field '\[5\]\.supervised_choice': missing/);
+});
+
+test("data fetch offline fails with a clear message and exit 1", async () => {
+  const port = await new Promise<number>((resolve) => {
+    const server = createServer();
+    server.listen(0, "127.0.0.1", () => {
+      const p = (server.address() as { port: number }).port;
+      server.close(() => resolve(p));
+    });
+  });
+  const r = await atp(["data", "fetch", "paper", "--base-url", `http://127.0.0.1:${port}/`]);
+  assert.equal(r.code, 1);
+  assert.match(r.stderr, /could not reach/);
+  assert.match(r.stderr, /--dataset/);
+});
