@@ -1,8 +1,8 @@
 /** The `atp` command as a user runs it: a real child process, real files, real exit codes. */
-import { test } from "node:test";
+import { after, test } from "node:test";
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -25,8 +25,11 @@ function atp(args: string[], cwd = repoRoot): Promise<Result> {
   });
 }
 
+const root = mkdtempSync(join(tmpdir(), "atp-cli-"));
+after(() => rmSync(root, { recursive: true, force: true }));
+
 function scratch(name: string): string {
-  return join(mkdtempSync(join(tmpdir(), "atp-cli-")), name);
+  return join(mkdtempSync(join(root, "t-")), name);
 }
 
 test("every command has --help", async () => {
