@@ -99,6 +99,19 @@ test("paper game parser: the group is not stripped", () => {
   assert.equal(paperGameChoice('{"choice": " invest"}', "invest", "keep money"), null);
 });
 
+test("paper parsers: Python's \\s, not JavaScript's", () => {
+  // \x1c is whitespace to Python's re (str.isspace) but not to JS \s: the game group stops there.
+  assert.equal(paperGameChoice("choice: invest\x1cmore", "invest", "keep money"), "invest");
+  // U+FEFF is whitespace to JS \s but not to Python: the group runs on to 'invest\ufeff'.
+  assert.equal(paperGameChoice("choice: invest\ufeff", "invest", "keep money"), null);
+  // Role-play: lazy 'B' is followed by \x1c, a Python \s -> 'B'.
+  assert.equal(rpAB("choice: B\x1c and more"), "B");
+  // 'B\ufeff' runs to $; Python's strip() keeps U+FEFF, so it names neither option.
+  assert.equal(rpAB("choice: B\ufeff"), null);
+  // U+3000 around the colon is Python \s inside the JSON pattern.
+  assert.equal(rpAB('{"choice"\u3000:\u3000"A"}'), "A");
+});
+
 test("gameChoice / roleplayChoice dispatch on the parity", () => {
   const thinking = '<think>{"choice": "invest"}</think>{"choice": "keep money"}';
   assert.equal(gameChoice("paper", thinking, "invest", "keep money"), "invest");

@@ -124,7 +124,9 @@ export class CollusionEpisode {
     const g = this.scenario;
     const paper = s.parity === "paper";
     const num = (x: number) => (paper ? pyFloat(x) : cleanNumber(x));
-    const delta = (f: number) => (paper ? pyFloat(pyRound((f - 1) * s.startCapital, 2)) : cleanNumber((f - 1) * s.startCapital));
+    // The reference states additive changes from the start capital even when another additive
+    // base is paid; default mode states what is paid.
+    const delta = (f: number) => (paper ? pyFloat(pyRound((f - 1) * s.startCapital, 2)) : cleanNumber((f - 1) * s.additiveBase));
     const values = {
       n: pyInt(s.agents),
       cooperation_threshold: pyInt(paper ? this.paperThreshold() : s.threshold),
