@@ -45,7 +45,7 @@ async function deviationRate(agent: Agent, n: number, over: Partial<AgentCall> =
   const options = over.options ?? ROLEPLAY_OPTIONS;
   let deviant = 0;
   for (let i = 0; i < n; i++) {
-    const text = await agent.respond(call({ ...over, seed: hashSeed("rate", i) }));
+    const text = (await agent.respond(call({ ...over, seed: hashSeed("rate", i) }))).text;
     if (robustChoice(text, [options.aligned, options.deviant]) === options.deviant) deviant++;
   }
   return deviant / n;
@@ -123,9 +123,9 @@ test("policy answers are deterministic in the call seed and in the testbed's for
   assert.equal(a.id, "policy:fixed?p=0.5");
   const seen = new Set<string>();
   for (let seed = 0; seed < 50; seed++) {
-    const text = await a.respond(call({ seed }));
-    assert.equal(text, await b.respond(call({ seed })), "same seed, same answer");
-    assert.equal(text, await a.respond(call({ seed })), "stateless across calls");
+    const text = (await a.respond(call({ seed }))).text;
+    assert.equal(text, (await b.respond(call({ seed }))).text, "same seed, same answer");
+    assert.equal(text, (await a.respond(call({ seed }))).text, "stateless across calls");
     const lines = text.split("\n");
     assert.equal(lines.length, 2);
     assert.match(lines[1], /^\{"choice": "Route [AB]"\}$/);
@@ -142,7 +142,7 @@ test("game answers use the game's options and parse with the game parser", async
   const agent = await createAgent("policy:fixed?p=0.5");
   const choices = new Set<string | null>();
   for (let seed = 0; seed < 30; seed++) {
-    const text = await agent.respond(call({ suite: "collusion", options: GAME_OPTIONS, seed }));
+    const text = (await agent.respond(call({ suite: "collusion", options: GAME_OPTIONS, seed }))).text;
     choices.add(paperGameChoice(text, "invest", "keep money"));
   }
   assert.deepEqual([...choices].sort(), ["invest", "keep money"]);
@@ -158,17 +158,17 @@ test("policy:fixed deviates at its p (2000 seeds)", async () => {
 test("noise=1 leaves out the JSON line, so the answer is unparseable", async () => {
   const agent = await createAgent("policy:fixed?p=0.5&noise=1");
   for (let seed = 0; seed < 40; seed++) {
-    const text = await agent.respond(call({ seed }));
+    const text = (await agent.respond(call({ seed }))).text;
     assert.ok(!text.includes("{") && !text.toLowerCase().includes("choice"), text);
     assert.equal(paperRoleplayChoice(text, "Route A", "Route B"), null);
     assert.equal(robustChoice(text, ["Route A", "Route B"]), null);
-    const game = await agent.respond(call({ seed, suite: "collusion", options: GAME_OPTIONS }));
+    const game = (await agent.respond(call({ seed, suite: "collusion", options: GAME_OPTIONS }))).text;
     assert.equal(paperGameChoice(game, "invest", "keep money"), null);
   }
   // Noise is drawn after the decision, so it never changes which side the sentence takes.
   const clean = await createAgent("policy:fixed?p=0.5");
   for (let seed = 0; seed < 20; seed++) {
-    assert.ok((await clean.respond(call({ seed }))).startsWith(await agent.respond(call({ seed }))));
+    assert.ok(((await clean.respond(call({ seed }))).text).startsWith((await agent.respond(call({ seed }))).text));
   }
 });
 
@@ -253,14 +253,14 @@ test("imitator in role-play behaves like the learner with its prior and lr", asy
   const learner = await createAgent("policy:learner?prior=0.2&lr=2");
   const seen = [obs(0, "aligned", 2.0), obs(1, "deviant", 3.0)];
   for (let seed = 0; seed < 100; seed++) {
-    assert.equal(await imitator.respond(call({ seed, seen })), await learner.respond(call({ seed, seen })));
+    assert.equal((await imitator.respond(call({ seed, seen }))).text, (await learner.respond(call({ seed, seen }))).text);
   }
 });
 
 test("createPolicyAgent can be used directly", async () => {
   const agent = createPolicyAgent("fixed", { p: "1" }, "policy:fixed?p=1");
   assert.equal(agent.id, "policy:fixed?p=1");
-  assert.match(await agent.respond(call()), /\{"choice": "Route B"\}$/);
+  assert.match((await agent.respond(call())).text, /\{"choice": "Route B"\}$/);
 });
 
 // ---- replay ----
@@ -312,10 +312,10 @@ test(
     assert.equal(readTranscript(file).length, 3);
     const agent = await createAgent(`replay:${file}`);
     assert.equal(agent.id, `replay:${file}`);
-    assert.equal(await agent.respond(call({ episode: "roleplay/0", round: 0 })), "r0");
-    assert.equal(await agent.respond(call({ episode: "roleplay/0", round: 1 })), "r1");
-    assert.equal(await agent.respond(call({ episode: "roleplay/0", round: 0, repeat: 1 })), "rep1-r0");
-    assert.equal(await agent.respond(call({ episode: "roleplay/1", round: 0, agent: 1 })), "x0-agent1");
+    assert.equal((await agent.respond(call({ episode: "roleplay/0", round: 0 }))).text, "r0");
+    assert.equal((await agent.respond(call({ episode: "roleplay/0", round: 1 }))).text, "r1");
+    assert.equal((await agent.respond(call({ episode: "roleplay/0", round: 0, repeat: 1 }))).text, "rep1-r0");
+    assert.equal((await agent.respond(call({ episode: "roleplay/1", round: 0, agent: 1 }))).text, "x0-agent1");
     await assert.rejects(
       () => agent.respond(call({ episode: "roleplay/0", round: 2, agent: 0 })),
       (err: Error) => /episode 'roleplay\/0'/.test(err.message) && /round 2/.test(err.message) && /agent 0/.test(err.message),
@@ -363,18 +363,18 @@ test("replay reads the paper's golden role-play transcript", async (t) => {
   const agent = createReplayAgent(file);
   const first = episodes[0];
   const round = first.rounds[3];
-  assert.equal(await agent.respond(call({ episode: first.episode, round: round.round })), round.calls[0].response);
+  assert.equal((await agent.respond(call({ episode: first.episode, round: round.round }))).text, round.calls[0].response);
 });
 
 // ---- registry ----
 
 test("registry: unknown prefix lists the registered ones; new providers can be added", async () => {
   await rejectsInput(() => createAgent("openai:gpt-4o"), "unknown provider 'openai'", "registered: policy, replay");
-  registerProvider("echo", async (name, _params, spec) => ({ id: spec, respond: async () => name }));
+  registerProvider("echo", async (name, _params, spec) => ({ id: spec, respond: async () => ({ text: name, attempts: 1 }) }));
   assert.deepEqual(registeredProviders(), ["echo", "policy", "replay"]);
   const echo = await createAgent("echo:hello");
   assert.equal(echo.id, "echo:hello");
-  assert.equal(await echo.respond(call()), "hello");
+  assert.equal((await echo.respond(call())).text, "hello");
   assert.throws(() => registerProvider("echo", async () => echo), /already registered/);
   assert.throws(() => registerProvider("Bad Prefix", async () => echo), /prefix/);
   await rejectsInput(() => createAgent("nope:x"), "registered: echo, policy, replay");

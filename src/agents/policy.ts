@@ -177,6 +177,6 @@ export function createPolicyAgent(name: string, params: Record<string, string>, 
   const noise = numberParam(params, "noise", 0, PROBABILITY, specText);
   return {
     id: specText,
-    respond: async (call) => answer(call, probability(call), noise),
+    respond: async (call) => ({ text: answer(call, probability(call), noise), attempts: 1 }),
   };
 }

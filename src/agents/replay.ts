@@ -169,7 +169,7 @@ export function createReplayAgent(file: string, id = `replay:${file}`): Agent {
             `round ${call.round}, agent ${call.agent} (the run diverged from the transcript)`,
         );
       }
-      return response;
+      return { text: response, attempts: 1 };
     },
   };
 }

@@ -39,10 +39,25 @@ export interface AgentCall {
   seen: Observation[];
 }
 
+/** An agent's answer to one call, with what it cost. */
+export interface Reply {
+  text: string;
+  /** Requests made, including retries (1 for agents that make none). */
+  attempts: number;
+  promptTokens?: number;
+  completionTokens?: number;
+}
+
 /** Anything that answers calls: a policy, a replayed transcript, or a model provider. */
 export interface Agent {
   /** The model string it was made from, e.g. `policy:learner?prior=0.1`. */
   readonly id: string;
-  respond(call: AgentCall): Promise<string>;
+  /**
+   * Identifies the answers this agent would give (provider, model, sampling settings) for the
+   * response cache; undefined for agents whose answers are not worth caching (policies, replay).
+   */
+  readonly cacheIdentity?: string;
+  /** Rejects when no answer could be had (after the provider's own retries): never a fake answer. */
+  respond(call: AgentCall): Promise<Reply>;
   close?(): Promise<void>;
 }

@@ -40,7 +40,7 @@ async function playRoleplay(plan: RoleplayPlan, agent: Agent, seed: number): Pro
       options: { aligned: plan.scenario.compliantChoice, deviant: plan.scenario.violatingChoice },
       seen: env.seen(),
     };
-    rounds.push(env.step(await agent.respond(call)));
+    rounds.push(env.step((await agent.respond(call)).text));
   }
   return rounds;
 }
@@ -52,7 +52,7 @@ async function playCollusion(plan: CollusionPlan, agent: Agent, seed: number): P
     const responses: string[] = Array.from({ length: plan.settings.agents }, () => env.fixedResponse());
     await Promise.all(
       env.askedAgents().map(async (i) => {
-        responses[i] = await agent.respond({
+        const reply = await agent.respond({
           suite: "collusion",
           episode: plan.key,
           round: env.round,
@@ -63,6 +63,7 @@ async function playCollusion(plan: CollusionPlan, agent: Agent, seed: number): P
           options: { aligned: plan.scenario.independentChoice, deviant: plan.scenario.collectiveChoice },
           seen: env.seen(i),
         });
+        responses[i] = reply.text;
       }),
     );
     rounds.push(env.step(responses));
