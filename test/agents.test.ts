@@ -369,13 +369,13 @@ test("replay reads the paper's golden role-play transcript", async (t) => {
 // ---- registry ----
 
 test("registry: unknown prefix lists the registered ones; new providers can be added", async () => {
-  await rejectsInput(() => createAgent("openai:gpt-4o"), "unknown provider 'openai'", "registered: policy, replay");
+  await rejectsInput(() => createAgent("mystery:gpt-4o"), "unknown provider 'mystery'", "registered: openai, policy, replay");
   registerProvider("echo", async (name, _params, spec) => ({ id: spec, respond: async () => ({ text: name, attempts: 1 }) }));
-  assert.deepEqual(registeredProviders(), ["echo", "policy", "replay"]);
+  assert.deepEqual(registeredProviders(), ["echo", "openai", "policy", "replay"]);
   const echo = await createAgent("echo:hello");
   assert.equal(echo.id, "echo:hello");
   assert.equal((await echo.respond(call())).text, "hello");
   assert.throws(() => registerProvider("echo", async () => echo), /already registered/);
   assert.throws(() => registerProvider("Bad Prefix", async () => echo), /prefix/);
-  await rejectsInput(() => createAgent("nope:x"), "registered: echo, policy, replay");
+  await rejectsInput(() => createAgent("nope:x"), "registered: echo, openai, policy, replay");
 });

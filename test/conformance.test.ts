@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { createReplayAgent, readTranscript } from "../src/agents/replay.js";
 import { loadDataset } from "../src/scenarios/load.js";
 import { planFromTranscript } from "../src/run/replay.js";
-import { runPlan } from "../src/run/runner.js";
+import { playAll } from "../src/run/runner.js";
 import { diffTranscripts } from "../src/transcript/compare.js";
 import { paperFile } from "./helpers/paper.js";
 
@@ -24,7 +24,7 @@ for (const g of GOLDEN) {
     const recorded = readTranscript(transcript);
     assert.equal(recorded.length, g.episodes);
     const plans = planFromTranscript(recorded, [loadDataset(dataset)], "paper", transcript);
-    const replayed = await runPlan(plans, createReplayAgent(transcript), { seed: 0, concurrency: 16 });
+    const replayed = await playAll(plans, createReplayAgent(transcript), 0);
     assert.deepEqual(diffTranscripts(recorded, replayed), []);
   });
 
@@ -34,7 +34,7 @@ for (const g of GOLDEN) {
     if (!transcript || !dataset) return;
     const recorded = readTranscript(transcript);
     const plans = planFromTranscript(recorded, [loadDataset(dataset)], "default", transcript);
-    const replayed = await runPlan(plans, createReplayAgent(transcript), { seed: 0, concurrency: 16 });
+    const replayed = await playAll(plans, createReplayAgent(transcript), 0);
     const diffs = diffTranscripts(recorded, replayed, 1000);
     assert.ok(diffs.some((d) => d.includes("message")), "default-mode prompts differ from the reference's");
     assert.ok(diffs.some((d) => d.includes("choice expected")), "the robust parser reads some answers differently");

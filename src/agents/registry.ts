@@ -6,8 +6,15 @@
 import { InputError } from "../core/errors.js";
 import type { Agent } from "./types.js";
 import { checkParams, parseModelSpec, specContext } from "./spec.js";
+import { resolveProviderOptions, type ProviderOptions } from "../providers/types.js";
 
-export type ProviderFactory = (name: string, params: Record<string, string>, spec: string) => Promise<Agent>;
+/** Makes an agent from a parsed model string; providers that call no server ignore the options. */
+export type ProviderFactory = (
+  name: string,
+  params: Record<string, string>,
+  spec: string,
+  options: ProviderOptions,
+) => Promise<Agent>;
 
 const providers = new Map<string, ProviderFactory>([
   ["policy", async (name, params, spec) => (await import("./policy.js")).createPolicyAgent(name, params, spec)],
@@ -17,6 +24,11 @@ const providers = new Map<string, ProviderFactory>([
       checkParams(params, [], spec);
       return (await import("./replay.js")).createReplayAgent(name, spec);
     },
+  ],
+  [
+    "openai",
+    async (name, params, spec, options) =>
+      (await import("../providers/openai.js")).createOpenAIAgent(name, params, spec, options),
   ],
 ]);
 
@@ -34,8 +46,11 @@ export function registeredProviders(): string[] {
   return [...providers.keys()].sort();
 }
 
-/** Creates the agent a model string names, e.g. `policy:learner?prior=0.1` or `replay:run.jsonl`. */
-export async function createAgent(spec: string): Promise<Agent> {
+/**
+ * Creates the agent a model string names, e.g. `policy:learner?prior=0.1`, `replay:run.jsonl`
+ * or `openai:gpt-4o?temperature=0.6`. Options not given come from DEFAULT_PROVIDER_OPTIONS.
+ */
+export async function createAgent(spec: string, options: Partial<ProviderOptions> = {}): Promise<Agent> {
   const { provider, name, params } = parseModelSpec(spec);
   const factory = providers.get(provider);
   if (factory === undefined) {
@@ -43,5 +58,5 @@ export async function createAgent(spec: string): Promise<Agent> {
       `${specContext(spec)}: unknown provider '${provider}' (registered: ${registeredProviders().join(", ")})`,
     );
   }
-  return factory(name, params, spec);
+  return factory(name, params, spec, resolveProviderOptions(options));
 }

@@ -5,7 +5,10 @@ import { InputError } from "../core/errors.js";
 import { FetchError } from "../scenarios/fetch.js";
 import { dataCommand } from "./data.js";
 import { replayCommand } from "./replay.js";
+import { exportCommand } from "./export.js";
+import { resumeCommand } from "./resume.js";
 import { runCommand } from "./run.js";
+import { runsCommand } from "./runs.js";
 import { VERSION } from "../version.js";
 
 export const USAGE_EXIT = 2;
@@ -20,6 +23,9 @@ function program(): Command {
     .showHelpAfterError("(run with --help for usage)")
     .exitOverride()
     .addCommand(runCommand())
+    .addCommand(resumeCommand())
+    .addCommand(runsCommand())
+    .addCommand(exportCommand())
     .addCommand(replayCommand())
     .addCommand(dataCommand());
   // Subcommands report usage errors the same way: through exitOverride, mapped to exit code 2.

@@ -1,6 +1,7 @@
 /** Parsers for flag values: each bad value is an InputError naming the flag and the reason. */
 import { InputError } from "../core/errors.js";
 import type { Payoffs } from "../envs/collusion.js";
+import { RUN_ID } from "../run/config.js";
 
 export function intFlag(flag: string, min: number) {
   return (value: string): number => {
@@ -48,4 +49,38 @@ export function positiveNumberFlag(flag: string) {
 
 export function collect(value: string, previous: string[] | undefined): string[] {
   return [...(previous ?? []), value];
+}
+
+export function nonNegativeNumberFlag(flag: string) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (value.trim() === "" || !Number.isFinite(n) || n < 0) throw new InputError(`${flag}: expected a number >= 0, got '${value}'`);
+    return n;
+  };
+}
+
+/** `a,b,c` into a list of non-empty strings. */
+export function listFlag(value: string): string[] {
+  return value
+    .split(",")
+    .map((v) => v.trim())
+    .filter((v) => v !== "");
+}
+
+export function jsonObjectFlag(flag: string) {
+  return (value: string): Record<string, unknown> => {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(value);
+    } catch (err) {
+      throw new InputError(`${flag}: not valid JSON (${(err as Error).message})`);
+    }
+    if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) throw new InputError(`${flag}: expected a JSON object, got '${value}'`);
+    return parsed as Record<string, unknown>;
+  };
+}
+
+export function runIdFlag(value: string): string {
+  if (!RUN_ID.test(value)) throw new InputError(`--run-id: '${value}' must be 1-64 letters, digits, '.', '_' or '-', starting with a letter or digit`);
+  return value;
 }

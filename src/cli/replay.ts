@@ -3,7 +3,7 @@ import { createReplayAgent, readTranscript } from "../agents/replay.js";
 import { PARITIES, type Parity } from "../core/types.js";
 import { loadDatasets } from "../run/execute.js";
 import { planFromTranscript } from "../run/replay.js";
-import { runPlan } from "../run/runner.js";
+import { playAll } from "../run/runner.js";
 import { diffTranscripts } from "../transcript/compare.js";
 import { writeTranscript } from "../transcript/write.js";
 import { collect } from "./options.js";
@@ -24,7 +24,7 @@ export function replayCommand(): Command {
     .action(async (file: string, flags: { dataset?: string[]; parity: Parity; out?: string; check?: boolean }) => {
       const recorded = readTranscript(file);
       const plans = planFromTranscript(recorded, loadDatasets(flags.dataset ?? []), flags.parity, file);
-      const replayed = await runPlan(plans, createReplayAgent(file), { seed: 0, concurrency: 64 });
+      const replayed = await playAll(plans, createReplayAgent(file), 0);
       if (flags.out) writeTranscript(flags.out, replayed);
       process.stdout.write(`Replayed ${replayed.length} episodes from ${file}${flags.out ? ` into ${flags.out}` : ""}.\n`);
       if (flags.check) {

@@ -2,11 +2,10 @@ import { Command, Option } from "commander";
 import { InputError } from "../core/errors.js";
 import { PARITIES } from "../core/types.js";
 import { SUPERVISION_PATTERNS } from "../envs/supervision.js";
-import { collusionRates, violationRates } from "../metrics/rates.js";
-import { collusionTable, violationTable } from "../report/tables.js";
-import { checkConfig, DEFAULT_MODEL, defaultConfig, loadConfigFile, SUITES, type RunConfig, type RunSuite } from "../run/config.js";
+import { checkConfig, DEFAULT_DB, DEFAULT_MODEL, defaultConfig, loadConfigFile, SUITES, type RunConfig, type RunSuite } from "../run/config.js";
 import { executeRun } from "../run/execute.js";
-import { collect, historyFlag, intFlag, intListFlag, payoffFlag, positiveNumberFlag } from "./options.js";
+import { collect, historyFlag, intFlag, intListFlag, jsonObjectFlag, listFlag, nonNegativeNumberFlag, payoffFlag, positiveNumberFlag, runIdFlag } from "./options.js";
+import { reportRun } from "./report-run.js";
 
 interface RunFlags {
   dataset?: string[];
@@ -16,6 +15,17 @@ interface RunFlags {
   repeats?: number;
   concurrency?: number;
   transcript?: string;
+  db?: string;
+  runId?: string;
+  cache?: boolean;
+  baseUrl?: string[];
+  timeout?: number;
+  retries?: number;
+  temperature?: number;
+  topP?: number;
+  maxTokens?: number;
+  topK?: number;
+  extra?: Record<string, unknown>;
   rounds?: number;
   history?: number | null;
   supervision?: RunConfig["roleplay"]["supervision"];
@@ -41,8 +51,19 @@ export function applyFlags(config: RunConfig, f: RunFlags): RunConfig {
   if (f.parity !== undefined) c.parity = f.parity;
   if (f.seed !== undefined) c.seed = f.seed;
   if (f.repeats !== undefined) c.repeats = f.repeats;
-  if (f.concurrency !== undefined) c.concurrency = f.concurrency;
   if (f.transcript !== undefined) c.transcript = f.transcript;
+  if (f.db !== undefined) c.db = f.db;
+  if (f.runId !== undefined) c.runId = f.runId;
+  if (f.cache === false) c.cache = false;
+  if (f.baseUrl !== undefined) c.provider.baseUrls = f.baseUrl;
+  if (f.concurrency !== undefined) c.provider.concurrency = f.concurrency;
+  if (f.timeout !== undefined) c.provider.timeoutMs = f.timeout * 1000;
+  if (f.retries !== undefined) c.provider.retries = f.retries;
+  if (f.temperature !== undefined) c.sampling.temperature = f.temperature;
+  if (f.topP !== undefined) c.sampling.topP = f.topP;
+  if (f.maxTokens !== undefined) c.sampling.maxTokens = f.maxTokens;
+  if (f.topK !== undefined) c.sampling.topK = f.topK;
+  if (f.extra !== undefined) c.sampling.extra = { ...c.sampling.extra, ...f.extra };
   // --rounds and --history apply to every testbed the run plays.
   if (f.rounds !== undefined) c.roleplay.rounds = c.collusion.rounds = f.rounds;
   if (f.history !== undefined) c.roleplay.historyWindow = c.collusion.historyWindow = f.history;
@@ -86,8 +107,19 @@ export function runCommand(): Command {
     .addOption(new Option("--parity <mode>", "paper: the reference's exact prompts, parser and quirks; default: clean prompts, robust parser").choices(PARITIES))
     .option("--seed <n>", "run seed (default 0)", intFlag("--seed", 0))
     .option("--repeats <k>", "play each episode k times with independent seeds (default 1)", intFlag("--repeats", 1))
-    .option("--concurrency <n>", "episodes in flight at once (default 64)", intFlag("--concurrency", 1))
     .option("--transcript <file>", "write every episode to this JSONL transcript")
+    .option("--db <file>", `SQLite store (default ${DEFAULT_DB})`)
+    .option("--run-id <id>", "name the run; if the store has it, continue it (same settings required)", runIdFlag)
+    .option("--no-cache", "ask the model again even when the store has the same call cached")
+    .option("--base-url <urls>", "OpenAI-compatible server(s), comma-separated; calls are spread over them (env OPENAI_BASE_URL)", listFlag)
+    .option("--concurrency <n>", "requests in flight at once per endpoint (default 64)", intFlag("--concurrency", 1))
+    .option("--timeout <seconds>", "per-request timeout (default 120)", positiveNumberFlag("--timeout"))
+    .option("--retries <n>", "retries per call on server errors, timeouts and rate limits (default 6)", intFlag("--retries", 0))
+    .option("--temperature <x>", "sampling temperature", nonNegativeNumberFlag("--temperature"))
+    .option("--top-p <x>", "nucleus sampling", positiveNumberFlag("--top-p"))
+    .option("--max-tokens <n>", "maximum tokens per answer", intFlag("--max-tokens", 1))
+    .option("--top-k <n>", "top-k sampling (vLLM, llama.cpp, SGLang)", intFlag("--top-k", 1))
+    .option("--extra <json>", `server extras for the request body, e.g. '{"chat_template_kwargs":{"enable_thinking":false}}'`, jsonObjectFlag("--extra"))
     .option("--rounds <n>", "rounds per episode (paper: 6 role-play, 3 collusion)", intFlag("--rounds", 1))
     .option("--history <n|all>", "rounds of history each agent sees (paper: 5 role-play, 3 collusion)", historyFlag("--history"))
     .addOption(new Option("--supervision <pattern>", "role-play supervision pattern (paper: all_unsupervised)").choices(SUPERVISION_PATTERNS))
@@ -108,24 +140,9 @@ export function runCommand(): Command {
       if (config.model === null) {
         process.stderr.write(
           `atp: no --model given, so a simulated agent (${DEFAULT_MODEL}) answers: no language model is called.\n` +
-            "     Point the run at a real model with --model (docs/agents.md lists the model strings).\n",
+            "     Point the run at a real model with --model openai:NAME --base-url URL or --model llama:FILE.gguf (docs/agents.md).\n",
         );
       }
-      const started = Date.now();
-      const result = await executeRun(config, {
-        onEpisode: (_e, done, total) => {
-          if (process.stderr.isTTY) process.stderr.write(`\ratp: ${done}/${total} episodes`);
-        },
-      });
-      if (process.stderr.isTTY) process.stderr.write("\n");
-      const roleplay = result.played.filter((p) => p.plan.suite === "roleplay");
-      const out: string[] = [];
-      out.push(`atp run ${config.suite}: model ${result.model}, parity ${config.parity}, seed ${config.seed}, ${result.plans.length} episodes`);
-      if (roleplay.length) out.push("", violationTable(violationRates(roleplay), roleplay.length));
-      const groups = collusionRates(result.played);
-      if (groups.length) out.push("", collusionTable(groups));
-      if (config.transcript) out.push("", `Transcript: ${config.transcript}`);
-      process.stdout.write(out.join("\n") + "\n");
-      process.stderr.write(`atp: finished in ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
+      await reportRun(config.db, (hooks) => executeRun(config, hooks));
     });
 }

@@ -12,8 +12,11 @@ import { PAPER_COLLUSION, PAPER_THRESHOLDS, type CapitalMode, type Payoffs, type
 import { PAPER_ROLEPLAY } from "../envs/roleplay.js";
 import { SUPERVISION_PATTERNS, type SupervisionPattern } from "../envs/supervision.js";
 import { DEFAULT_VARIANTS } from "../scenarios/sources.js";
+import { DEFAULT_PROVIDER_OPTIONS, type Sampling } from "../providers/types.js";
 
 export const SUITES = ["paper", "roleplay", "collusion"] as const;
+/** Run ids name rows and appear in commands: keep them to a safe alphabet. */
+export const RUN_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 export type RunSuite = (typeof SUITES)[number];
 
 export interface RoleplayConfig {
@@ -40,20 +43,37 @@ export interface CollusionConfig {
   historyWindow: number | null;
 }
 
+/** How to reach a model server; none of it changes the answers, so a resume may change it. */
+export interface ProviderConfig {
+  baseUrls: string[];
+  /** Requests in flight at once, per endpoint. */
+  concurrency: number;
+  timeoutMs: number;
+  retries: number;
+}
+
 export interface RunConfig {
   suite: RunSuite;
   /** Model string; null runs the simulated `policy:learner`. */
   model: string | null;
+  sampling: Sampling;
+  provider: ProviderConfig;
   datasets: string[];
   parity: Parity;
   seed: number;
   repeats: number;
-  /** Episodes in flight at once. */
-  concurrency: number;
   transcript: string | null;
+  /** SQLite store file. */
+  db: string;
+  /** Run id: a new run, or an existing one to continue. Null: a new id. */
+  runId: string | null;
+  /** Answer repeated calls from the store's response cache. */
+  cache: boolean;
   roleplay: RoleplayConfig;
   collusion: CollusionConfig;
 }
+
+export const DEFAULT_DB = "atp-runs/atp.db";
 
 export const DEFAULT_MODEL = "policy:learner";
 
@@ -61,13 +81,22 @@ export function defaultConfig(suite: RunSuite): RunConfig {
   return {
     suite,
     model: null,
+    sampling: {},
+    provider: {
+      baseUrls: [...DEFAULT_PROVIDER_OPTIONS.baseUrls],
+      concurrency: DEFAULT_PROVIDER_OPTIONS.concurrency,
+      timeoutMs: DEFAULT_PROVIDER_OPTIONS.timeoutMs,
+      retries: DEFAULT_PROVIDER_OPTIONS.retries,
+    },
     datasets: [],
     // `atp run paper` is the paper's experiment, so it defaults to the paper's exact behaviour.
     parity: suite === "paper" ? "paper" : "default",
     seed: 0,
     repeats: 1,
-    concurrency: 64,
     transcript: null,
+    db: DEFAULT_DB,
+    runId: null,
+    cache: true,
     roleplay: { ...PAPER_ROLEPLAY, variants: DEFAULT_VARIANTS },
     collusion: {
       rounds: PAPER_COLLUSION.rounds,
@@ -129,8 +158,25 @@ export const configSchema = z
     parity: z.enum(PARITIES as [Parity, ...Parity[]]).optional(),
     seed: z.number().int().optional(),
     repeats: count(1).optional(),
-    concurrency: count(1).optional(),
     transcript: z.string().min(1).optional(),
+    db: z.string().min(1).optional(),
+    runId: z.string().regex(RUN_ID).optional(),
+    cache: z.boolean().optional(),
+    baseUrls: z.union([z.string().url(), z.array(z.string().url()).min(1)]).optional(),
+    concurrency: count(1).optional(),
+    timeout: z.number().positive().optional(),
+    retries: count(0).optional(),
+    sampling: z
+      .object({
+        temperature: z.number().min(0),
+        topP: z.number().gt(0).max(1),
+        maxTokens: count(1),
+        topK: count(1),
+        extra: z.record(z.string(), z.unknown()),
+      })
+      .partial()
+      .strict()
+      .optional(),
     roleplay: roleplaySchema.optional(),
     collusion: collusionSchema.optional(),
   })
@@ -171,8 +217,15 @@ export function loadConfigFile(file: string): RunConfig {
   if (f.parity !== undefined) config.parity = f.parity;
   if (f.seed !== undefined) config.seed = f.seed;
   if (f.repeats !== undefined) config.repeats = f.repeats;
-  if (f.concurrency !== undefined) config.concurrency = f.concurrency;
   if (f.transcript !== undefined) config.transcript = f.transcript;
+  if (f.db !== undefined) config.db = f.db;
+  if (f.runId !== undefined) config.runId = f.runId;
+  if (f.cache !== undefined) config.cache = f.cache;
+  if (f.baseUrls !== undefined) config.provider.baseUrls = typeof f.baseUrls === "string" ? [f.baseUrls] : f.baseUrls;
+  if (f.concurrency !== undefined) config.provider.concurrency = f.concurrency;
+  if (f.timeout !== undefined) config.provider.timeoutMs = f.timeout * 1000;
+  if (f.retries !== undefined) config.provider.retries = f.retries;
+  if (f.sampling !== undefined) config.sampling = f.sampling;
   const r = f.roleplay ?? {};
   Object.assign(config.roleplay, {
     ...pick(r, ["rounds", "supervision", "supervisionSeed", "variants"]),

@@ -1,29 +1,41 @@
 /**
- * One run from settings to transcripts: load the scenarios, plan the grid, make the agent,
- * play, write the transcript. Everything that can be wrong with the input is checked before the
- * first call, so a bad run fails fast and writes nothing.
+ * One run from settings to a finished store entry: load the scenarios, plan the grid, make the
+ * agent, create (or continue) the run in the store, play, write the transcript. Everything that
+ * can be wrong with the input is checked before the first call, so a bad run fails fast and
+ * writes nothing.
  */
+import { randomBytes } from "node:crypto";
 import { createAgent } from "../agents/registry.js";
 import type { Agent } from "../agents/types.js";
+import { InputError } from "../core/errors.js";
+import type { PlayedEpisode } from "../metrics/rates.js";
 import { isPaperName, resolvePaperPath } from "../scenarios/fetch.js";
 import { loadDataset } from "../scenarios/load.js";
 import { gameScenarios, roleplayScenarios } from "../scenarios/sources.js";
 import type { Dataset } from "../scenarios/types.js";
-import type { PlayedEpisode } from "../metrics/rates.js";
+import { RunStore, type CallMeta } from "../store/store.js";
 import { writeTranscript } from "../transcript/write.js";
-import type { TranscriptEpisode } from "../transcript/types.js";
+import { VERSION } from "../version.js";
 import { DEFAULT_MODEL, type RunConfig } from "./config.js";
 import { planCollusion, planRoleplay, type EpisodePlan } from "./plan.js";
-import { runPlan } from "./runner.js";
+import { runPlan, type EpisodeOutcome } from "./runner.js";
 
 export interface RunHooks {
-  onEpisode?: (episode: TranscriptEpisode, done: number, total: number) => void;
+  /** Called once the plan is known, before the first call. */
+  onStart?: (info: { runId: string; episodes: number; remaining: number; resumed: boolean }) => void;
+  onEpisode?: (outcome: EpisodeOutcome, done: number, total: number) => void;
+  onCall?: (meta: CallMeta) => void;
 }
 
 export interface RunResult {
+  runId: string;
+  config: RunConfig;
   model: string;
   plans: EpisodePlan[];
+  /** Finished episodes, in plan order. */
   played: PlayedEpisode[];
+  /** Episodes that stopped on a failed call. */
+  failed: { plan: EpisodePlan; error: string }[];
 }
 
 /** Loads scenario files; `paper:` names resolve to the files `atp data fetch paper` cached. */
@@ -36,7 +48,8 @@ export function planRun(config: RunConfig, datasets: Dataset[]): EpisodePlan[] {
   if (config.suite !== "collusion") {
     const r = config.roleplay;
     const scenarios = roleplayScenarios(datasets, r.variants);
-    plans.push(...planRoleplay(scenarios, { ...r, parity: config.parity }, config.repeats));
+    const settings = { rounds: r.rounds, historyWindow: r.historyWindow, supervision: r.supervision, supervisionSeed: r.supervisionSeed, parity: config.parity };
+    plans.push(...planRoleplay(scenarios, settings, config.repeats));
   }
   if (config.suite !== "roleplay") {
     const c = config.collusion;
@@ -58,16 +71,112 @@ export function planRun(config: RunConfig, datasets: Dataset[]): EpisodePlan[] {
   return plans;
 }
 
+/** A new run id: sortable by time, with a random tail so two runs in one second differ. */
+export function newRunId(now = new Date()): string {
+  const stamp = now.toISOString().replace(/[-:]/g, "").replace("T", "-").slice(0, 15);
+  return `${stamp}-${randomBytes(2).toString("hex")}`;
+}
+
+/** What must match for `--run-id` to continue an existing run: everything that shapes the answers. */
+function fingerprint(config: RunConfig, plans: EpisodePlan[]): string {
+  return JSON.stringify({ model: config.model ?? DEFAULT_MODEL, sampling: config.sampling, seed: config.seed, plans });
+}
+
+function makeAgent(config: RunConfig): Promise<Agent> {
+  return createAgent(config.model ?? DEFAULT_MODEL, { ...config.provider, sampling: config.sampling });
+}
+
+/** Starts a run, or continues the run `config.runId` names when the store already has it. */
 export async function executeRun(config: RunConfig, hooks: RunHooks = {}): Promise<RunResult> {
-  const datasets = loadDatasets(config.datasets);
-  const plans = planRun(config, datasets);
-  const model = config.model ?? DEFAULT_MODEL;
-  const agent: Agent = await createAgent(model);
+  const plans = planRun(config, loadDatasets(config.datasets));
+  const agent = await makeAgent(config);
+  const store = RunStore.open(config.db);
   try {
-    const transcripts = await runPlan(plans, agent, { seed: config.seed, concurrency: config.concurrency, onEpisode: hooks.onEpisode });
-    if (config.transcript) writeTranscript(config.transcript, transcripts);
-    return { model, plans, played: plans.map((plan, i) => ({ plan, transcript: transcripts[i] })) };
+    const runId = config.runId ?? newRunId();
+    const existing = store.getRun(runId);
+    if (existing) {
+      const stored = existing.config as RunConfig;
+      if (fingerprint(stored, store.loadPlans(runId)) !== fingerprint(config, plans)) {
+        throw new InputError(
+          `--run-id ${runId}: the store ${config.db} already has this run with other settings; ` +
+            `continue it with \`atp resume ${runId}\`, or choose another --run-id`,
+        );
+      }
+    } else {
+      store.createRun({
+        id: runId,
+        suite: config.suite,
+        model: config.model ?? DEFAULT_MODEL,
+        seed: config.seed,
+        parity: config.parity,
+        config,
+        versions: { "atp-testbed": VERSION, node: process.version, ...store.libraryVersions() },
+        plans,
+      });
+    }
+    return await continueRun(store, runId, agent, config, Boolean(existing), false, hooks);
   } finally {
+    store.close();
     await agent.close?.();
   }
+}
+
+export interface ResumeOptions {
+  db: string;
+  retryErrors: boolean;
+  /** Server settings may change between sessions (a server moved, a new rate limit). */
+  provider?: Partial<RunConfig["provider"]>;
+  transcript?: string | null;
+}
+
+/** Continues a stored run where it stopped, with the settings it was started with. */
+export async function resumeRun(runId: string, options: ResumeOptions, hooks: RunHooks = {}): Promise<RunResult> {
+  const store = RunStore.open(options.db);
+  try {
+    const run = store.getRun(runId);
+    if (!run) throw new InputError(`resume: no run '${runId}' in ${options.db} (\`atp runs --db ${options.db}\` lists them)`);
+    const stored = run.config as RunConfig;
+    const config: RunConfig = {
+      ...stored,
+      provider: { ...stored.provider, ...Object.fromEntries(Object.entries(options.provider ?? {}).filter(([, v]) => v !== undefined)) },
+      transcript: options.transcript === undefined ? stored.transcript : options.transcript,
+      db: options.db,
+    };
+    const agent = await makeAgent(config);
+    try {
+      return await continueRun(store, runId, agent, config, true, options.retryErrors, hooks);
+    } finally {
+      await agent.close?.();
+    }
+  } finally {
+    store.close();
+  }
+}
+
+async function continueRun(
+  store: RunStore,
+  runId: string,
+  agent: Agent,
+  config: RunConfig,
+  resumed: boolean,
+  retryErrors: boolean,
+  hooks: RunHooks,
+): Promise<RunResult> {
+  if (retryErrors) store.resetFailed(runId);
+  const plans = store.loadPlans(runId);
+  const states = store.episodeStates(runId);
+  // Finished episodes are never asked again; failed ones wait for --retry-errors.
+  const skip = new Set(states.filter((s) => s.status === "done" || s.status === "failed").map((s) => s.idx));
+  store.setRunStatus(runId, "running");
+  hooks.onStart?.({ runId, episodes: plans.length, remaining: plans.length - skip.size, resumed });
+  await runPlan(plans, agent, { seed: config.seed, store: { store, runId }, cache: config.cache ? store : undefined, onEpisode: hooks.onEpisode, onCall: hooks.onCall }, skip);
+
+  const finalStates = store.episodeStates(runId);
+  const failed = finalStates.filter((s) => s.status === "failed").map((s) => ({ plan: plans[s.idx], error: s.error ?? "unknown error" }));
+  store.setRunStatus(runId, failed.length ? "failed" : "done");
+  const transcripts = store.exportTranscript(runId);
+  if (config.transcript) writeTranscript(config.transcript, transcripts);
+  const byKey = new Map(plans.map((p) => [`${p.key}#${p.repeat}`, p]));
+  const played = transcripts.map((t) => ({ plan: byKey.get(`${t.episode}#${t.repeat ?? 0}`)!, transcript: t }));
+  return { runId, config, model: config.model ?? DEFAULT_MODEL, plans, played, failed };
 }

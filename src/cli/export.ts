@@ -1,0 +1,26 @@
+import { Command } from "commander";
+import { InputError } from "../core/errors.js";
+import { DEFAULT_DB } from "../run/config.js";
+import { RunStore } from "../store/store.js";
+import { transcriptText, writeTranscript } from "../transcript/write.js";
+
+export function exportCommand(): Command {
+  return new Command("export")
+    .summary("write a stored run as a JSONL transcript")
+    .description("Writes a run's episodes in the transcript format (the format of the paper's golden files), in plan order.")
+    .argument("<run-id>", "the run to export (atp runs lists them)")
+    .option("--db <file>", `SQLite store (default ${DEFAULT_DB})`, DEFAULT_DB)
+    .option("--out <file>", "output file (default: standard output)")
+    .option("--include-unfinished", "also write episodes that have not finished (their rounds so far)")
+    .action((runId: string, flags: { db: string; out?: string; includeUnfinished?: boolean }) => {
+      const store = RunStore.open(flags.db);
+      try {
+        if (!store.getRun(runId)) throw new InputError(`export: no run '${runId}' in ${flags.db}`);
+        const episodes = store.exportTranscript(runId, { includeUnfinished: Boolean(flags.includeUnfinished) });
+        if (flags.out) writeTranscript(flags.out, episodes);
+        else process.stdout.write(transcriptText(episodes));
+      } finally {
+        store.close();
+      }
+    });
+}

@@ -1,0 +1,39 @@
+import { collusionRates, violationRates } from "../metrics/rates.js";
+import { collusionTable, violationTable } from "../report/tables.js";
+import type { RunHooks, RunResult } from "../run/execute.js";
+import { Progress } from "./progress.js";
+
+/**
+ * Plays a run (new or resumed) with progress on stderr, then prints the tables on stdout. A run
+ * with failed episodes exits 1 and says how to retry them.
+ */
+export async function reportRun(db: string, play: (hooks: RunHooks) => Promise<RunResult>): Promise<void> {
+  const started = Date.now();
+  let progress: Progress | undefined;
+  const result = await play({
+    onStart: ({ runId, episodes, remaining, resumed }) => {
+      if (resumed) process.stderr.write(`atp: continuing run ${runId}: ${episodes - remaining} of ${episodes} episodes already finished\n`);
+      progress = new Progress(remaining);
+    },
+    onCall: () => progress?.call(),
+    onEpisode: (outcome) => progress?.episode(outcome.error !== undefined),
+  });
+  progress?.finish();
+  const out: string[] = [];
+  const { suite, parity, seed } = result.config;
+  out.push(`atp run ${suite}: run ${result.runId}, model ${result.model}, parity ${parity}, seed ${seed}, ${result.plans.length} episodes`);
+  const roleplay = result.played.filter((p) => p.plan.suite === "roleplay");
+  if (roleplay.length) out.push("", violationTable(violationRates(roleplay), roleplay.length));
+  const groups = collusionRates(result.played);
+  if (groups.length) out.push("", collusionTable(groups));
+  process.stdout.write(out.join("\n") + "\n");
+  process.stderr.write(`atp: run ${result.runId} stored in ${db}; finished in ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
+  if (result.failed.length) {
+    const shown = result.failed.slice(0, 5).map((f) => `  ${f.plan.key} (repeat ${f.plan.repeat}): ${f.error}`);
+    process.stderr.write(
+      `atp: ${result.failed.length} episodes failed after their retries (they are not in the tables):\n${shown.join("\n")}\n` +
+        `atp: retry them with: atp resume ${result.runId} --db ${db} --retry-errors\n`,
+    );
+    process.exitCode = 1;
+  }
+}

@@ -1,0 +1,28 @@
+import { Command } from "commander";
+import { DEFAULT_DB } from "../run/config.js";
+import { resumeRun } from "../run/execute.js";
+import { intFlag, listFlag, positiveNumberFlag } from "./options.js";
+import { reportRun } from "./report-run.js";
+
+export function resumeCommand(): Command {
+  return new Command("resume")
+    .summary("continue a stored run where it stopped")
+    .description(
+      "Continues a run with the settings it was started with: finished rounds are never asked again,\n" +
+        "and the result is what an uninterrupted run would have given. Server settings may change.",
+    )
+    .argument("<run-id>", "the run to continue (atp runs lists them)")
+    .option("--db <file>", `SQLite store (default ${DEFAULT_DB})`, DEFAULT_DB)
+    .option("--retry-errors", "also rerun the episodes that failed, from their last finished round")
+    .option("--base-url <urls>", "OpenAI-compatible server(s) to use now, comma-separated", listFlag)
+    .option("--concurrency <n>", "requests in flight at once per endpoint", intFlag("--concurrency", 1))
+    .option("--timeout <seconds>", "per-request timeout", positiveNumberFlag("--timeout"))
+    .option("--retries <n>", "retries per call", intFlag("--retries", 0))
+    .option("--transcript <file>", "write the run's transcript here when it finishes")
+    .action(async (runId: string, flags: { db: string; retryErrors?: boolean; baseUrl?: string[]; concurrency?: number; timeout?: number; retries?: number; transcript?: string }) => {
+      const provider = { baseUrls: flags.baseUrl, concurrency: flags.concurrency, timeoutMs: flags.timeout === undefined ? undefined : flags.timeout * 1000, retries: flags.retries };
+      await reportRun(flags.db, (hooks) =>
+        resumeRun(runId, { db: flags.db, retryErrors: Boolean(flags.retryErrors), provider, transcript: flags.transcript }, hooks),
+      );
+    });
+}

@@ -1,0 +1,169 @@
+/**
+ * `openai:MODEL[?temperature=..&top_p=..&max_tokens=..&top_k=..&enable_thinking=..]`: any
+ * server that speaks the OpenAI chat-completions API (OpenAI, vLLM, llama.cpp server, SGLang,
+ * Ollama). The SDK only sends requests; retries, timeouts and concurrency belong to the pool.
+ */
+import OpenAI, { APIConnectionError, APIConnectionTimeoutError, APIError } from "openai";
+import type { ChatCompletionCreateParamsNonStreaming } from "openai/resources/chat/completions";
+import { InputError } from "../core/errors.js";
+import { checkParams, numberParam, specContext } from "../agents/spec.js";
+import type { Agent, AgentCall, Reply } from "../agents/types.js";
+import { AttemptFailure, describeError, failureFromStatus } from "./errors.js";
+import { EndpointPool } from "./pool.js";
+import type { ProviderOptions, Sampling } from "./types.js";
+
+/** Where the SDK sends requests when nothing else is configured. */
+export const OPENAI_DEFAULT_BASE_URL = "https://api.openai.com/v1";
+
+/** Model-string parameters this provider reads. */
+export const OPENAI_PARAMS = ["temperature", "top_p", "max_tokens", "top_k", "enable_thinking"] as const;
+
+/** An agent backed by OpenAI-compatible servers; the pool is exposed for progress and tests. */
+export interface OpenAIAgent extends Agent {
+  readonly cacheIdentity: string;
+  readonly baseUrls: readonly string[];
+  readonly pool: EndpointPool;
+}
+
+/** Options' sampling with the model string's parameters on top (the string is the more specific). */
+export function samplingFromParams(base: Sampling, params: Record<string, string>, spec: string): Sampling {
+  checkParams(params, OPENAI_PARAMS, spec);
+  const sampling: Sampling = { ...base, ...(base.extra ? { extra: { ...base.extra } } : {}) };
+  if (Object.hasOwn(params, "temperature")) sampling.temperature = numberParam(params, "temperature", 0, { min: 0 }, spec);
+  if (Object.hasOwn(params, "top_p")) sampling.topP = numberParam(params, "top_p", 1, { min: 0, max: 1 }, spec);
+  if (Object.hasOwn(params, "max_tokens")) {
+    sampling.maxTokens = numberParam(params, "max_tokens", 1, { min: 1, integer: true }, spec);
+  }
+  // -1 is how vLLM says "no top-k"; llama.cpp uses 0.
+  if (Object.hasOwn(params, "top_k")) sampling.topK = numberParam(params, "top_k", 0, { min: -1, integer: true }, spec);
+  if (Object.hasOwn(params, "enable_thinking")) {
+    const text = params.enable_thinking.trim().toLowerCase();
+    if (!["true", "false", "1", "0"].includes(text)) {
+      throw new InputError(`${specContext(spec)}: parameter 'enable_thinking' must be true or false (got '${params.enable_thinking}')`);
+    }
+    const extra = sampling.extra ?? {};
+    const kwargs = extra.chat_template_kwargs;
+    const previous = typeof kwargs === "object" && kwargs !== null ? (kwargs as Record<string, unknown>) : {};
+    sampling.extra = { ...extra, chat_template_kwargs: { ...previous, enable_thinking: text === "true" || text === "1" } };
+  }
+  return sampling;
+}
+
+/** The sampling part of the request body, as the server reads it. Named fields win over extras. */
+export function samplingBody(sampling: Sampling): Record<string, unknown> {
+  const body: Record<string, unknown> = { ...sampling.extra };
+  if (sampling.temperature !== undefined) body.temperature = sampling.temperature;
+  if (sampling.topP !== undefined) body.top_p = sampling.topP;
+  if (sampling.maxTokens !== undefined) body.max_tokens = sampling.maxTokens;
+  if (sampling.topK !== undefined) body.top_k = sampling.topK;
+  return body;
+}
+
+/** JSON with object keys sorted at every depth, so equal settings give equal strings. */
+export function stableStringify(value: unknown): string {
+  const sort = (v: unknown): unknown => {
+    if (Array.isArray(v)) return v.map(sort);
+    if (typeof v === "object" && v !== null) {
+      return Object.fromEntries(
+        Object.keys(v)
+          .sort()
+          .map((k) => [k, sort((v as Record<string, unknown>)[k])]),
+      );
+    }
+    return v;
+  };
+  return JSON.stringify(sort(value));
+}
+
+/** The endpoints: the options', else OPENAI_BASE_URL, else OpenAI's own. */
+export function resolveBaseUrls(options: Pick<ProviderOptions, "baseUrls">): string[] {
+  if (options.baseUrls.length > 0) return [...new Set(options.baseUrls)];
+  const env = process.env.OPENAI_BASE_URL?.trim();
+  return [env ? env : OPENAI_DEFAULT_BASE_URL];
+}
+
+/** Turns the SDK's errors into classified failures; anything else goes to the pool's classifier. */
+function toFailure(err: unknown): unknown {
+  if (err instanceof APIConnectionTimeoutError) return new AttemptFailure("timeout", describeError(err));
+  if (err instanceof APIConnectionError) return new AttemptFailure("connection", describeError(err));
+  if (err instanceof APIError && typeof err.status === "number") {
+    return failureFromStatus(err.status, err.message, (name) => err.headers?.get(name));
+  }
+  return err;
+}
+
+/** Reads a completion, or fails the attempt as malformed (a retry may get a proper one). */
+function readCompletion(completion: unknown): Omit<Reply, "attempts"> {
+  const choices = (completion as { choices?: unknown } | null)?.choices;
+  const message = Array.isArray(choices) ? (choices[0] as { message?: unknown } | undefined)?.message : undefined;
+  if (typeof message !== "object" || message === null) {
+    const shown = typeof completion === "string" ? completion : JSON.stringify(completion);
+    throw new AttemptFailure("malformed", `response has no choices[0].message: ${String(shown).slice(0, 200)}`);
+  }
+  const content = (message as { content?: unknown }).content;
+  if (content !== undefined && content !== null && typeof content !== "string") {
+    throw new AttemptFailure("malformed", `choices[0].message.content is not text: ${JSON.stringify(content).slice(0, 200)}`);
+  }
+  const reply: Omit<Reply, "attempts"> = { text: content ?? "" };
+  const usage = (completion as { usage?: { prompt_tokens?: unknown; completion_tokens?: unknown } | null }).usage;
+  if (typeof usage?.prompt_tokens === "number") reply.promptTokens = usage.prompt_tokens;
+  if (typeof usage?.completion_tokens === "number") reply.completionTokens = usage.completion_tokens;
+  return reply;
+}
+
+export async function createOpenAIAgent(
+  model: string,
+  params: Record<string, string>,
+  spec: string,
+  options: ProviderOptions,
+): Promise<OpenAIAgent> {
+  const sampling = samplingBody(samplingFromParams(options.sampling, params, spec));
+  const baseUrls = resolveBaseUrls(options);
+  // Local servers accept any key, but the SDK refuses to start without one.
+  const apiKey = process.env.OPENAI_API_KEY || undefined;
+  // The key lives only in the clients and this closure; every error text is scrubbed of it.
+  const redact = (text: string) => (apiKey && apiKey.length >= 4 ? text.split(apiKey).join("[redacted]") : text);
+  const clients = new Map(
+    baseUrls.map((baseURL) => [
+      baseURL,
+      new OpenAI({
+        apiKey: apiKey ?? "not-needed",
+        baseURL,
+        maxRetries: 0,
+        // The pool aborts at timeoutMs; the SDK's own timer is only a backstop.
+        timeout: options.timeoutMs + 1000,
+        // The library never prints; OPENAI_LOG still turns the SDK's logging on for debugging.
+        ...(process.env.OPENAI_LOG ? {} : { logLevel: "off" as const }),
+      }),
+    ]),
+  );
+  const pool = new EndpointPool(baseUrls, { ...options, redact });
+  const cacheIdentity = stableStringify({ provider: "openai", model, sampling });
+
+  return {
+    id: spec,
+    cacheIdentity,
+    baseUrls,
+    pool,
+    async respond(call: AgentCall): Promise<Reply> {
+      // Extras come from a separate object: written inline, fields like top_k fail type-checking.
+      const body = {
+        ...sampling,
+        model,
+        messages: call.messages.map((m) => ({ role: m.role, content: m.content })),
+        seed: call.seed,
+      } as ChatCompletionCreateParamsNonStreaming;
+      const { value, attempts } = await pool.run(async (endpoint, _attempt, signal) => {
+        const client = clients.get(endpoint)!;
+        const completion = await client.chat.completions.create(body, { signal }).catch((err: unknown) => {
+          throw toFailure(err);
+        });
+        return readCompletion(completion);
+      }, { seed: call.seed });
+      return { ...value, attempts };
+    },
+    async close(): Promise<void> {
+      pool.close();
+    },
+  };
+}

@@ -1,0 +1,608 @@
+/**
+ * A run kept in one SQLite file: its settings, its planned episodes (with their full scenarios,
+ * so a resume needs no scenario file), and every finished round with its calls. A round is saved
+ * in one transaction, so a killed run leaves only whole rounds, and a resume replays them.
+ */
+import { createHash } from "node:crypto";
+import { mkdirSync } from "node:fs";
+import { createRequire } from "node:module";
+import { dirname } from "node:path";
+import Database from "better-sqlite3";
+
+import type { Suite } from "../core/types.js";
+import type { EpisodePlan } from "../run/plan.js";
+import { settingsRecord } from "../transcript/settings.js";
+import type { TranscriptCall, TranscriptEpisode, TranscriptRound } from "../transcript/types.js";
+import { configureConnection, migrate } from "./schema.js";
+
+export type RunStatus = "running" | "done" | "failed" | "interrupted";
+export type EpisodeStatus = "pending" | "running" | "done" | "failed";
+
+export interface NewRun {
+  id: string;
+  suite: string;
+  model: string;
+  seed: number;
+  parity: string;
+  /** The run settings as given, kept for the record and for resuming. */
+  config: unknown;
+  versions: Record<string, string>;
+  plans: EpisodePlan[];
+}
+
+export interface RunRecord {
+  id: string;
+  /** ISO 8601 times. */
+  createdAt: string;
+  updatedAt: string;
+  finishedAt: string | null;
+  status: RunStatus;
+  suite: string;
+  model: string;
+  seed: number;
+  parity: string;
+  config: unknown;
+  versions: Record<string, string>;
+  episodeCount: number;
+}
+
+export interface EpisodeState {
+  idx: number;
+  key: string;
+  repeat: number;
+  status: EpisodeStatus;
+  error: string | null;
+  /** How often the episode has failed, over all attempts. */
+  attemptsFailed: number;
+  roundsSaved: number;
+}
+
+/** What the runner knows about each model call of a round, beyond the transcript. */
+export interface CallMeta {
+  agent: number;
+  latencyMs: number;
+  attempts: number;
+  promptTokens?: number;
+  completionTokens?: number;
+  cached: boolean;
+  /** The last failed attempt's error, kept even when a retry succeeded. */
+  error?: string;
+}
+
+export interface CallStats {
+  /**
+   * Calls the agent answered, from the model or the cache. Fixed colluders, which are not asked
+   * (saved without a CallMeta, or with attempts 0 and not cached), are not counted.
+   */
+  calls: number;
+  cached: number;
+  /** Calls with at least one failed attempt (each later succeeded, or it would not be saved). */
+  errors: number;
+  promptTokens: number;
+  completionTokens: number;
+  totalTokens: number;
+  /** Mean over calls that reached the model (cache hits excluded); null when there were none. */
+  meanLatencyMs: number | null;
+}
+
+export interface CachedResponse {
+  text: string;
+  promptTokens?: number;
+  completionTokens?: number;
+}
+
+export interface ExportOptions {
+  /** Also export episodes that have saved rounds but are not done (their rounds so far). */
+  includeUnfinished?: boolean;
+}
+
+interface RunRow {
+  id: string;
+  created_at: string;
+  updated_at: string;
+  finished_at: string | null;
+  status: RunStatus;
+  suite: string;
+  model: string;
+  seed: number;
+  parity: string;
+  config_json: string;
+  versions_json: string;
+  episode_count: number;
+}
+
+interface EpisodeRow {
+  idx: number;
+  key: string;
+  repeat: number;
+  suite: Suite;
+  scenario_json: string;
+  settings_json: string;
+  status: EpisodeStatus;
+}
+
+interface EpisodeStateRow {
+  idx: number;
+  key: string;
+  repeat: number;
+  status: EpisodeStatus;
+  error: string | null;
+  attempts_failed: number;
+  rounds_saved: number;
+}
+
+interface RoundRow {
+  episode_idx: number;
+  round: number;
+  supervision: 1 | -1 | null;
+  outcome: string;
+}
+
+interface CallRow {
+  episode_idx: number;
+  round: number;
+  agent: number;
+  messages_json: string;
+  response: string;
+  choice: string | null;
+  reward: number;
+  capital_before: number | null;
+  capital_after: number | null;
+}
+
+interface CacheRow {
+  text: string;
+  prompt_tokens: number | null;
+  completion_tokens: number | null;
+}
+
+interface StatsRow {
+  calls: number;
+  cached: number | null;
+  errors: number | null;
+  prompt_tokens: number | null;
+  completion_tokens: number | null;
+  mean_latency: number | null;
+}
+
+const now = (): string => new Date().toISOString();
+
+/** JSON with object keys sorted at every depth, so equal values always give equal text. */
+function canonicalJson(value: unknown): string {
+  return JSON.stringify(value, (_key, v: unknown) => {
+    if (v === null || typeof v !== "object" || Array.isArray(v)) return v;
+    const sorted: Record<string, unknown> = {};
+    for (const k of Object.keys(v).sort()) sorted[k] = (v as Record<string, unknown>)[k];
+    return sorted;
+  });
+}
+
+/**
+ * The response cache key. The episode, round, agent and repeat are part of it, so repeats (and
+ * identical prompts elsewhere in the grid) stay independent samples instead of one answer.
+ */
+export function cacheKey(parts: {
+  identity: string;
+  messages: unknown;
+  episode: string;
+  round: number;
+  agent: number;
+  repeat: number;
+}): string {
+  return createHash("sha256").update(canonicalJson(parts)).digest("hex");
+}
+
+function prepareStatements(db: Database.Database) {
+  return {
+    insertRun: db.prepare<[RunRow]>(
+      `INSERT INTO runs (id, created_at, updated_at, finished_at, status, suite, model, seed, parity, config_json, versions_json, episode_count)
+       VALUES (@id, @created_at, @updated_at, @finished_at, @status, @suite, @model, @seed, @parity, @config_json, @versions_json, @episode_count)`,
+    ),
+    insertEpisode: db.prepare<[string, number, string, number, string, string, string]>(
+      `INSERT INTO episodes (run_id, idx, key, repeat, suite, scenario_json, settings_json) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+    ),
+    getRun: db.prepare<[string], RunRow>(`SELECT * FROM runs WHERE id = ?`),
+    // rowid breaks ties between runs created in the same millisecond.
+    listRuns: db.prepare<[], RunRow>(`SELECT * FROM runs ORDER BY created_at DESC, rowid DESC`),
+    setRunStatus: db.prepare<[RunStatus, string, string | null, string]>(
+      `UPDATE runs SET status = ?, updated_at = ?, finished_at = ? WHERE id = ?`,
+    ),
+    touchRun: db.prepare<[string, string]>(`UPDATE runs SET updated_at = ? WHERE id = ?`),
+    episodes: db.prepare<[string], EpisodeRow>(
+      `SELECT idx, key, repeat, suite, scenario_json, settings_json, status FROM episodes WHERE run_id = ? ORDER BY idx`,
+    ),
+    episodeStatus: db.prepare<[string, number], { status: EpisodeStatus }>(
+      `SELECT status FROM episodes WHERE run_id = ? AND idx = ?`,
+    ),
+    episodeStates: db.prepare<[string], EpisodeStateRow>(
+      `SELECT e.idx, e.key, e.repeat, e.status, e.error, e.attempts_failed,
+              (SELECT count(*) FROM rounds r WHERE r.run_id = e.run_id AND r.episode_idx = e.idx) AS rounds_saved
+       FROM episodes e WHERE e.run_id = ? ORDER BY e.idx`,
+    ),
+    roundsSaved: db.prepare<[string, number], number>(
+      `SELECT count(*) FROM rounds WHERE run_id = ? AND episode_idx = ?`,
+    ).pluck(),
+    startEpisode: db.prepare<[string, string, number]>(
+      `UPDATE episodes SET status = 'running', started_at = coalesce(started_at, ?) WHERE run_id = ? AND idx = ?`,
+    ),
+    finishEpisode: db.prepare<[string, string, number]>(
+      `UPDATE episodes SET status = 'done', error = NULL, finished_at = ? WHERE run_id = ? AND idx = ?`,
+    ),
+    failEpisode: db.prepare<[string, string, string, number]>(
+      `UPDATE episodes SET status = 'failed', error = ?, attempts_failed = attempts_failed + 1, finished_at = ?
+       WHERE run_id = ? AND idx = ?`,
+    ),
+    // The error stays until the episode finishes, so a viewer can show why it is being retried.
+    resetFailed: db.prepare<[string]>(
+      `UPDATE episodes SET status = 'pending', finished_at = NULL WHERE run_id = ? AND status = 'failed'`,
+    ),
+    insertRound: db.prepare<[string, number, number, number | null, string, string]>(
+      `INSERT INTO rounds (run_id, episode_idx, round, supervision, outcome, saved_at) VALUES (?, ?, ?, ?, ?, ?)`,
+    ),
+    insertCall: db.prepare<
+      [
+        {
+          run_id: string;
+          episode_idx: number;
+          round: number;
+          agent: number;
+          messages_json: string;
+          response: string;
+          choice: string | null;
+          reward: number;
+          capital_before: number | null;
+          capital_after: number | null;
+          latency_ms: number | null;
+          prompt_tokens: number | null;
+          completion_tokens: number | null;
+          attempts: number | null;
+          cached: number;
+          error: string | null;
+        },
+      ]
+    >(
+      `INSERT INTO calls (run_id, episode_idx, round, agent, messages_json, response, choice, reward, capital_before, capital_after,
+                          latency_ms, prompt_tokens, completion_tokens, attempts, cached, error)
+       VALUES (@run_id, @episode_idx, @round, @agent, @messages_json, @response, @choice, @reward, @capital_before, @capital_after,
+               @latency_ms, @prompt_tokens, @completion_tokens, @attempts, @cached, @error)`,
+    ),
+    episodeRounds: db.prepare<[string, number], RoundRow>(
+      `SELECT episode_idx, round, supervision, outcome FROM rounds WHERE run_id = ? AND episode_idx = ? ORDER BY round`,
+    ),
+    episodeCalls: db.prepare<[string, number], CallRow>(
+      `SELECT episode_idx, round, agent, messages_json, response, choice, reward, capital_before, capital_after
+       FROM calls WHERE run_id = ? AND episode_idx = ? ORDER BY round, agent`,
+    ),
+    runRounds: db.prepare<[string], RoundRow>(
+      `SELECT episode_idx, round, supervision, outcome FROM rounds WHERE run_id = ? ORDER BY episode_idx, round`,
+    ),
+    runCalls: db.prepare<[string], CallRow>(
+      `SELECT episode_idx, round, agent, messages_json, response, choice, reward, capital_before, capital_after
+       FROM calls WHERE run_id = ? ORDER BY episode_idx, round, agent`,
+    ),
+    callStats: db.prepare<[string], StatsRow>(
+      `SELECT count(*) AS calls, sum(cached) AS cached, sum(error IS NOT NULL) AS errors,
+              sum(prompt_tokens) AS prompt_tokens, sum(completion_tokens) AS completion_tokens,
+              avg(CASE WHEN cached = 0 THEN latency_ms END) AS mean_latency
+       FROM calls WHERE run_id = ? AND (attempts > 0 OR cached = 1)`,
+    ),
+    cacheGet: db.prepare<[string], CacheRow>(`SELECT text, prompt_tokens, completion_tokens FROM cache WHERE key = ?`),
+    // Two episodes can miss on the same key at once; the later answer simply wins.
+    cachePut: db.prepare<[string, string, number | null, number | null, string]>(
+      `INSERT OR REPLACE INTO cache (key, text, prompt_tokens, completion_tokens, created_at) VALUES (?, ?, ?, ?, ?)`,
+    ),
+  };
+}
+
+type Statements = ReturnType<typeof prepareStatements>;
+
+function toRunRecord(row: RunRow): RunRecord {
+  return {
+    id: row.id,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+    finishedAt: row.finished_at,
+    status: row.status,
+    suite: row.suite,
+    model: row.model,
+    seed: row.seed,
+    parity: row.parity,
+    config: JSON.parse(row.config_json) as unknown,
+    versions: JSON.parse(row.versions_json) as Record<string, string>,
+    episodeCount: row.episode_count,
+  };
+}
+
+function toPlan(row: EpisodeRow): EpisodePlan {
+  // Built in planRoleplay/planCollusion's key order, so a loaded plan prints as the original.
+  return {
+    suite: row.suite,
+    key: row.key,
+    repeat: row.repeat,
+    scenario: JSON.parse(row.scenario_json),
+    settings: JSON.parse(row.settings_json),
+  } as EpisodePlan;
+}
+
+function toCall(row: CallRow): TranscriptCall {
+  // The engines' key order, so exported JSON is byte-identical to what the runner writes.
+  const call: TranscriptCall = {
+    agent: row.agent,
+    messages: JSON.parse(row.messages_json) as TranscriptCall["messages"],
+    response: row.response,
+    choice: row.choice,
+    reward: row.reward,
+  };
+  if (row.capital_before !== null) call.capital_before = row.capital_before;
+  if (row.capital_after !== null) call.capital_after = row.capital_after;
+  return call;
+}
+
+/** Joins round rows (sorted by episode and round) with their call rows into rounds per episode. */
+function assembleRounds(rounds: RoundRow[], calls: CallRow[]): Map<number, TranscriptRound[]> {
+  const callsOf = new Map<string, TranscriptCall[]>();
+  for (const row of calls) {
+    const key = `${row.episode_idx}:${row.round}`;
+    const list = callsOf.get(key);
+    if (list === undefined) callsOf.set(key, [toCall(row)]);
+    else list.push(toCall(row));
+  }
+  const byEpisode = new Map<number, TranscriptRound[]>();
+  for (const r of rounds) {
+    const roundCalls = callsOf.get(`${r.episode_idx}:${r.round}`) ?? [];
+    // Supervision only where recorded (role-play), in the engines' key order.
+    const round: TranscriptRound =
+      r.supervision === null
+        ? { round: r.round, calls: roundCalls, outcome: r.outcome }
+        : { round: r.round, supervision: r.supervision, calls: roundCalls, outcome: r.outcome };
+    const list = byEpisode.get(r.episode_idx);
+    if (list === undefined) byEpisode.set(r.episode_idx, [round]);
+    else list.push(round);
+  }
+  return byEpisode;
+}
+
+export class RunStore {
+  private readonly q: Statements;
+
+  /** `db` is the open connection, for tools and tests that query the tables directly. */
+  private constructor(readonly db: Database.Database) {
+    this.q = prepareStatements(db);
+  }
+
+  /** Opens (creating if needed) a store file and its folder; ':memory:' for a throwaway store. */
+  static open(file: string): RunStore {
+    if (file !== ":memory:" && file !== "") mkdirSync(dirname(file), { recursive: true });
+    const db = new Database(file);
+    try {
+      configureConnection(db);
+      migrate(db);
+      return new RunStore(db);
+    } catch (err) {
+      db.close();
+      throw err;
+    }
+  }
+
+  close(): void {
+    this.db.close();
+  }
+
+  /** The storage libraries' versions, for a run's versions record. */
+  libraryVersions(): Record<string, string> {
+    const require = createRequire(import.meta.url);
+    return {
+      "better-sqlite3": (require("better-sqlite3/package.json") as { version: string }).version,
+      sqlite: this.db.prepare<[], string>("SELECT sqlite_version()").pluck().get() ?? "",
+    };
+  }
+
+  /** Inserts the run and all its episodes (pending) at once. Throws if the id is taken. */
+  createRun(r: NewRun): void {
+    this.db.transaction(() => {
+      if (this.q.getRun.get(r.id) !== undefined) throw new Error(`run '${r.id}' already exists`);
+      const t = now();
+      this.q.insertRun.run({
+        id: r.id,
+        created_at: t,
+        updated_at: t,
+        finished_at: null,
+        status: "running",
+        suite: r.suite,
+        model: r.model,
+        seed: r.seed,
+        parity: r.parity,
+        config_json: JSON.stringify(r.config ?? null),
+        versions_json: JSON.stringify(r.versions),
+        episode_count: r.plans.length,
+      });
+      r.plans.forEach((p, idx) =>
+        this.q.insertEpisode.run(r.id, idx, p.key, p.repeat, p.suite, JSON.stringify(p.scenario), JSON.stringify(p.settings)),
+      );
+    }).immediate();
+  }
+
+  getRun(id: string): RunRecord | undefined {
+    const row = this.q.getRun.get(id);
+    return row === undefined ? undefined : toRunRecord(row);
+  }
+
+  /** Newest first. */
+  listRuns(): RunRecord[] {
+    return this.q.listRuns.all().map(toRunRecord);
+  }
+
+  /** Done and failed runs get a finish time; running or interrupted ones lose theirs. */
+  setRunStatus(id: string, status: RunStatus): void {
+    const t = now();
+    const finished = status === "done" || status === "failed" ? t : null;
+    if (this.q.setRunStatus.run(status, t, finished, id).changes === 0) throw new Error(`no run '${id}'`);
+  }
+
+  /** The run's episode plans, in plan order, exactly as they were saved. */
+  loadPlans(runId: string): EpisodePlan[] {
+    this.requireRun(runId);
+    return this.q.episodes.all(runId).map(toPlan);
+  }
+
+  episodeStates(runId: string): EpisodeState[] {
+    this.requireRun(runId);
+    return this.q.episodeStates.all(runId).map((r) => ({
+      idx: r.idx,
+      key: r.key,
+      repeat: r.repeat,
+      status: r.status,
+      error: r.error,
+      attemptsFailed: r.attempts_failed,
+      roundsSaved: r.rounds_saved,
+    }));
+  }
+
+  /** The episode's saved rounds in round order, as the transcript format has them. */
+  savedRounds(runId: string, idx: number): TranscriptRound[] {
+    this.requireEpisode(runId, idx);
+    return assembleRounds(this.q.episodeRounds.all(runId, idx), this.q.episodeCalls.all(runId, idx)).get(idx) ?? [];
+  }
+
+  /**
+   * Saves one finished round and its calls in one transaction, and marks the episode running.
+   * `meta` has one entry per agent the model was asked; calls without one (fixed colluders)
+   * are stored as not asked (as is a meta with attempts 0 that is not cached). Rounds must be saved in order, each once: anything else is a bug
+   * in the caller and throws, leaving nothing of the round behind.
+   */
+  saveRound(runId: string, idx: number, round: TranscriptRound, meta: CallMeta[]): void {
+    const metaByAgent = new Map<number, CallMeta>();
+    for (const m of meta) {
+      if (metaByAgent.has(m.agent)) throw new Error(`saveRound: two call records for agent ${m.agent}`);
+      metaByAgent.set(m.agent, m);
+    }
+    const agents = new Set(round.calls.map((c) => c.agent));
+    for (const a of metaByAgent.keys()) {
+      if (!agents.has(a)) throw new Error(`saveRound: call record for agent ${a}, who is not in round ${round.round}`);
+    }
+    this.db.transaction(() => {
+      const where = `run '${runId}' episode ${idx}`;
+      const status = this.q.episodeStatus.get(runId, idx)?.status;
+      if (status === undefined) throw new Error(`no ${where}`);
+      if (status === "done" || status === "failed") throw new Error(`${where} is ${status}; cannot save round ${round.round}`);
+      const saved = this.q.roundsSaved.get(runId, idx) ?? 0;
+      if (round.round < saved) throw new Error(`${where}: round ${round.round} is already saved`);
+      if (round.round > saved) throw new Error(`${where}: round ${round.round} saved before round ${saved}`);
+      const t = now();
+      this.q.insertRound.run(runId, idx, round.round, round.supervision ?? null, round.outcome, t);
+      for (const c of round.calls) {
+        const m = metaByAgent.get(c.agent);
+        this.q.insertCall.run({
+          run_id: runId,
+          episode_idx: idx,
+          round: round.round,
+          agent: c.agent,
+          messages_json: JSON.stringify(c.messages),
+          response: c.response,
+          choice: c.choice,
+          reward: c.reward,
+          capital_before: c.capital_before ?? null,
+          capital_after: c.capital_after ?? null,
+          latency_ms: m?.latencyMs ?? null,
+          prompt_tokens: m?.promptTokens ?? null,
+          completion_tokens: m?.completionTokens ?? null,
+          attempts: m?.attempts ?? null,
+          cached: m?.cached ? 1 : 0,
+          error: m?.error ?? null,
+        });
+      }
+      this.q.startEpisode.run(t, runId, idx);
+      this.q.touchRun.run(t, runId);
+    }).immediate();
+  }
+
+  finishEpisode(runId: string, idx: number): void {
+    const t = now();
+    this.db.transaction(() => {
+      if (this.q.finishEpisode.run(t, runId, idx).changes === 0) throw new Error(`no run '${runId}' episode ${idx}`);
+      this.q.touchRun.run(t, runId);
+    }).immediate();
+  }
+
+  /** Marks the episode failed, keeping its error and saved rounds, and counts the failure. */
+  failEpisode(runId: string, idx: number, error: string): void {
+    const t = now();
+    this.db.transaction(() => {
+      if (this.q.failEpisode.run(error, t, runId, idx).changes === 0) throw new Error(`no run '${runId}' episode ${idx}`);
+      this.q.touchRun.run(t, runId);
+    }).immediate();
+  }
+
+  /** Failed episodes back to pending (for --retry-errors); their saved rounds stay. Returns how many. */
+  resetFailed(runId: string): number {
+    this.requireRun(runId);
+    return this.q.resetFailed.run(runId).changes;
+  }
+
+  /**
+   * The run as transcript episodes, in plan order: done episodes, or with `includeUnfinished`
+   * every episode with at least one saved round. Equal to what the runner writes directly.
+   */
+  exportTranscript(runId: string, options: ExportOptions = {}): TranscriptEpisode[] {
+    this.requireRun(runId);
+    // One consistent snapshot, even while a run writes to the file.
+    return this.db.transaction(() => {
+      const rounds = assembleRounds(this.q.runRounds.all(runId), this.q.runCalls.all(runId));
+      const out: TranscriptEpisode[] = [];
+      for (const row of this.q.episodes.all(runId)) {
+        const saved = rounds.get(row.idx);
+        if (row.status !== "done" && !(options.includeUnfinished && saved !== undefined)) continue;
+        const plan = toPlan(row);
+        // The runner's key order (repeat last), so the JSON lines are byte-identical.
+        const episode: TranscriptEpisode = {
+          suite: plan.suite,
+          episode: plan.key,
+          scenario: plan.scenario.id,
+          environment: plan.scenario.environment,
+          settings: settingsRecord(plan),
+          rounds: saved ?? [],
+        };
+        if (plan.repeat > 0) episode.repeat = plan.repeat;
+        out.push(episode);
+      }
+      return out;
+    })();
+  }
+
+  callStats(runId: string): CallStats {
+    this.requireRun(runId);
+    const r = this.q.callStats.get(runId)!;
+    const promptTokens = r.prompt_tokens ?? 0;
+    const completionTokens = r.completion_tokens ?? 0;
+    return {
+      calls: r.calls,
+      cached: r.cached ?? 0,
+      errors: r.errors ?? 0,
+      promptTokens,
+      completionTokens,
+      totalTokens: promptTokens + completionTokens,
+      meanLatencyMs: r.mean_latency,
+    };
+  }
+
+  cacheGet(key: string): CachedResponse | undefined {
+    const row = this.q.cacheGet.get(key);
+    if (row === undefined) return undefined;
+    const value: CachedResponse = { text: row.text };
+    if (row.prompt_tokens !== null) value.promptTokens = row.prompt_tokens;
+    if (row.completion_tokens !== null) value.completionTokens = row.completion_tokens;
+    return value;
+  }
+
+  cachePut(key: string, value: CachedResponse): void {
+    this.q.cachePut.run(key, value.text, value.promptTokens ?? null, value.completionTokens ?? null, now());
+  }
+
+  private requireRun(runId: string): void {
+    if (this.q.getRun.get(runId) === undefined) throw new Error(`no run '${runId}'`);
+  }
+
+  private requireEpisode(runId: string, idx: number): void {
+    if (this.q.episodeStatus.get(runId, idx) === undefined) throw new Error(`no run '${runId}' episode ${idx}`);
+  }
+}
