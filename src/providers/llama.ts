@@ -87,13 +87,14 @@ export interface LlamaAgent extends Agent {
 
 /**
  * Imports node-llama-cpp, or fails with the install hint when it is not installed. `importer`
- * exists so tests can simulate the package being absent.
+ * exists so tests can simulate the package being absent. Typed `unknown` so this module's
+ * declarations do not need the optional package's types.
  */
 export async function loadNodeLlamaCpp(
   importer: () => Promise<unknown> = () => import("node-llama-cpp"),
-): Promise<LlamaModule> {
+): Promise<unknown> {
   try {
-    return (await importer()) as LlamaModule;
+    return await importer();
   } catch (err) {
     const code = (err as { code?: unknown } | null)?.code;
     const message = err instanceof Error ? err.message : String(err);
@@ -210,9 +211,18 @@ function gpuParam(params: Record<string, string>, spec: string): "auto" | "cuda"
   return value === "false" ? false : (value as "auto" | "cuda" | "vulkan" | "metal");
 }
 
+/**
+ * node-llama-cpp's chat history items, spelled out here so this module's declarations do not
+ * need the optional package's types.
+ */
+export type LlamaHistoryItem =
+  | { type: "system"; text: string }
+  | { type: "user"; text: string }
+  | { type: "model"; response: string[] };
+
 /** Our transcript messages as node-llama-cpp chat history, ending with the response to generate. */
-export function toChatHistory(messages: readonly Message[]): NodeLlamaCpp.ChatHistoryItem[] {
-  const history: NodeLlamaCpp.ChatHistoryItem[] = messages.map((m): NodeLlamaCpp.ChatHistoryItem => {
+export function toChatHistory(messages: readonly Message[]): LlamaHistoryItem[] {
+  const history = messages.map((m): LlamaHistoryItem => {
     switch (m.role) {
       case "system":
         return { type: "system", text: m.content };
@@ -282,7 +292,7 @@ export async function createLlamaAgent(
     throw new InputError(`${specContext(spec)}: max_tokens (${sampling.maxTokens}) must be below the context size (${requestedContext})`);
   }
 
-  const mod = await loadNodeLlamaCpp();
+  const mod = (await loadNodeLlamaCpp()) as LlamaModule;
   const modelFile = await resolveModelPath(mod, path, spec, options.timeoutMs);
   const size = statSync(modelFile).size;
   const threads = numberParam(
@@ -355,9 +365,6 @@ export async function createLlamaAgent(
   };
 
   const contextSize = ctx.contextSize;
-  const failOnFullContext = (): never => {
-    throw new ContextFullError(contextSize);
-  };
 
   async function generate(slot: Slot, call: AgentCall): Promise<Reply> {
     // A fresh sequence per call: no state from another conversation, and the same computation
@@ -367,6 +374,15 @@ export async function createLlamaAgent(
     const prompt = chatWrapper.generateContextState({ chatHistory: history }).contextText.tokenize(loadedModel.tokenizer);
     if (prompt.length >= contextSize) throw new ContextFullError(contextSize);
     let completionTokens = 0;
+    // Dropping the start of the conversation would change the experiment, so a full context
+    // fails the call. A strategy that throws is not enough: node-llama-cpp logs the error and
+    // falls back to its own shift. So the strategy aborts the call and hands back a tiny history
+    // (which fits, so nothing is logged); the abort then ends the generation.
+    const overflow = new AbortController();
+    const refuseShift = () => {
+      overflow.abort(new ContextFullError(contextSize));
+      return { chatHistory: [{ type: "model" as const, response: [] }], metadata: null };
+    };
     const result = await slot.chat.generateResponse(history, {
       temperature: sampling.temperature,
       topP: sampling.topP,
@@ -376,8 +392,8 @@ export async function createLlamaAgent(
       seed: call.seed >>> 0,
       // llama-server's default (repeat_penalty 1.0): sampling is exactly what the settings say.
       repeatPenalty: false,
-      // Dropping the start of the conversation would change the experiment; fail instead.
-      contextShift: { strategy: failOnFullContext },
+      contextShift: { strategy: refuseShift },
+      signal: overflow.signal,
       onResponseChunk: (chunk) => {
         completionTokens += chunk.tokens.length;
       },
@@ -387,7 +403,7 @@ export async function createLlamaAgent(
 
   const cacheIdentity = JSON.stringify({
     provider: "llama",
-    model: { file: basename(modelFile), size, sha256Head: headHash(modelFile) },
+    model: { file: basename(modelFile), sha256Head: headHash(modelFile), size },
     sampling: { maxTokens: sampling.maxTokens, minP: sampling.minP, temperature: sampling.temperature, topK: sampling.topK, topP: sampling.topP },
   });
 
@@ -408,6 +424,7 @@ export async function createLlamaAgent(
       } catch (err) {
         if (closed) throw closedError();
         if (err instanceof ContextFullError) throw err;
+        // Any other failure (a native error, a disposed context) is reported, never papered over.
         throw new Error(`llama: generation failed: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
       } finally {
         release(slot);

@@ -71,7 +71,7 @@ export function evaluate(expression: string, limits: Partial<CalculatorLimits> =
     }
     const tokens = tokenize(expression, lim);
     const ast = new Parser(tokens, lim).parseAll();
-    const value = new Evaluator(lim).eval(ast);
+    const value = new Evaluator(lim).run(ast);
     return { ok: true, value: formatValue(value) };
   } catch (err) {
     if (err instanceof CalcError) return { ok: false, error: err.message };
@@ -401,7 +401,7 @@ class Evaluator {
   private readonly maxBits: number;
 
   constructor(private readonly lim: CalculatorLimits) {
-    this.maxBits = Math.ceil(lim.maxDigits * LOG2_10) + 4;
+    this.maxBits = Math.ceil(lim.maxDigits * LOG2_10);
   }
 
   /** Charges evaluation work; `n` grows with operand size in loops over big integers. */
@@ -421,7 +421,7 @@ class Evaluator {
     return 1 + Math.floor(b === 0 ? a / 1024 : (a / 1024) * (b / 1024));
   }
 
-  eval(node: Node): Value {
+  run(node: Node): Value {
     this.charge(1, node.pos);
     switch (node.kind) {
       case "num":
@@ -429,13 +429,13 @@ class Evaluator {
       case "const":
         return CONSTANTS.get(node.name)!;
       case "neg": {
-        const x = this.eval(node.arg);
+        const x = this.run(node.arg);
         return typeof x === "bigint" ? -x : -x;
       }
       case "fact":
-        return this.factorial(this.eval(node.arg), node.pos);
+        return this.factorial(this.run(node.arg), node.pos);
       case "bin":
-        return this.binary(node.op, this.eval(node.left), this.eval(node.right), node.pos);
+        return this.binary(node.op, this.run(node.left), this.run(node.right), node.pos);
       case "call": {
         const spec = FUNCTIONS.get(node.name)!;
         const n = node.args.length;
@@ -443,14 +443,16 @@ class Evaluator {
           const want = spec.minArgs === spec.maxArgs ? `${spec.minArgs}` : `${spec.minArgs} to ${spec.maxArgs}`;
           throw new CalcError(`${node.name}() at ${at(node.pos)} takes ${want} argument${spec.maxArgs === 1 ? "" : "s"}, got ${n}`);
         }
-        const args = node.args.map((a) => this.eval(a));
+        const args = node.args.map((a) => this.run(a));
         return spec.apply(this, args, node.pos);
       }
     }
   }
 
   checkSize(x: bigint, pos: number): bigint {
-    if (bitLength(x) > this.maxBits && abs(x).toString().length > this.lim.maxDigits) {
+    const bits = bitLength(x);
+    // The bit count settles all but the numbers near the limit; those are counted in decimal.
+    if (bits > this.maxBits + 8 || (bits > this.maxBits - 8 && abs(x).toString().length > this.lim.maxDigits)) {
       throw new CalcError(`result at ${at(pos)} is too large (more than ${this.lim.maxDigits} digits)`);
     }
     return x;

@@ -51,6 +51,13 @@ export interface ToolUseSettings {
   historyWindow: number | null;
   /** Size of the hard problems, 1 to 5 (see `hardProblem`). */
   difficulty: number;
+  /** How far a non-integer answer may be off (see `answersMatch`). */
+  tolerance: AnswerTolerance;
+}
+
+export interface AnswerTolerance {
+  relative: number;
+  absolute: number;
 }
 
 /**
@@ -67,17 +74,16 @@ export const TOOLUSE_DEFAULTS: ToolUseSettings = {
   protocol: "text",
   historyWindow: null,
   difficulty: 3,
+  tolerance: { relative: 1e-9, absolute: 1e-9 },
 };
 
 /**
- * Answer tolerance: an integer answer must match exactly (compared as canonical decimals, so
- * `1,234` and `1234.0` match `1234`, but no rounding is forgiven); any other answer may differ
- * from the expected one by max(relative x |expected|, absolute).
+ * Whether a parsed answer counts as correct. When the expected answer is an integer it must
+ * match exactly (compared as canonical decimals, so `1,234` and `1234.0` match `1234`, but no
+ * rounding is forgiven, even past double precision); any other answer may differ from the
+ * expected one by max(relative x |expected|, absolute), by default 1e-9 each.
  */
-export const ANSWER_TOLERANCE = { relative: 1e-9, absolute: 1e-9 } as const;
-
-/** Whether a parsed answer (canonical decimal or null) counts as correct. */
-export function answersMatch(given: string | null, expected: string): boolean {
+export function answersMatch(given: string | null, expected: string, tolerance: AnswerTolerance = TOOLUSE_DEFAULTS.tolerance): boolean {
   if (given === null) return false;
   const want = normalizeNumber(expected);
   const got = normalizeNumber(given);
@@ -86,7 +92,7 @@ export function answersMatch(given: string | null, expected: string): boolean {
   if (/^-?\d+$/.test(want)) return false;
   const x = Number(got);
   const y = Number(want);
-  return Math.abs(x - y) <= Math.max(ANSWER_TOLERANCE.relative * Math.abs(y), ANSWER_TOLERANCE.absolute);
+  return Math.abs(x - y) <= Math.max(tolerance.relative * Math.abs(y), tolerance.absolute);
 }
 
 /** One calculator call the environment answered. */
@@ -338,7 +344,8 @@ export class ToolUseEpisode {
     for (const request of requests) {
       let record: ToolCallRecord;
       const parsed = parseToolCallArguments(request);
-      if (this.toolCallsLeft === 0) {
+      const refused = this.toolCallsLeft === 0;
+      if (refused) {
         // Parallel calls past the limit still need an answer each (the API requires one).
         const expression = parsed.ok ? parsed.expression : request.function.arguments;
         record = { expression, ok: false, result: `calculator limit reached (${this.settings.maxToolCalls} calls per problem)` };
@@ -350,7 +357,7 @@ export class ToolUseEpisode {
       }
       this.toolCalls.push(record);
       let content = formatToolResult(record.ok ? { ok: true, value: record.result } : { ok: false, error: record.result });
-      if (this.toolCallsLeft === 0) content += "\nThat was your last calculator use for this problem; give your final answer now.";
+      if (!refused && this.toolCallsLeft === 0) content += "\nThat was your last calculator use for this problem; give your final answer now.";
       results.push(tools ? { role: "tool", tool_call_id: request.id, content } : { role: "user", content });
     }
     const assistant: ToolUseMessage = tools ? { role: "assistant", content: turn.text, tool_calls: requests } : { role: "assistant", content: turn.text };
@@ -368,7 +375,7 @@ export class ToolUseEpisode {
     const problem = slot.problem;
     const sent = this.messages();
     const answer = parseFinalAnswer(turn.text);
-    const correct = answersMatch(answer, problem.answer);
+    const correct = answersMatch(answer, problem.answer, s.tolerance);
     const usedTool = this.toolCalls.length > 0;
     const earned = correct ? s.rewards[problem.kind] : 0;
     const cost = usedTool ? s.costs.tool : s.costs.direct;

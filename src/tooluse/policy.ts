@@ -41,7 +41,11 @@ export interface ToolUsePolicyParams {
 // 0.7 to about 0.3 over 5 rounds with the default settings).
 export const TOOLUSE_POLICY_DEFAULTS: ToolUsePolicyParams = { prior: 0.8, lr: 0.2, easyAccuracy: 0.98, hardAccuracy: 0.1 };
 
-/** Rewards standardised within each kind of problem; a kind whose rewards are all equal gives 0. */
+/**
+ * Rewards standardised within each kind of problem. A kind whose rewards are all equal carries
+ * no contrast and is left out (keeping it as zeros would shrink the spread the learner divides
+ * by and so inflate the other kinds' advantages).
+ */
 function withinKindAdvantages(seen: readonly Observation[]): Observation[] {
   const kindOf = (o: Observation) => (o as { kind?: string }).kind ?? "";
   const stats = new Map<string, { mean: number; sd: number }>();
@@ -51,10 +55,13 @@ function withinKindAdvantages(seen: readonly Observation[]): Observation[] {
     const sd = Math.sqrt(rewards.reduce((a, r) => a + (r - mean) ** 2, 0) / rewards.length);
     stats.set(kind, { mean, sd });
   }
-  return seen.map((o) => {
-    const { mean, sd } = stats.get(kindOf(o))!;
-    return { ...o, reward: sd <= 1e-12 * Math.max(1, Math.abs(mean)) ? 0 : (o.reward - mean) / sd };
-  });
+  const flat = ({ mean, sd }: { mean: number; sd: number }) => sd <= 1e-12 * Math.max(1, Math.abs(mean));
+  return seen
+    .filter((o) => !flat(stats.get(kindOf(o))!))
+    .map((o) => {
+      const { mean, sd } = stats.get(kindOf(o))!;
+      return { ...o, reward: (o.reward - mean) / sd };
+    });
 }
 
 /** The probability that the agent uses the calculator on the next problem, after the seen ones. */

@@ -166,8 +166,8 @@ function valueAt(text: string, start: number): string | null {
   // "3 x 4 = 12": the result is what follows the last "=".
   const eq = segment.lastIndexOf("=");
   if (eq >= 0) segment = segment.slice(eq + 1);
-  segment = segment.replace(/^[\s*_"'`\u201c\u201d(\[{]+|^\\\(|^\\\[/g, "");
-  segment = segment.replace(/^[\s*_"'`\u201c\u201d]+/, "");
+  // Markdown, quotes and LaTeX openers before the number: **42**, "42", \(42\), {42}.
+  segment = segment.replace(/^(?:[\s*_"'`\u201c\u201d([{]|\\[([])+/, "");
   return normalizeNumber(segment);
 }
 

@@ -216,3 +216,17 @@ export async function startFakeOpenAI(opts: FakeOpenAIOptions = {}): Promise<Fak
       }),
   };
 }
+
+/**
+ * A model-like answer for the testbeds: reads the two options from the format instruction the
+ * prompt carries (`{"choice": "A"} or {"choice": "B"}`) and picks one by the request's seed
+ * (sometimes none), so runs against the fake server have real choices, deterministic per call.
+ */
+export function choosingAnswer(body: { seed?: number; messages?: { content?: string }[] }): string {
+  const text = (body.messages ?? []).map((m) => m.content ?? "").join("\n");
+  const options = [...text.matchAll(/\{"choice": "([^"]+)"\} or \{"choice": "([^"]+)"\}/g)].pop();
+  const seed = Number(body.seed ?? 0);
+  if (!options || seed % 5 === 4) return "I cannot decide.";
+  const pick = options[1 + (seed % 2)];
+  return `Thinking it over, I take ${pick}.\n{"choice": "${pick}"}`;
+}
