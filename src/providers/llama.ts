@@ -80,6 +80,7 @@ export interface LlamaAgent extends Agent {
   readonly contextSize: number;
   readonly sequences: number;
   readonly threads: number;
+  /** The compute backend llama.cpp actually uses: "false" for the CPU, else cuda, vulkan or metal. */
   readonly gpu: string;
   /** Calls waiting for a free sequence. */
   queued(): number;
@@ -316,6 +317,10 @@ export async function createLlamaAgent(
           `${err instanceof Error ? err.message : String(err)}` + (gpu === false ? "" : " (try gpu=false)"),
       );
     }
+    // getLlama may fall back to the CPU (e.g. metal off macOS); a GPU asked for by name must be the one used.
+    if (gpu !== false && gpu !== "auto" && llama.gpu !== gpu) {
+      throw new InputError(`${specContext(spec)}: gpu=${gpu} is not available here (llama.cpp runs on ${llama.gpu || "the CPU"}); use gpu=auto or gpu=false`);
+    }
     try {
       model = await llama.loadModel({ modelPath: modelFile });
     } catch (err) {
@@ -415,7 +420,7 @@ export async function createLlamaAgent(
     contextSize,
     sequences: sequenceCount,
     threads,
-    gpu: gpu === false ? "false" : gpu,
+    gpu: loadedLlama.gpu === false ? "false" : loadedLlama.gpu,
     queued: () => waiters.length,
     async respond(call: AgentCall): Promise<Reply> {
       const slot = await acquire();
