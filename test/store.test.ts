@@ -266,14 +266,16 @@ test("the response cache, keyed so that repeats stay apart", (t) => {
     round: 2,
     agent: 0,
     repeat: 0,
+    seed: 12345,
   };
   const key = cacheKey(parts);
   assert.match(key, /^[0-9a-f]{64}$/);
   assert.notEqual(cacheKey({ ...parts, repeat: 1 }), key);
   assert.notEqual(cacheKey({ ...parts, agent: 1 }), key);
+  assert.notEqual(cacheKey({ ...parts, seed: 54321 }), key);
   // Canonical: the order in which object keys were written does not matter.
   assert.equal(
-    cacheKey({ repeat: 0, agent: 0, round: 2, episode: "roleplay/0", messages: [{ content: "hi", role: "user" }], identity: parts.identity }),
+    cacheKey({ seed: 12345, repeat: 0, agent: 0, round: 2, episode: "roleplay/0", messages: [{ content: "hi", role: "user" }], identity: parts.identity }),
     key,
   );
 

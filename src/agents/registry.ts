@@ -30,6 +30,11 @@ const providers = new Map<string, ProviderFactory>([
     async (name, params, spec, options) =>
       (await import("../providers/openai.js")).createOpenAIAgent(name, params, spec, options),
   ],
+  [
+    "llama",
+    async (name, params, spec, options) =>
+      (await import("../providers/llama.js")).createLlamaAgent(name, params, spec, options),
+  ],
 ]);
 
 /** Adds a provider (`openai`, `llama`, ...). A prefix can be registered only once. */

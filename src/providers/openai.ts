@@ -3,6 +3,7 @@
  * server that speaks the OpenAI chat-completions API (OpenAI, vLLM, llama.cpp server, SGLang,
  * Ollama). The SDK only sends requests; retries, timeouts and concurrency belong to the pool.
  */
+import { httpFetch } from "./http-fetch.js";
 import OpenAI, { APIConnectionError, APIConnectionTimeoutError, APIError } from "openai";
 import type { ChatCompletionCreateParamsNonStreaming } from "openai/resources/chat/completions";
 import { InputError } from "../core/errors.js";
@@ -130,6 +131,7 @@ export async function createOpenAIAgent(
         apiKey: apiKey ?? "not-needed",
         baseURL,
         maxRetries: 0,
+        fetch: httpFetch,
         // The pool aborts at timeoutMs; the SDK's own timer is only a backstop.
         timeout: options.timeoutMs + 1000,
         // The library never prints; OPENAI_LOG still turns the SDK's logging on for debugging.

@@ -99,7 +99,7 @@ async function ask(agent: Agent, call: AgentCall, cache: RunStore | undefined): 
   const identity = agent.cacheIdentity;
   const key =
     cache && identity !== undefined
-      ? cacheKey({ identity, messages: call.messages, episode: call.episode, round: call.round, agent: call.agent, repeat: call.repeat })
+      ? cacheKey({ identity, messages: call.messages, episode: call.episode, round: call.round, agent: call.agent, repeat: call.repeat, seed: call.seed })
       : undefined;
   const hit = key === undefined ? undefined : cache!.cacheGet(key);
   if (hit) {

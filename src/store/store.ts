@@ -188,6 +188,8 @@ export function cacheKey(parts: {
   round: number;
   agent: number;
   repeat: number;
+  /** The call's seed (from the run seed): runs with other seeds ask for other samples. */
+  seed: number;
 }): string {
   return createHash("sha256").update(canonicalJson(parts)).digest("hex");
 }
