@@ -4,8 +4,10 @@
  * sequential rounds, or the calls packed C at a time. Reports the measured time, its ratio to
  * the ideal, and the harness's own CPU time per call.
  *
+ * Each suite runs REPEATS times (default 5) after a warm-up; the median run is reported.
+ *
  *   npm run build && node dist/bench/paper.js            (L = 50 ms, C = 64)
- *   LATENCY_MS=20 CAPACITY=32 node dist/bench/paper.js
+ *   LATENCY_MS=20 CAPACITY=32 REPEATS=9 node dist/bench/paper.js
  */
 import { spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
@@ -18,6 +20,7 @@ import { executeRun } from "../src/run/execute.js";
 
 const latencyMs = Number(process.env.LATENCY_MS ?? 50);
 const capacity = Number(process.env.CAPACITY ?? 64);
+const repeats = Number(process.env.REPEATS ?? 5);
 const here = dirname(fileURLToPath(import.meta.url));
 
 async function startServer(): Promise<{ url: string; stop: () => void }> {
@@ -63,10 +66,15 @@ async function measure(suite: RunSuite, url: string, dir: string): Promise<Row> 
 const server = await startServer();
 const dir = mkdtempSync(join(tmpdir(), "atp-bench-"));
 try {
-  await measure("roleplay", server.url, dir); // warm-up: module loading, JIT, SQLite pages
+  await measure("roleplay", server.url, join(dir, "warm-up")); // warm-up: module loading, JIT, SQLite pages
   const rows: Row[] = [];
-  for (const suite of ["roleplay", "collusion", "paper"] as const) rows.push(await measure(suite, server.url, dir));
-  process.stdout.write(`L = ${latencyMs} ms, C = ${capacity}\n`);
+  for (const suite of ["roleplay", "collusion", "paper"] as const) {
+    const runs: Row[] = [];
+    for (let i = 0; i < repeats; i++) runs.push(await measure(suite, server.url, join(dir, `${i}`)));
+    runs.sort((a, b) => a.wallS - b.wallS);
+    rows.push(runs[Math.floor(runs.length / 2)]);
+  }
+  process.stdout.write(`L = ${latencyMs} ms, C = ${capacity}, median of ${repeats} runs\n`);
   process.stdout.write("suite      calls  rounds  ideal (s)  measured (s)  ratio  harness CPU per call (ms)\n");
   for (const r of rows) {
     process.stdout.write(

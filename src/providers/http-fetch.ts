@@ -3,7 +3,8 @@
  * fetch (undici with web streams, transferable abort signals and per-request stream setup)
  * costs about a millisecond of CPU per completion; at thousands of calls per second against a
  * local server that, not the server, becomes the limit. Completions are small and not streamed,
- * so the body is read whole and handed to the SDK as a standard Response.
+ * so the body is read whole and handed back as a buffered response: the part of the Response
+ * interface the SDK reads for completions (status, ok, url, headers, text(), json(), body).
  */
 import http from "node:http";
 import https from "node:https";
@@ -18,6 +19,39 @@ function headerRecord(init: ConstructorParameters<typeof Headers>[0]): Record<st
   if (init instanceof Headers) return Object.fromEntries(init.entries());
   if (Array.isArray(init)) return Object.fromEntries(init);
   return { ...(init as Record<string, string>) };
+}
+
+/** A response read to the end; building a web-stream Response for it costs more than the call. */
+class BufferedResponse {
+  /** Nothing left to stream: the body was read whole. */
+  readonly body = null;
+  readonly bodyUsed = false;
+  readonly redirected = false;
+  readonly type = "basic";
+
+  constructor(
+    readonly status: number,
+    readonly statusText: string,
+    readonly headers: Headers,
+    readonly url: string,
+    private readonly bytes: Buffer,
+  ) {}
+
+  get ok(): boolean {
+    return this.status >= 200 && this.status < 300;
+  }
+
+  async text(): Promise<string> {
+    return this.bytes.toString("utf8");
+  }
+
+  async json(): Promise<unknown> {
+    return JSON.parse(this.bytes.toString("utf8"));
+  }
+
+  async arrayBuffer(): Promise<ArrayBuffer> {
+    return this.bytes.buffer.slice(this.bytes.byteOffset, this.bytes.byteOffset + this.bytes.byteLength) as ArrayBuffer;
+  }
 }
 
 export function httpFetch(input: string | URL | Request, init: RequestInit = {}): Promise<Response> {
@@ -46,9 +80,7 @@ export function httpFetch(input: string | URL | Request, init: RequestInit = {})
           else if (value !== undefined) responseHeaders.set(name, value);
         }
         const status = res.statusCode ?? 500;
-        // Responses with these statuses may not carry a body.
-        const payload = status === 204 || status === 304 ? null : Buffer.concat(chunks);
-        resolve(new Response(payload, { status, statusText: res.statusMessage, headers: responseHeaders }));
+        resolve(new BufferedResponse(status, res.statusMessage ?? "", responseHeaders, url.href, Buffer.concat(chunks)) as unknown as Response);
       });
       res.on("error", fail);
       res.on("aborted", () => fail(new Error("the connection closed before the response was complete")));

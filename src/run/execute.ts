@@ -169,12 +169,14 @@ async function continueRun(
   const skip = new Set(states.filter((s) => s.status === "done" || s.status === "failed").map((s) => s.idx));
   store.setRunStatus(runId, "running");
   hooks.onStart?.({ runId, episodes: plans.length, remaining: plans.length - skip.size, resumed });
-  await runPlan(plans, agent, { seed: config.seed, store: { store, runId }, cache: config.cache ? store : undefined, onEpisode: hooks.onEpisode, onCall: hooks.onCall }, skip);
+  const outcomes = await runPlan(plans, agent, { seed: config.seed, store: { store, runId }, cache: config.cache ? store : undefined, onEpisode: hooks.onEpisode, onCall: hooks.onCall }, skip);
 
   const finalStates = store.episodeStates(runId);
   const failed = finalStates.filter((s) => s.status === "failed").map((s) => ({ plan: plans[s.idx], error: s.error ?? "unknown error" }));
   store.setRunStatus(runId, failed.length ? "failed" : "done");
-  const transcripts = store.exportTranscript(runId);
+  // Episodes played now are in memory; only those finished in earlier sessions are read back.
+  const finishedBefore = states.some((s) => s.status === "done");
+  const transcripts = finishedBefore ? store.exportTranscript(runId) : outcomes.flatMap((o) => (o.transcript ? [o.transcript] : []));
   if (config.transcript) writeTranscript(config.transcript, transcripts);
   const byKey = new Map(plans.map((p) => [`${p.key}#${p.repeat}`, p]));
   const played = transcripts.map((t) => ({ plan: byKey.get(`${t.episode}#${t.repeat ?? 0}`)!, transcript: t }));

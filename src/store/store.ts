@@ -366,10 +366,13 @@ function assembleRounds(rounds: RoundRow[], calls: CallRow[]): Map<number, Trans
 
 export class RunStore {
   private readonly q: Statements;
+  /** Built once: better-sqlite3 compiles a wrapper each time db.transaction() is called. */
+  private readonly saveRoundTx: Database.Transaction<RunStore["insertRound"]>;
 
   /** `db` is the open connection, for tools and tests that query the tables directly. */
   private constructor(readonly db: Database.Database) {
     this.q = prepareStatements(db);
+    this.saveRoundTx = db.transaction(this.insertRound.bind(this));
   }
 
   /** Opens (creating if needed) a store file and its folder; ':memory:' for a throwaway store. */
@@ -466,23 +469,7 @@ export class RunStore {
     return assembleRounds(this.q.episodeRounds.all(runId, idx), this.q.episodeCalls.all(runId, idx)).get(idx) ?? [];
   }
 
-  /**
-   * Saves one finished round and its calls in one transaction, and marks the episode running.
-   * `meta` has one entry per agent the model was asked; calls without one (fixed colluders)
-   * are stored as not asked (as is a meta with attempts 0 that is not cached). Rounds must be saved in order, each once: anything else is a bug
-   * in the caller and throws, leaving nothing of the round behind.
-   */
-  saveRound(runId: string, idx: number, round: TranscriptRound, meta: CallMeta[]): void {
-    const metaByAgent = new Map<number, CallMeta>();
-    for (const m of meta) {
-      if (metaByAgent.has(m.agent)) throw new Error(`saveRound: two call records for agent ${m.agent}`);
-      metaByAgent.set(m.agent, m);
-    }
-    const agents = new Set(round.calls.map((c) => c.agent));
-    for (const a of metaByAgent.keys()) {
-      if (!agents.has(a)) throw new Error(`saveRound: call record for agent ${a}, who is not in round ${round.round}`);
-    }
-    this.db.transaction(() => {
+  private insertRound(runId: string, idx: number, round: TranscriptRound, metaByAgent: Map<number, CallMeta>): void {
       const where = `run '${runId}' episode ${idx}`;
       const status = this.q.episodeStatus.get(runId, idx)?.status;
       if (status === undefined) throw new Error(`no ${where}`);
@@ -515,7 +502,25 @@ export class RunStore {
       }
       this.q.startEpisode.run(t, runId, idx);
       this.q.touchRun.run(t, runId);
-    }).immediate();
+  }
+
+  /**
+   * Saves one finished round and its calls in one transaction, and marks the episode running.
+   * `meta` has one entry per agent the model was asked; calls without one (fixed colluders)
+   * are stored as not asked (as is a meta with attempts 0 that is not cached). Rounds must be saved in order, each once: anything else is a bug
+   * in the caller and throws, leaving nothing of the round behind.
+   */
+  saveRound(runId: string, idx: number, round: TranscriptRound, meta: CallMeta[]): void {
+    const metaByAgent = new Map<number, CallMeta>();
+    for (const m of meta) {
+      if (metaByAgent.has(m.agent)) throw new Error(`saveRound: two call records for agent ${m.agent}`);
+      metaByAgent.set(m.agent, m);
+    }
+    const agents = new Set(round.calls.map((c) => c.agent));
+    for (const a of metaByAgent.keys()) {
+      if (!agents.has(a)) throw new Error(`saveRound: call record for agent ${a}, who is not in round ${round.round}`);
+    }
+    this.saveRoundTx.immediate(runId, idx, round, metaByAgent);
   }
 
   finishEpisode(runId: string, idx: number): void {
