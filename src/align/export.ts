@@ -13,9 +13,8 @@
  * Each format also gets README.<format>.md with the commands and flags. Every file is written
  * whole or not at all (temporary file, then rename).
  */
-import { randomBytes } from "node:crypto";
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
-import { dirname, join, resolve } from "node:path";
+import { existsSync, mkdirSync, readFileSync } from "node:fs";
+import { join, resolve } from "node:path";
 import YAML from "yaml";
 import { parquetWriteBuffer } from "hyparquet-writer";
 import type { SchemaElement } from "hyparquet-writer";
@@ -156,23 +155,9 @@ interface Context {
 
 function emit(ctx: Context, fileName: string, data: string | Uint8Array): string {
   const file = join(ctx.outDir, fileName);
-  if (typeof data === "string") writeFileAtomic(file, data);
-  else writeBytesAtomic(file, data);
+  writeFileAtomic(file, data);
   ctx.files.push(file);
   return file;
-}
-
-// The shared helper writes text only; parquet is bytes, so the same temp-and-rename here.
-function writeBytesAtomic(file: string, data: Uint8Array): void {
-  mkdirSync(dirname(file), { recursive: true });
-  const temp = `${file}.tmp-${process.pid}-${randomBytes(4).toString("hex")}`;
-  try {
-    writeFileSync(temp, data);
-    renameSync(temp, file);
-  } catch (err) {
-    rmSync(temp, { force: true });
-    throw err;
-  }
 }
 
 function jsonl(rows: readonly unknown[]): string {

@@ -11,7 +11,7 @@ import Database from "better-sqlite3";
 
 import type { Suite } from "../core/types.js";
 import type { EpisodePlan } from "../run/plan.js";
-import { settingsRecord } from "../transcript/settings.js";
+import { toTranscript } from "../transcript/episode.js";
 import type { TranscriptCall, TranscriptEpisode, TranscriptRound } from "../transcript/types.js";
 import { configureConnection, migrate } from "./schema.js";
 
@@ -559,17 +559,7 @@ export class RunStore {
       for (const row of this.q.episodes.all(runId)) {
         const saved = rounds.get(row.idx);
         if (row.status !== "done" && !(options.includeUnfinished && saved !== undefined)) continue;
-        const plan = toPlan(row);
-        // The runner's key order (repeat last), so the JSON lines are byte-identical.
-        const episode: TranscriptEpisode = {
-          suite: plan.suite,
-          episode: plan.key,
-          scenario: plan.scenario.id,
-          environment: plan.scenario.environment,
-          settings: settingsRecord(plan),
-          rounds: saved ?? [],
-        };
-        if (plan.repeat > 0) episode.repeat = plan.repeat;
+        const episode = toTranscript(toPlan(row), saved ?? []);
         out.push(episode);
       }
       return out;
