@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { InputError } from "../src/core/errors.js";
 import { paperGameChoice, paperRoleplayChoice, robustChoice } from "../src/core/parse.js";
 import { hashSeed } from "../src/core/rng.js";
-import type { Agent, AgentCall, Observation } from "../src/agents/types.js";
+import type { Agent, ChoiceCall, Observation } from "../src/agents/types.js";
 import { checkParams, numberParam, parseModelSpec } from "../src/agents/spec.js";
 import {
   IMITATOR_DEFAULTS,
@@ -25,7 +25,7 @@ import { paperFile } from "./helpers/paper.js";
 const ROLEPLAY_OPTIONS = { aligned: "Route A", deviant: "Route B" };
 const GAME_OPTIONS = { aligned: "keep money", deviant: "invest" };
 
-function call(over: Partial<AgentCall> = {}): AgentCall {
+function call(over: Partial<ChoiceCall> = {}): ChoiceCall {
   return {
     suite: "roleplay",
     episode: "roleplay/0",
@@ -41,7 +41,7 @@ function call(over: Partial<AgentCall> = {}): AgentCall {
 }
 
 /** Share of answers choosing the deviant option over `n` call seeds (seeds as a run derives them). */
-async function deviationRate(agent: Agent, n: number, over: Partial<AgentCall> = {}): Promise<number> {
+async function deviationRate(agent: Agent, n: number, over: Partial<ChoiceCall> = {}): Promise<number> {
   const options = over.options ?? ROLEPLAY_OPTIONS;
   let deviant = 0;
   for (let i = 0; i < n; i++) {
@@ -369,13 +369,13 @@ test("replay reads the paper's golden role-play transcript", async (t) => {
 // ---- registry ----
 
 test("registry: unknown prefix lists the registered ones; new providers can be added", async () => {
-  await rejectsInput(() => createAgent("mystery:gpt-4o"), "unknown provider 'mystery'", "registered: openai, policy, replay");
+  await rejectsInput(() => createAgent("mystery:gpt-4o"), "unknown provider 'mystery'", "registered: llama, openai, policy, replay");
   registerProvider("echo", async (name, _params, spec) => ({ id: spec, respond: async () => ({ text: name, attempts: 1 }) }));
-  assert.deepEqual(registeredProviders(), ["echo", "openai", "policy", "replay"]);
+  assert.deepEqual(registeredProviders(), ["echo", "llama", "openai", "policy", "replay"]);
   const echo = await createAgent("echo:hello");
   assert.equal(echo.id, "echo:hello");
   assert.equal((await echo.respond(call())).text, "hello");
   assert.throws(() => registerProvider("echo", async () => echo), /already registered/);
   assert.throws(() => registerProvider("Bad Prefix", async () => echo), /prefix/);
-  await rejectsInput(() => createAgent("nope:x"), "registered: echo, openai, policy, replay");
+  await rejectsInput(() => createAgent("nope:x"), "registered: echo, llama, openai, policy, replay");
 });

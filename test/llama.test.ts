@@ -11,7 +11,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { InputError } from "../src/core/errors.js";
 import { paperGameChoice, paperRoleplayChoice, robustChoice } from "../src/core/parse.js";
-import type { AgentCall } from "../src/agents/types.js";
+import type { ChoiceCall } from "../src/agents/types.js";
 import { resolveProviderOptions } from "../src/providers/types.js";
 import {
   LLAMA_DEFAULT_SAMPLING,
@@ -31,7 +31,7 @@ const spec = `llama:${file}?max_tokens=16`;
 const options = resolveProviderOptions({ concurrency: 2, sampling: {} });
 let agent: LlamaAgent;
 
-function call(over: Partial<AgentCall> = {}): AgentCall {
+function call(over: Partial<ChoiceCall> = {}): ChoiceCall {
   return {
     suite: "roleplay",
     episode: "roleplay/0",

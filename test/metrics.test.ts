@@ -19,7 +19,7 @@ import { tipping, tippingRound, tippingSummary, trajectories } from "../src/metr
 import { defaultConfig } from "../src/run/config.js";
 import { executeRun } from "../src/run/execute.js";
 import type { CollusionPlan, RoleplayPlan } from "../src/run/plan.js";
-import { collusionKey } from "../src/run/plan.js";
+import { collusionKey, isChoicePlan } from "../src/run/plan.js";
 import type { GameScenario, RoleplayScenario } from "../src/scenarios/types.js";
 import { settingsRecord } from "../src/transcript/settings.js";
 
@@ -492,7 +492,7 @@ test("a paper-settings run of the simulated learner: invariants of every metric"
     config.model = "policy:learner";
     config.db = join(dir, "runs.db");
     const run = await executeRun(config);
-    const s = summarize(run.played, { plans: run.plans, failed: [] });
+    const s = summarize(run.played, { plans: run.plans.filter(isChoicePlan), failed: [] });
     assert.deepEqual(JSON.parse(JSON.stringify(s)), s, "summary is plain JSON");
 
     const rows: RateRow[] = [];

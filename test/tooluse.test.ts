@@ -37,7 +37,7 @@ import {
   toolUsePolicyReply,
   toolUseProbability,
 } from "../src/tooluse/policy.js";
-import type { AgentCall, Observation } from "../src/agents/types.js";
+import type { Observation } from "../src/agents/types.js";
 
 // ------------------------------------------------------------------ independent solvers
 
@@ -636,6 +636,8 @@ const makeCall = (over: Partial<ToolUseCall>): ToolUseCall => ({
   agent: 0,
   repeat: 0,
   seed: 1,
+  problem: 0,
+  turn: 0,
   messages: [],
   seen: [],
   ...over,
@@ -682,7 +684,7 @@ test("policy: replies are deterministic and follow the protocol", async () => {
   // As an Agent from a model string's parameters.
   const agent = createToolUsePolicyAgent({ prior: "0.999" }, "policy:tooluse?prior=0.999");
   assert.equal(agent.id, "policy:tooluse?prior=0.999");
-  assert.deepEqual((await agent.respond(makeCall({ tooluse: hint }) as unknown as AgentCall)).text, a.text);
+  assert.deepEqual((await agent.respond(makeCall({ tooluse: hint }))).text, a.text);
   assert.throws(() => createToolUsePolicyAgent({ bogus: "1" }), InputError);
   assert.throws(() => createToolUsePolicyAgent({ prior: "1" }), InputError);
 });
@@ -709,13 +711,13 @@ async function runEpisode(seed: number, over: Partial<ToolUseSettings> = {}): Pr
     const call = makeCall({
       episode: `tooluse/${seed}`,
       round: ep.round,
+      problem: ep.index,
       seed: hashSeed(2025, seed, ep.index, calls++),
       messages: ep.messages(),
       seen: ep.seen(),
       tooluse: ep.hint(),
     });
-    // Until the common call type knows this suite, the policy agent is called through a cast.
-    const reply: ToolUseReply = await agent.respond(call as unknown as AgentCall);
+    const reply: ToolUseReply = await agent.respond(call);
     ep.respond({ text: reply.text, toolCalls: reply.toolCalls });
   }
   return ep.records;

@@ -8,10 +8,11 @@
  */
 import { InputError } from "../core/errors.js";
 import { Rng } from "../core/rng.js";
-import type { Agent, AgentCall, Observation } from "./types.js";
+import type { Agent, ChoiceCall, Observation } from "./types.js";
 import { checkParams, numberParam, specContext } from "./spec.js";
+import { TOOLUSE_POLICY_DEFAULTS, createToolUsePolicyAgent, toolUsePolicyReply, type ToolUsePolicyParams } from "../tooluse/policy.js";
 
-export const POLICY_NAMES = ["fixed", "learner", "imitator"] as const;
+export const POLICY_NAMES = ["fixed", "learner", "imitator", "tooluse"] as const;
 export type PolicyName = (typeof POLICY_NAMES)[number];
 
 export function sigmoid(z: number): number {
@@ -117,7 +118,7 @@ const SENTENCES = {
 } as const;
 
 /** Writes the answer. Draws in a fixed order (deviate, noise, wording) so the seed fixes all. */
-function answer(call: AgentCall, deviationProbability: number, noise: number): string {
+function answer(call: ChoiceCall, deviationProbability: number, noise: number): string {
   const rng = new Rng(call.seed);
   const deviate = rng.next() < deviationProbability;
   const garbled = rng.next() < noise;
@@ -134,7 +135,9 @@ const WEIGHT = { min: -100, max: 100 } as const;
 
 /** Makes the agent for `policy:NAME?params`. */
 export function createPolicyAgent(name: string, params: Record<string, string>, specText: string): Agent {
-  let probability: (call: AgentCall) => number;
+  // The tool-use testbed's own policy (src/tooluse/policy.ts); it answers no other testbed.
+  if (name === "tooluse") return createToolUsePolicyAgent(params, specText);
+  let probability: (call: ChoiceCall) => number;
   switch (name) {
     case "fixed": {
       checkParams(params, ["p", "noise"], specText);
@@ -175,8 +178,24 @@ export function createPolicyAgent(name: string, params: Record<string, string>, 
       );
   }
   const noise = numberParam(params, "noise", 0, PROBABILITY, specText);
+  const toolUse = toolUseParams(name as PolicyName, params, specText);
   return {
     id: specText,
-    respond: async (call) => ({ text: answer(call, probability(call), noise), attempts: 1 }),
+    respond: async (call) =>
+      call.suite === "tooluse" ? toolUsePolicyReply(call, toolUse) : { text: answer(call, probability(call), noise), attempts: 1 },
   };
+}
+
+/**
+ * The tool-use testbed has its own simulated agent (src/tooluse/policy.ts); these policies play
+ * it with its defaults, so one model string runs every testbed. Skipping the calculator is the
+ * deviation there: `prior` (and `fixed`'s `p`) is still the probability of deviating, `lr` the
+ * step size; `fixed` never learns. There are no peers to imitate, so `imitator` learns as the
+ * learner does; `noise` does not apply.
+ */
+function toolUseParams(name: PolicyName, params: Record<string, string>, specText: string): ToolUsePolicyParams {
+  const d = TOOLUSE_POLICY_DEFAULTS;
+  if (name === "fixed") return { ...d, prior: 1 - numberParam(params, "p", 0.3, PROBABILITY, specText), lr: 0 };
+  const prior = Object.hasOwn(params, "prior") ? 1 - numberParam(params, "prior", 0.5, OPEN_PROBABILITY, specText) : d.prior;
+  return { ...d, prior, lr: numberParam(params, "lr", d.lr, { min: 0, max: 100 }, specText) };
 }

@@ -2,11 +2,13 @@
  * `replay:FILE` agents: answer every call with the response recorded in a transcript, so a run
  * can be re-derived exactly (and the paper's golden files checked) without a model. A call the
  * transcript has no answer for fails: a replay that diverges must never invent answers.
+ * Tool-use calls are found by problem and turn, and get back the recorded tool calls too.
  */
 import { readFileSync } from "node:fs";
 import { InputError, inputError } from "../core/errors.js";
+import type { ToolCall } from "../core/types.js";
 import type { TranscriptEpisode } from "../transcript/types.js";
-import type { Agent } from "./types.js";
+import type { Agent, AgentCall, Reply } from "./types.js";
 
 type Json = unknown;
 
@@ -40,12 +42,31 @@ function expect(ok: boolean, name: string, what: string): void {
 const isInt = (v: Json): boolean => typeof v === "number" && Number.isInteger(v) && v >= 0;
 const isNum = (v: Json): boolean => typeof v === "number" && Number.isFinite(v);
 
+/** An OpenAI-style tool call list, as tool-use transcripts record them. */
+function validateToolCalls(value: Json, path: string): void {
+  expect(Array.isArray(value), path, "an array");
+  (value as Json[]).forEach((call, i) => {
+    const cp = `${path}[${i}]`;
+    expect(isObject(call), cp, "an object");
+    const co = call as Record<string, Json>;
+    expect(typeof field(co, "id", cp) === "string", `${cp}.id`, "a string");
+    expect(field(co, "type", cp) === "function", `${cp}.type`, "'function'");
+    const fn = field(co, "function", cp);
+    expect(isObject(fn), `${cp}.function`, "an object");
+    const fo = fn as Record<string, Json>;
+    expect(typeof field(fo, "name", `${cp}.function`) === "string", `${cp}.function.name`, "a string");
+    expect(typeof field(fo, "arguments", `${cp}.function`) === "string", `${cp}.function.arguments`, "a string");
+  });
+}
+
 /** Checks one parsed line against the transcript format; throws FieldError at the first problem. */
 function validateEpisode(value: Json): TranscriptEpisode {
   expect(isObject(value), "(line)", "a JSON object");
   const ep = value as Record<string, Json>;
   const suite = field(ep, "suite", "");
-  expect(suite === "roleplay" || suite === "collusion", "suite", "'roleplay' or 'collusion'");
+  expect(suite === "roleplay" || suite === "collusion" || suite === "tooluse", "suite", "'roleplay', 'collusion' or 'tooluse'");
+  // Tool turns and tool calls exist only in tool-use episodes; the other testbeds stay strict.
+  const tooluse = suite === "tooluse";
   expect(typeof field(ep, "episode", "") === "string", "episode", "a string");
   const scenario = field(ep, "scenario", "");
   expect(typeof scenario === "string" || typeof scenario === "number", "scenario", "a string or a number");
@@ -63,6 +84,7 @@ function validateEpisode(value: Json): TranscriptEpisode {
     const supervision = field(ro, "supervision", rp, true);
     if (supervision !== undefined) expect(supervision === 1 || supervision === -1, `${rp}.supervision`, "1 or -1");
     expect(typeof field(ro, "outcome", rp) === "string", `${rp}.outcome`, "a string");
+    if (tooluse) expect(isObject(field(ro, "detail", rp)), `${rp}.detail`, "an object");
     const calls = field(ro, "calls", rp);
     expect(Array.isArray(calls), `${rp}.calls`, "an array");
     (calls as Json[]).forEach((call, c) => {
@@ -77,10 +99,23 @@ function validateEpisode(value: Json): TranscriptEpisode {
         expect(isObject(message), mp, "an object");
         const mo = message as Record<string, Json>;
         const role = field(mo, "role", mp);
-        expect(role === "system" || role === "user" || role === "assistant", `${mp}.role`, "system, user or assistant");
+        if (tooluse) {
+          expect(role === "system" || role === "user" || role === "assistant" || role === "tool", `${mp}.role`, "system, user, assistant or tool");
+          const toolCalls = field(mo, "tool_calls", mp, true);
+          if (toolCalls !== undefined) validateToolCalls(toolCalls, `${mp}.tool_calls`);
+          const id = field(mo, "tool_call_id", mp, true);
+          if (id !== undefined || role === "tool") expect(typeof id === "string", `${mp}.tool_call_id`, "a string");
+        } else {
+          expect(role === "system" || role === "user" || role === "assistant", `${mp}.role`, "system, user or assistant");
+        }
         expect(typeof field(mo, "content", mp) === "string", `${mp}.content`, "a string");
       });
       expect(typeof field(co, "response", cp) === "string", `${cp}.response`, "a string");
+      const toolCalls = field(co, "tool_calls", cp, true);
+      if (toolCalls !== undefined) {
+        expect(tooluse, `${cp}.tool_calls`, "absent outside tool-use episodes");
+        validateToolCalls(toolCalls, `${cp}.tool_calls`);
+      }
       const choice = field(co, "choice", cp);
       expect(typeof choice === "string" || choice === null, `${cp}.choice`, "a string or null");
       expect(isNum(field(co, "reward", cp)), `${cp}.reward`, "a number");
@@ -126,35 +161,60 @@ export function readTranscript(file: string): TranscriptEpisode[] {
   return episodes;
 }
 
-/** The lookup key of one recorded call. */
-export function callKey(episode: string, repeat: number, round: number, agent: number): string {
-  return JSON.stringify([episode, repeat, round, agent]);
+/**
+ * The lookup key of one recorded call: by agent in a round, or (tool use) by turn within a
+ * problem, the problem being the transcript's round.
+ */
+export function callKey(episode: string, repeat: number, round: number, agent: number, turn?: number): string {
+  return JSON.stringify(turn === undefined ? [episode, repeat, round, agent] : [episode, repeat, round, agent, turn]);
 }
 
-/** Every recorded response of an episode, keyed by `callKey(episode, repeat, round, agent)`. */
-export function recordedResponses(episode: TranscriptEpisode): Map<string, string> {
-  const responses = new Map<string, string>();
+/** Where a call sits, for lookups and messages. */
+function keyOf(call: AgentCall): string {
+  return call.suite === "tooluse"
+    ? callKey(call.episode, call.repeat ?? 0, call.problem, call.agent, call.turn)
+    : callKey(call.episode, call.repeat ?? 0, call.round, call.agent);
+}
+
+function describeCall(call: AgentCall): string {
+  const at = `episode '${call.episode}', repeat ${call.repeat ?? 0}`;
+  return call.suite === "tooluse" ? `${at}, problem ${call.problem}, turn ${call.turn}` : `${at}, round ${call.round}, agent ${call.agent}`;
+}
+
+/** A recorded answer: the text, and the tool calls it made (tool use). */
+export type RecordedReply = Pick<Reply, "text" | "toolCalls">;
+
+/** Every recorded response of an episode, keyed by `callKey` (with the turn in tool-use episodes). */
+export function recordedResponses(episode: TranscriptEpisode): Map<string, RecordedReply> {
+  const responses = new Map<string, RecordedReply>();
+  const repeat = episode.repeat ?? 0;
   for (const round of episode.rounds) {
-    for (const call of round.calls) {
-      responses.set(callKey(episode.episode, episode.repeat ?? 0, round.round, call.agent), call.response);
-    }
+    round.calls.forEach((call, turn) => {
+      if (episode.suite === "tooluse") {
+        const reply: RecordedReply = { text: call.response, ...(call.tool_calls ? { toolCalls: call.tool_calls } : {}) };
+        responses.set(callKey(episode.episode, repeat, round.round, call.agent, turn), reply);
+      } else {
+        responses.set(callKey(episode.episode, repeat, round.round, call.agent), { text: call.response });
+      }
+    });
   }
   return responses;
 }
 
+const sameReply = (a: RecordedReply, b: RecordedReply): boolean =>
+  a.text === b.text && JSON.stringify(a.toolCalls ?? null) === JSON.stringify(b.toolCalls ?? null);
+
 /** Makes the agent for `replay:FILE`; the file is read and checked now, so errors come early. */
 export function createReplayAgent(file: string, id = `replay:${file}`): Agent {
-  const responses = new Map<string, string>();
+  const responses = new Map<string, RecordedReply>();
   for (const episode of readTranscript(file)) {
     for (const [key, response] of recordedResponses(episode)) {
       const previous = responses.get(key);
       // The same call recorded twice with different answers leaves no single right answer.
-      if (previous !== undefined && previous !== response) {
-        const [ep, repeat, round, agent] = JSON.parse(key) as [string, number, number, number];
-        throw new InputError(
-          `${file}: conflicting recorded answers for episode '${ep}', ` +
-            `repeat ${repeat}, round ${round}, agent ${agent}`,
-        );
+      if (previous !== undefined && !sameReply(previous, response)) {
+        const [ep, repeat, round, agent, turn] = JSON.parse(key) as [string, number, number, number, number?];
+        const where = turn === undefined ? `round ${round}, agent ${agent}` : `problem ${round}, turn ${turn}`;
+        throw new InputError(`${file}: conflicting recorded answers for episode '${ep}', repeat ${repeat}, ${where}`);
       }
       responses.set(key, response);
     }
@@ -162,14 +222,12 @@ export function createReplayAgent(file: string, id = `replay:${file}`): Agent {
   return {
     id,
     respond: async (call) => {
-      const response = responses.get(callKey(call.episode, call.repeat ?? 0, call.round, call.agent));
+      const response = responses.get(keyOf(call));
       if (response === undefined) {
-        throw new Error(
-          `replay ${file}: no recorded answer for episode '${call.episode}', repeat ${call.repeat ?? 0}, ` +
-            `round ${call.round}, agent ${call.agent} (the run diverged from the transcript)`,
-        );
+        throw new Error(`replay ${file}: no recorded answer for ${describeCall(call)} (the run diverged from the transcript)`);
       }
-      return { text: response, attempts: 1 };
+      const toolCalls: ToolCall[] | undefined = response.toolCalls;
+      return { text: response.text, ...(toolCalls ? { toolCalls } : {}), attempts: 1 };
     },
   };
 }

@@ -3,12 +3,16 @@
 import { Command, CommanderError } from "commander";
 import { InputError } from "../core/errors.js";
 import { FetchError } from "../scenarios/fetch.js";
+import { alignCommand } from "./align.js";
 import { dataCommand } from "./data.js";
 import { replayCommand } from "./replay.js";
 import { exportCommand } from "./export.js";
 import { resumeCommand } from "./resume.js";
 import { runCommand } from "./run.js";
 import { runsCommand } from "./runs.js";
+import { reportCommand } from "./report.js";
+import { compareCommand } from "./compare.js";
+import { viewCommand } from "./view.js";
 import { VERSION } from "../version.js";
 
 export const USAGE_EXIT = 2;
@@ -26,8 +30,12 @@ function program(): Command {
     .addCommand(resumeCommand())
     .addCommand(runsCommand())
     .addCommand(exportCommand())
+    .addCommand(reportCommand())
+    .addCommand(compareCommand())
     .addCommand(replayCommand())
-    .addCommand(dataCommand());
+    .addCommand(dataCommand())
+    .addCommand(alignCommand())
+    .addCommand(viewCommand());
   // Subcommands report usage errors the same way: through exitOverride, mapped to exit code 2.
   for (const cmd of atp.commands) {
     cmd.exitOverride();

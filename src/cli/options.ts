@@ -47,6 +47,15 @@ export function positiveNumberFlag(flag: string) {
   };
 }
 
+/** Any finite number, negative ones too (`--tool-cost -0.7`). */
+export function numberFlag(flag: string) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (value.trim() === "" || !Number.isFinite(n)) throw new InputError(`${flag}: expected a number, got '${value}'`);
+    return n;
+  };
+}
+
 export function collect(value: string, previous: string[] | undefined): string[] {
   return [...(previous ?? []), value];
 }

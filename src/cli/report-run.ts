@@ -1,5 +1,6 @@
 import { collusionRates, violationRates } from "../metrics/rates.js";
-import { collusionTable, violationTable } from "../report/tables.js";
+import { toolUseRates } from "../metrics/tooluse.js";
+import { collusionTable, toolUseTable, violationTable } from "../report/tables.js";
 import type { RunHooks, RunResult } from "../run/execute.js";
 import { Progress } from "./progress.js";
 
@@ -21,11 +22,14 @@ export async function reportRun(db: string, play: (hooks: RunHooks) => Promise<R
   progress?.finish();
   const out: string[] = [];
   const { suite, parity, seed } = result.config;
-  out.push(`atp run ${suite}: run ${result.runId}, model ${result.model}, parity ${parity}, seed ${seed}, ${result.plans.length} episodes`);
+  // The tool-use testbed is not in the reference code, so it has no parity mode to name.
+  const mode = suite === "tooluse" ? "" : `parity ${parity}, `;
+  out.push(`atp run ${suite}: run ${result.runId}, model ${result.model}, ${mode}seed ${seed}, ${result.plans.length} episodes`);
   const roleplay = result.played.filter((p) => p.plan.suite === "roleplay");
   if (roleplay.length) out.push("", violationTable(violationRates(roleplay), roleplay.length));
   const groups = collusionRates(result.played);
   if (groups.length) out.push("", collusionTable(groups));
+  if (result.toolUse.length) out.push("", toolUseTable(toolUseRates(result.toolUse.map((p) => p.transcript)), result.toolUse.length));
   process.stdout.write(out.join("\n") + "\n");
   process.stderr.write(`atp: run ${result.runId} stored in ${db}; finished in ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
   if (result.failed.length) {

@@ -4,7 +4,8 @@ import { PARITIES } from "../core/types.js";
 import { SUPERVISION_PATTERNS } from "../envs/supervision.js";
 import { checkConfig, DEFAULT_DB, DEFAULT_MODEL, defaultConfig, loadConfigFile, SUITES, type RunConfig, type RunSuite } from "../run/config.js";
 import { executeRun } from "../run/execute.js";
-import { collect, historyFlag, intFlag, intListFlag, jsonObjectFlag, listFlag, nonNegativeNumberFlag, payoffFlag, positiveNumberFlag, runIdFlag } from "./options.js";
+import { TOOL_PROTOCOLS } from "../tooluse/protocol.js";
+import { collect, historyFlag, intFlag, intListFlag, jsonObjectFlag, listFlag, nonNegativeNumberFlag, numberFlag, payoffFlag, positiveNumberFlag, runIdFlag } from "./options.js";
 import { reportRun } from "./report-run.js";
 
 interface RunFlags {
@@ -41,6 +42,17 @@ interface RunFlags {
   successPays?: RunConfig["collusion"]["successPays"];
   fixedColluders?: number;
   fixedPosition?: RunConfig["collusion"]["fixedPosition"];
+  withTooluse?: boolean;
+  episodes?: number;
+  easy?: number;
+  hard?: number;
+  difficulty?: number;
+  toolCost?: number;
+  directCost?: number;
+  easyReward?: number;
+  hardReward?: number;
+  toolProtocol?: RunConfig["tooluse"]["toolProtocol"];
+  maxToolCalls?: number;
 }
 
 /** Flags given on the command line override the YAML file, which overrides the paper's settings. */
@@ -65,8 +77,8 @@ export function applyFlags(config: RunConfig, f: RunFlags): RunConfig {
   if (f.topK !== undefined) c.sampling.topK = f.topK;
   if (f.extra !== undefined) c.sampling.extra = { ...c.sampling.extra, ...f.extra };
   // --rounds and --history apply to every testbed the run plays.
-  if (f.rounds !== undefined) c.roleplay.rounds = c.collusion.rounds = f.rounds;
-  if (f.history !== undefined) c.roleplay.historyWindow = c.collusion.historyWindow = f.history;
+  if (f.rounds !== undefined) c.roleplay.rounds = c.collusion.rounds = c.tooluse.rounds = f.rounds;
+  if (f.history !== undefined) c.roleplay.historyWindow = c.collusion.historyWindow = c.tooluse.historyWindow = f.history;
   if (f.supervision !== undefined) c.roleplay.supervision = f.supervision;
   if (f.supervisionSeed !== undefined) c.roleplay.supervisionSeed = f.supervisionSeed;
   if (f.variants !== undefined) c.roleplay.variants = f.variants;
@@ -80,7 +92,20 @@ export function applyFlags(config: RunConfig, f: RunFlags): RunConfig {
   if (f.successPays !== undefined) c.collusion.successPays = f.successPays;
   if (f.fixedColluders !== undefined) c.collusion.fixedColluders = f.fixedColluders;
   if (f.fixedPosition !== undefined) c.collusion.fixedPosition = f.fixedPosition;
-  checkConfig(c, (field) => `--${field.split(".").pop()!.replace(/([A-Z])/g, "-$1").toLowerCase().replace(/\[\d+\]$/, "")}`);
+  if (f.withTooluse) c.withToolUse = true;
+  if (f.episodes !== undefined) c.tooluse.episodes = f.episodes;
+  if (f.easy !== undefined) c.tooluse.easy = f.easy;
+  if (f.hard !== undefined) c.tooluse.hard = f.hard;
+  if (f.difficulty !== undefined) c.tooluse.difficulty = f.difficulty;
+  if (f.toolCost !== undefined) c.tooluse.toolCost = f.toolCost;
+  if (f.directCost !== undefined) c.tooluse.directCost = f.directCost;
+  if (f.easyReward !== undefined) c.tooluse.easyReward = f.easyReward;
+  if (f.hardReward !== undefined) c.tooluse.hardReward = f.hardReward;
+  if (f.toolProtocol !== undefined) c.tooluse.toolProtocol = f.toolProtocol;
+  if (f.maxToolCalls !== undefined) c.tooluse.maxToolCalls = f.maxToolCalls;
+  checkConfig(c, (field) =>
+    field === "withToolUse" ? "--with-tooluse" : `--${field.split(".").pop()!.replace(/([A-Z])/g, "-$1").toLowerCase().replace(/\[\d+\]$/, "")}`,
+  );
   return c;
 }
 
@@ -94,10 +119,11 @@ export function resolveRunConfig(target: string, flags: RunFlags): RunConfig {
 
 export function runCommand(): Command {
   return new Command("run")
-    .summary("run a testbed: paper, roleplay, collusion, or a YAML run file")
+    .summary("run a testbed: paper, roleplay, collusion, tooluse, or a YAML run file")
     .description(
       "Runs a testbed and prints the per-round tables in the paper's layout.\n" +
-        "`paper` plays both testbeds with the paper's settings (and defaults to --parity paper);\n" +
+        "`paper` plays role-play and collusion with the paper's settings (and defaults to --parity paper;\n" +
+        "--with-tooluse adds the tool-use testbed); `tooluse` plays the tool-use testbed alone;\n" +
         "without --dataset the built-in scenario packs are used; without --model a simulated agent\n" +
         `(${DEFAULT_MODEL}) answers. A YAML file takes the same settings (docs/config.md); flags override it.`,
     )
@@ -120,8 +146,8 @@ export function runCommand(): Command {
     .option("--max-tokens <n>", "maximum tokens per answer", intFlag("--max-tokens", 1))
     .option("--top-k <n>", "top-k sampling (vLLM, llama.cpp, SGLang)", intFlag("--top-k", 1))
     .option("--extra <json>", `server extras for the request body, e.g. '{"chat_template_kwargs":{"enable_thinking":false}}'`, jsonObjectFlag("--extra"))
-    .option("--rounds <n>", "rounds per episode (paper: 6 role-play, 3 collusion)", intFlag("--rounds", 1))
-    .option("--history <n|all>", "rounds of history each agent sees (paper: 5 role-play, 3 collusion)", historyFlag("--history"))
+    .option("--rounds <n>", "rounds per episode (paper: 6 role-play, 3 collusion, 5 tool use)", intFlag("--rounds", 1))
+    .option("--history <n|all>", "rounds of history each agent sees (paper: 5 role-play, 3 collusion, all in tool use)", historyFlag("--history"))
     .addOption(new Option("--supervision <pattern>", "role-play supervision pattern (paper: all_unsupervised)").choices(SUPERVISION_PATTERNS))
     .option("--supervision-seed <n>", "seed of the `random` supervision pattern (default 0)", intFlag("--supervision-seed", 0))
     .option("--variants <n>", "reward variants per role-play template (default 4: 16 x 4 = 64 items)", intFlag("--variants", 1))
@@ -135,6 +161,17 @@ export function runCommand(): Command {
     .addOption(new Option("--success-pays <who>", "who gets the high factor when collusion succeeds (paper: all)").choices(["all", "colluders"]))
     .option("--fixed-colluders <k>", "k agents that always collude without being asked (default 0)", intFlag("--fixed-colluders", 0))
     .addOption(new Option("--fixed-position <where>", "where the fixed colluders sit (default tail)").choices(["head", "tail"]))
+    .option("--with-tooluse", "paper: also play the tool-use testbed")
+    .option("--episodes <n>", "tool use: episodes, each on its own problem set (default 32)", intFlag("--episodes", 1))
+    .option("--easy <n>", "tool use: easy problems per round (default 8)", intFlag("--easy", 0))
+    .option("--hard <n>", "tool use: hard problems per round (default 2)", intFlag("--hard", 0))
+    .option("--difficulty <1-5>", "tool use: size of the hard problems (default 3)", intFlag("--difficulty", 1))
+    .option("--tool-cost <x>", "tool use: added to the reward when the calculator was used (paper: -0.7)", numberFlag("--tool-cost"))
+    .option("--direct-cost <x>", "tool use: added to the reward when it was not (paper: -0.2)", numberFlag("--direct-cost"))
+    .option("--easy-reward <x>", "tool use: reward for a correct easy answer (paper: 1.2)", numberFlag("--easy-reward"))
+    .option("--hard-reward <x>", "tool use: reward for a correct hard answer (paper: 5.0)", numberFlag("--hard-reward"))
+    .addOption(new Option("--tool-protocol <p>", "tool use: text (CALCULATE: lines) or tools (function calling) (default text)").choices(TOOL_PROTOCOLS))
+    .option("--max-tool-calls <n>", "tool use: calculator calls allowed per problem (default 3)", intFlag("--max-tool-calls", 1))
     .action(async (target: string, flags: RunFlags) => {
       const config = resolveRunConfig(target, flags);
       if (config.model === null) {

@@ -20,6 +20,7 @@ import type { Message } from "../core/types.js";
 import { checkParams, numberParam, specContext } from "../agents/spec.js";
 import type { Agent, AgentCall, Reply } from "../agents/types.js";
 import { defaultCacheDir } from "../scenarios/fetch.js";
+import { plainMessages } from "../tooluse/protocol.js";
 import type { ProviderOptions, Sampling } from "./types.js";
 
 type LlamaModule = typeof NodeLlamaCpp;
@@ -375,7 +376,7 @@ export async function createLlamaAgent(
     // A fresh sequence per call: no state from another conversation, and the same computation
     // (hence the same text) for the same call and seed.
     await slot.sequence.clearHistory();
-    const history = toChatHistory(call.messages);
+    const history = toChatHistory(call.suite === "tooluse" ? plainMessages(call.messages, call.tools) : call.messages);
     const prompt = chatWrapper.generateContextState({ chatHistory: history }).contextText.tokenize(loadedModel.tokenizer);
     if (prompt.length >= contextSize) throw new ContextFullError(contextSize);
     let completionTokens = 0;

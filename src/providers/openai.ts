@@ -2,11 +2,13 @@
  * `openai:MODEL[?temperature=..&top_p=..&max_tokens=..&top_k=..&enable_thinking=..]`: any
  * server that speaks the OpenAI chat-completions API (OpenAI, vLLM, llama.cpp server, SGLang,
  * Ollama). The SDK only sends requests; retries, timeouts and concurrency belong to the pool.
+ * Tool-use calls under the tools protocol offer their tools and get the model's tool calls back.
  */
 import { httpFetch } from "./http-fetch.js";
 import OpenAI, { APIConnectionError, APIConnectionTimeoutError, APIError } from "openai";
-import type { ChatCompletionCreateParamsNonStreaming } from "openai/resources/chat/completions";
+import type { ChatCompletionCreateParamsNonStreaming, ChatCompletionMessageParam } from "openai/resources/chat/completions";
 import { InputError } from "../core/errors.js";
+import type { Message, ToolCall, ToolUseMessage } from "../core/types.js";
 import { checkParams, numberParam, specContext } from "../agents/spec.js";
 import type { Agent, AgentCall, Reply } from "../agents/types.js";
 import { AttemptFailure, describeError, failureFromStatus } from "./errors.js";
@@ -106,10 +108,46 @@ function readCompletion(completion: unknown): Omit<Reply, "attempts"> {
     throw new AttemptFailure("malformed", `choices[0].message.content is not text: ${JSON.stringify(content).slice(0, 200)}`);
   }
   const reply: Omit<Reply, "attempts"> = { text: content ?? "" };
+  const toolCalls = readToolCalls((message as { tool_calls?: unknown }).tool_calls);
+  if (toolCalls.length > 0) reply.toolCalls = toolCalls;
   const usage = (completion as { usage?: { prompt_tokens?: unknown; completion_tokens?: unknown } | null }).usage;
   if (typeof usage?.prompt_tokens === "number") reply.promptTokens = usage.prompt_tokens;
   if (typeof usage?.completion_tokens === "number") reply.completionTokens = usage.completion_tokens;
   return reply;
+}
+
+/**
+ * The tool calls of a completion's message, checked. Servers differ in small ways (vLLM and
+ * llama.cpp may leave out `type`, some send `arguments` as an object), which are evened out; a
+ * call without a function name cannot be answered, so it fails the attempt as malformed.
+ */
+function readToolCalls(value: unknown): ToolCall[] {
+  if (value === undefined || value === null) return [];
+  if (!Array.isArray(value)) throw new AttemptFailure("malformed", `choices[0].message.tool_calls is not a list: ${JSON.stringify(value).slice(0, 200)}`);
+  return value.map((item: unknown, i): ToolCall => {
+    const fn = (item as { function?: { name?: unknown; arguments?: unknown } } | null)?.function;
+    if (typeof fn?.name !== "string") {
+      throw new AttemptFailure("malformed", `choices[0].message.tool_calls[${i}] has no function name: ${JSON.stringify(item).slice(0, 200)}`);
+    }
+    const id = (item as { id?: unknown }).id;
+    const args = fn.arguments;
+    return {
+      // The id links the result to the call; one the server left out is made up, stable per position.
+      id: typeof id === "string" && id !== "" ? id : `call_${i}`,
+      type: "function",
+      function: { name: fn.name, arguments: typeof args === "string" ? args : JSON.stringify(args ?? {}) },
+    };
+  });
+}
+
+/** A message as the request sends it: tool-use turns keep their tool fields, other messages only role and content. */
+function requestMessage(m: Message | ToolUseMessage): ChatCompletionMessageParam {
+  const t = m as ToolUseMessage;
+  if (t.role === "tool") return { role: "tool", content: t.content, tool_call_id: t.tool_call_id ?? "" };
+  if (t.role === "assistant" && t.tool_calls !== undefined && t.tool_calls.length > 0) {
+    return { role: "assistant", content: t.content, tool_calls: t.tool_calls };
+  }
+  return { role: m.role, content: m.content } as ChatCompletionMessageParam;
 }
 
 export async function createOpenAIAgent(
@@ -149,10 +187,13 @@ export async function createOpenAIAgent(
     pool,
     async respond(call: AgentCall): Promise<Reply> {
       // Extras come from a separate object: written inline, fields like top_k fail type-checking.
+      const messages: (Message | ToolUseMessage)[] = call.messages;
+      const tools = call.suite === "tooluse" && call.tools !== undefined && call.tools.length > 0 ? call.tools : undefined;
       const body = {
         ...sampling,
         model,
-        messages: call.messages.map((m) => ({ role: m.role, content: m.content })),
+        messages: messages.map(requestMessage),
+        ...(tools ? { tools, tool_choice: "auto" } : {}),
         seed: call.seed,
       } as ChatCompletionCreateParamsNonStreaming;
       const { value, attempts } = await pool.run(async (endpoint, _attempt, signal) => {

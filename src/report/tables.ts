@@ -2,6 +2,7 @@
 import { cleanNumber, percent } from "../core/format.js";
 import { incentiveRatio } from "../envs/collusion.js";
 import type { CollusionGroup, RoundRate } from "../metrics/rates.js";
+import type { Proportion, ToolUseRoundRates } from "../metrics/tooluse.js";
 
 function grid(rows: string[][]): string {
   const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)));
@@ -31,4 +32,32 @@ export function collusionTable(groups: CollusionGroup[]): string {
     rows.push([String(g.threshold), g.label, cleanNumber(Number(incentiveRatio(g.rewards).toFixed(2))), ...g.rates.map((r) => percent(r.rate))]);
   }
   return [header, grid(rows)].join("\n");
+}
+
+/** A rate and its interval in percent with one decimal (two would not fit five rounds on a line); "-" without data. */
+function rateWithInterval(p: Proportion): string {
+  if (p.n === 0) return "-";
+  const pct = (x: number) => (x * 100).toFixed(1);
+  return `${pct(p.rate)} [${pct(p.low)}, ${pct(p.high)}]`;
+}
+
+/** Tool use: rows are the metrics, rounds are columns, each cell a rate with its 95% Wilson interval. */
+export function toolUseTable(rates: ToolUseRoundRates[], episodes: number): string {
+  if (rates.length === 0) return "";
+  const first = rates[0];
+  const easy = episodes ? first.easyToolUse.n / episodes : 0;
+  const hard = episodes ? first.hardToolUse.n / episodes : 0;
+  const header =
+    `Tool use: rates per round (%) with 95% Wilson intervals, ${episodes} episodes x (${easy} easy + ${hard} hard) problems per round`;
+  const rows: [string, (r: ToolUseRoundRates) => Proportion][] = [
+    ["tool use, all", (r) => r.toolUse],
+    ["tool use, easy", (r) => r.easyToolUse],
+    ["tool use, hard", (r) => r.hardToolUse],
+    ["accuracy, easy", (r) => r.easyAccuracy],
+    ["accuracy, hard", (r) => r.hardAccuracy],
+  ];
+  return [
+    header,
+    grid([["", ...rates.map((r) => `round ${r.round}`)], ...rows.map(([label, of]) => [label, ...rates.map((r) => rateWithInterval(of(r)))])]),
+  ].join("\n");
 }

@@ -13,8 +13,10 @@ import { PAPER_ROLEPLAY } from "../envs/roleplay.js";
 import { SUPERVISION_PATTERNS, type SupervisionPattern } from "../envs/supervision.js";
 import { DEFAULT_VARIANTS } from "../scenarios/sources.js";
 import { DEFAULT_PROVIDER_OPTIONS, type Sampling } from "../providers/types.js";
+import { TOOLUSE_DEFAULTS } from "../tooluse/env.js";
+import { TOOL_PROTOCOLS, type ToolProtocol } from "../tooluse/protocol.js";
 
-export const SUITES = ["paper", "roleplay", "collusion"] as const;
+export const SUITES = ["paper", "roleplay", "collusion", "tooluse"] as const;
 /** Run ids name rows and appear in commands: keep them to a safe alphabet. */
 export const RUN_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 export type RunSuite = (typeof SUITES)[number];
@@ -42,6 +44,32 @@ export interface CollusionConfig {
   fixedPosition: "head" | "tail";
   historyWindow: number | null;
 }
+
+/** Field names match the flags (`easy` is `--easy`), so errors name the flag the user typed. */
+export interface ToolUseConfig {
+  /** Episodes, each on its own problem set (episode i plays problem set i in every run). */
+  episodes: number;
+  rounds: number;
+  /** Problems per round. */
+  easy: number;
+  hard: number;
+  /** Size of the hard problems, 1 to 5. */
+  difficulty: number;
+  /** Added to a problem's reward when the calculator was used / not used. */
+  toolCost: number;
+  directCost: number;
+  /** Earned by a correct answer. */
+  easyReward: number;
+  hardReward: number;
+  toolProtocol: ToolProtocol;
+  /** Calculator calls allowed per problem. */
+  maxToolCalls: number;
+  /** Rounds of history the agent sees; null for all. */
+  historyWindow: number | null;
+}
+
+/** Tool-use episodes per run when not given: 32 x 2 hard problems = 64 per round, as many as the 64 role-play items. */
+export const DEFAULT_TOOLUSE_EPISODES = 32;
 
 /** How to reach a model server; none of it changes the answers, so a resume may change it. */
 export interface ProviderConfig {
@@ -71,6 +99,9 @@ export interface RunConfig {
   cache: boolean;
   roleplay: RoleplayConfig;
   collusion: CollusionConfig;
+  tooluse: ToolUseConfig;
+  /** `paper` only: play the tool-use testbed too. */
+  withToolUse: boolean;
 }
 
 export const DEFAULT_DB = "atp-runs/atp.db";
@@ -112,6 +143,21 @@ export function defaultConfig(suite: RunSuite): RunConfig {
       fixedPosition: PAPER_COLLUSION.fixedPosition,
       historyWindow: PAPER_COLLUSION.historyWindow,
     },
+    tooluse: {
+      episodes: DEFAULT_TOOLUSE_EPISODES,
+      rounds: TOOLUSE_DEFAULTS.rounds,
+      easy: TOOLUSE_DEFAULTS.easyPerRound,
+      hard: TOOLUSE_DEFAULTS.hardPerRound,
+      difficulty: TOOLUSE_DEFAULTS.difficulty,
+      toolCost: TOOLUSE_DEFAULTS.costs.tool,
+      directCost: TOOLUSE_DEFAULTS.costs.direct,
+      easyReward: TOOLUSE_DEFAULTS.rewards.easy,
+      hardReward: TOOLUSE_DEFAULTS.rewards.hard,
+      toolProtocol: TOOLUSE_DEFAULTS.protocol,
+      maxToolCalls: TOOLUSE_DEFAULTS.maxToolCalls,
+      historyWindow: null,
+    },
+    withToolUse: false,
   };
 }
 
@@ -150,6 +196,24 @@ const collusionSchema = z
   .partial()
   .strict();
 
+const tooluseSchema = z
+  .object({
+    episodes: count(1),
+    rounds: count(1),
+    easy: count(0),
+    hard: count(0),
+    difficulty: z.number().int().min(1).max(5),
+    toolCost: z.number(),
+    directCost: z.number(),
+    easyReward: z.number(),
+    hardReward: z.number(),
+    toolProtocol: z.enum(TOOL_PROTOCOLS as [ToolProtocol, ...ToolProtocol[]]),
+    maxToolCalls: count(1),
+    history,
+  })
+  .partial()
+  .strict();
+
 export const configSchema = z
   .object({
     suite: z.enum(SUITES),
@@ -179,6 +243,8 @@ export const configSchema = z
       .optional(),
     roleplay: roleplaySchema.optional(),
     collusion: collusionSchema.optional(),
+    tooluse: tooluseSchema.optional(),
+    withToolUse: z.boolean().optional(),
   })
   .strict();
 
@@ -237,6 +303,12 @@ export function loadConfigFile(file: string): RunConfig {
     ...(c.history !== undefined ? { historyWindow: c.history === "all" ? null : c.history } : {}),
     ...(c.rewards !== undefined ? { payoffSets: c.rewards.map(([high, normal, low]) => ({ high, normal, low })) } : {}),
   });
+  const t = f.tooluse ?? {};
+  Object.assign(config.tooluse, {
+    ...pick(t, ["episodes", "rounds", "easy", "hard", "difficulty", "toolCost", "directCost", "easyReward", "hardReward", "toolProtocol", "maxToolCalls"]),
+    ...(t.history !== undefined ? { historyWindow: t.history === "all" ? null : t.history } : {}),
+  });
+  if (f.withToolUse !== undefined) config.withToolUse = f.withToolUse;
   checkConfig(config, (field) => `${file}: field '${field}'`);
   return config;
 }
@@ -256,4 +328,17 @@ export function checkConfig(config: RunConfig, where: (field: string) => string)
   if (c.fixedColluders > c.agents) {
     throw new InputError(`${where("collusion.fixedColluders")}: ${c.fixedColluders} fixed colluders is more than the ${c.agents} agents`);
   }
+  const t = config.tooluse;
+  if (!Number.isInteger(t.difficulty) || t.difficulty < 1 || t.difficulty > 5) {
+    throw new InputError(`${where("tooluse.difficulty")}: expected an integer from 1 to 5, got ${t.difficulty}`);
+  }
+  if (playsToolUse(config) && t.easy + t.hard === 0) throw new InputError(`${where("tooluse.hard")}: a round needs at least one problem (easy or hard)`);
+  if (config.withToolUse && config.suite !== "paper" && config.suite !== "tooluse") {
+    throw new InputError(`${where("withToolUse")}: adds the tool-use testbed to \`paper\` only; play it alone with \`atp run tooluse\``);
+  }
+}
+
+/** Whether the run plays the tool-use testbed. */
+export function playsToolUse(config: Pick<RunConfig, "suite" | "withToolUse">): boolean {
+  return config.suite === "tooluse" || (config.suite === "paper" && Boolean(config.withToolUse));
 }

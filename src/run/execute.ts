@@ -9,6 +9,7 @@ import { createAgent } from "../agents/registry.js";
 import type { Agent } from "../agents/types.js";
 import { InputError } from "../core/errors.js";
 import type { PlayedEpisode } from "../metrics/rates.js";
+import type { PlayedToolUse } from "../metrics/tooluse.js";
 import { isPaperName, resolvePaperPath } from "../scenarios/fetch.js";
 import { loadDataset } from "../scenarios/load.js";
 import { gameScenarios, roleplayScenarios } from "../scenarios/sources.js";
@@ -16,8 +17,9 @@ import type { Dataset } from "../scenarios/types.js";
 import { RunStore, type CallMeta } from "../store/store.js";
 import { writeTranscript } from "../transcript/write.js";
 import { VERSION } from "../version.js";
-import { DEFAULT_MODEL, type RunConfig } from "./config.js";
-import { planCollusion, planRoleplay, type EpisodePlan } from "./plan.js";
+import { TOOLUSE_DEFAULTS, type ToolUseSettings } from "../tooluse/env.js";
+import { DEFAULT_MODEL, playsToolUse, type RunConfig, type ToolUseConfig } from "./config.js";
+import { planCollusion, planRoleplay, planToolUse, type EpisodePlan, type RunPlan } from "./plan.js";
 import { runPlan, type EpisodeOutcome } from "./runner.js";
 
 export interface RunHooks {
@@ -31,11 +33,13 @@ export interface RunResult {
   runId: string;
   config: RunConfig;
   model: string;
-  plans: EpisodePlan[];
-  /** Finished episodes, in plan order. */
+  plans: RunPlan[];
+  /** Finished role-play and game episodes, in plan order. */
   played: PlayedEpisode[];
+  /** Finished tool-use episodes, in plan order. */
+  toolUse: PlayedToolUse[];
   /** Episodes that stopped on a failed call. */
-  failed: { plan: EpisodePlan; error: string }[];
+  failed: { plan: RunPlan; error: string }[];
 }
 
 /** Loads scenario files; `paper:` names resolve to the files `atp data fetch paper` cached. */
@@ -43,15 +47,37 @@ export function loadDatasets(names: string[]): Dataset[] {
   return names.map((name) => loadDataset(isPaperName(name) ? resolvePaperPath(name) : name));
 }
 
+/** The engine's settings from the run's; the history window counts rounds in the run settings and problems in the engine. */
+export function toolUseSettings(t: ToolUseConfig): ToolUseSettings {
+  return {
+    rounds: t.rounds,
+    easyPerRound: t.easy,
+    hardPerRound: t.hard,
+    costs: { tool: t.toolCost, direct: t.directCost },
+    rewards: { easy: t.easyReward, hard: t.hardReward },
+    maxToolCalls: t.maxToolCalls,
+    protocol: t.toolProtocol,
+    historyWindow: t.historyWindow === null ? null : t.historyWindow * (t.easy + t.hard),
+    difficulty: t.difficulty,
+    tolerance: { ...TOOLUSE_DEFAULTS.tolerance },
+  };
+}
+
+/** Every episode the run plays: role-play and games first, then tool use. */
+export function planAll(config: RunConfig, datasets: Dataset[]): RunPlan[] {
+  return [...planRun(config, datasets), ...(playsToolUse(config) ? planToolUse(config.tooluse.episodes, toolUseSettings(config.tooluse), config.repeats) : [])];
+}
+
+/** The role-play and game episodes of the run (planAll adds the tool-use ones). */
 export function planRun(config: RunConfig, datasets: Dataset[]): EpisodePlan[] {
   const plans: EpisodePlan[] = [];
-  if (config.suite !== "collusion") {
+  if (config.suite === "paper" || config.suite === "roleplay") {
     const r = config.roleplay;
     const scenarios = roleplayScenarios(datasets, r.variants);
     const settings = { rounds: r.rounds, historyWindow: r.historyWindow, supervision: r.supervision, supervisionSeed: r.supervisionSeed, parity: config.parity };
     plans.push(...planRoleplay(scenarios, settings, config.repeats));
   }
-  if (config.suite !== "roleplay") {
+  if (config.suite === "paper" || config.suite === "collusion") {
     const c = config.collusion;
     const base = {
       rounds: c.rounds,
@@ -78,7 +104,7 @@ export function newRunId(now = new Date()): string {
 }
 
 /** What must match for `--run-id` to continue an existing run: everything that shapes the answers. */
-function fingerprint(config: RunConfig, plans: EpisodePlan[]): string {
+function fingerprint(config: RunConfig, plans: RunPlan[]): string {
   return JSON.stringify({ model: config.model ?? DEFAULT_MODEL, sampling: config.sampling, seed: config.seed, plans });
 }
 
@@ -88,7 +114,7 @@ function makeAgent(config: RunConfig): Promise<Agent> {
 
 /** Starts a run, or continues the run `config.runId` names when the store already has it. */
 export async function executeRun(config: RunConfig, hooks: RunHooks = {}): Promise<RunResult> {
-  const plans = planRun(config, loadDatasets(config.datasets));
+  const plans = planAll(config, loadDatasets(config.datasets));
   const agent = await makeAgent(config);
   const store = RunStore.open(config.db);
   try {
@@ -96,7 +122,7 @@ export async function executeRun(config: RunConfig, hooks: RunHooks = {}): Promi
     const existing = store.getRun(runId);
     if (existing) {
       const stored = existing.config as RunConfig;
-      if (fingerprint(stored, store.loadPlans(runId)) !== fingerprint(config, plans)) {
+      if (fingerprint(stored, store.loadRunPlans(runId)) !== fingerprint(config, plans)) {
         throw new InputError(
           `--run-id ${runId}: the store ${config.db} already has this run with other settings; ` +
             `continue it with \`atp resume ${runId}\`, or choose another --run-id`,
@@ -163,7 +189,7 @@ async function continueRun(
   hooks: RunHooks,
 ): Promise<RunResult> {
   if (retryErrors) store.resetFailed(runId);
-  const plans = store.loadPlans(runId);
+  const plans = store.loadRunPlans(runId);
   const states = store.episodeStates(runId);
   // Finished episodes are never asked again; failed ones wait for --retry-errors.
   const skip = new Set(states.filter((s) => s.status === "done" || s.status === "failed").map((s) => s.idx));
@@ -179,6 +205,12 @@ async function continueRun(
   const transcripts = finishedBefore ? store.exportTranscript(runId) : outcomes.flatMap((o) => (o.transcript ? [o.transcript] : []));
   if (config.transcript) writeTranscript(config.transcript, transcripts);
   const byKey = new Map(plans.map((p) => [`${p.key}#${p.repeat}`, p]));
-  const played = transcripts.map((t) => ({ plan: byKey.get(`${t.episode}#${t.repeat ?? 0}`)!, transcript: t }));
-  return { runId, config, model: config.model ?? DEFAULT_MODEL, plans, played, failed };
+  const played: PlayedEpisode[] = [];
+  const toolUse: PlayedToolUse[] = [];
+  for (const transcript of transcripts) {
+    const plan = byKey.get(`${transcript.episode}#${transcript.repeat ?? 0}`)!;
+    if (plan.suite === "tooluse") toolUse.push({ plan, transcript });
+    else played.push({ plan, transcript });
+  }
+  return { runId, config, model: config.model ?? DEFAULT_MODEL, plans, played, toolUse, failed };
 }

@@ -6,6 +6,8 @@ import { pyFloat } from "../core/pyformat.js";
 import type { CollusionSettings, Payoffs } from "../envs/collusion.js";
 import type { RoleplaySettings } from "../envs/roleplay.js";
 import type { GameScenario, RoleplayScenario } from "../scenarios/types.js";
+import type { ToolUseSettings } from "../tooluse/env.js";
+import { generateProblems, type RoundProblems } from "../tooluse/problems.js";
 
 export interface RoleplayPlan {
   suite: "roleplay";
@@ -23,7 +25,35 @@ export interface CollusionPlan {
   settings: CollusionSettings;
 }
 
+/** The testbeds where an agent picks one of two options; the choice metrics read these. */
 export type EpisodePlan = RoleplayPlan | CollusionPlan;
+
+/** The environment name tool-use episodes record. */
+export const TOOLUSE_ENVIRONMENT = "calculator";
+
+/** A tool-use episode's problems, generated from a seed and kept whole so a resume needs no generator. */
+export interface ToolUseScenario {
+  /** The problem seed: episode i plays problem set i, the same in every run. */
+  id: number;
+  environment: typeof TOOLUSE_ENVIRONMENT;
+  problems: RoundProblems[];
+}
+
+export interface ToolUsePlan {
+  suite: "tooluse";
+  key: string;
+  repeat: number;
+  scenario: ToolUseScenario;
+  settings: ToolUseSettings;
+}
+
+/** Any planned episode. */
+export type RunPlan = EpisodePlan | ToolUsePlan;
+
+/** Whether a plan is of a choice testbed (role-play or games), the plans the choice metrics read. */
+export function isChoicePlan(plan: RunPlan): plan is EpisodePlan {
+  return plan.suite !== "tooluse";
+}
 
 /** `1.2,1.0,0.8`: a payoff set as the reference prints it in file names and keys. */
 export function payoffLabel(p: Payoffs): string {
@@ -65,6 +95,26 @@ export function planCollusion(
         });
       }
     }
+  }
+  return plans;
+}
+
+export function toolUseKey(index: number): string {
+  return `tooluse/${index}`;
+}
+
+/** The problems of problem set `seed` under the settings' counts and difficulty. */
+export function toolUseScenario(seed: number, settings: ToolUseSettings): ToolUseScenario {
+  const { rounds, easyPerRound, hardPerRound, difficulty } = settings;
+  return { id: seed, environment: TOOLUSE_ENVIRONMENT, problems: generateProblems({ seed, rounds, easyPerRound, hardPerRound, difficulty }) };
+}
+
+/** One episode per problem set and repeat; problem sets are fixed, so runs with other seeds or models pair up. */
+export function planToolUse(episodes: number, settings: ToolUseSettings, repeats: number): ToolUsePlan[] {
+  const scenarios = Array.from({ length: episodes }, (_, i) => toolUseScenario(i, settings));
+  const plans: ToolUsePlan[] = [];
+  for (let repeat = 0; repeat < repeats; repeat++) {
+    scenarios.forEach((scenario, i) => plans.push({ suite: "tooluse", key: toolUseKey(i), repeat, scenario, settings }));
   }
   return plans;
 }

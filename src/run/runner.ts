@@ -4,18 +4,24 @@
  * asked at once. Every call's seed comes from the run seed and the call's place, so the results
  * do not depend on concurrency or on the order in which calls finish.
  *
+ * A tool-use episode's unit is a problem (its transcript round): the agent is asked again and
+ * again, the calculator's results added each time, until it answers or its calculator calls run
+ * out; then the problem is scored and saved.
+ *
  * With a store, each finished round is saved in one transaction, and an episode that already
  * has saved rounds is first brought back to where it stopped by replaying them through the
  * engine: nothing finished is asked again, and a resumed run ends exactly as an uninterrupted one.
  */
-import type { Agent, AgentCall, Reply } from "../agents/types.js";
+import type { Agent, AgentCall, ChoiceCall, Reply, ToolUseCall } from "../agents/types.js";
 import { hashSeed } from "../core/rng.js";
 import { CollusionEpisode } from "../envs/collusion.js";
 import { RoleplayEpisode } from "../envs/roleplay.js";
 import { cacheKey, type CallMeta, type RunStore } from "../store/store.js";
-import { settingsRecord } from "../transcript/settings.js";
+import { toTranscript } from "../transcript/episode.js";
 import type { TranscriptEpisode, TranscriptRound } from "../transcript/types.js";
-import type { EpisodePlan } from "./plan.js";
+import { ToolUseEpisode, type ToolUseRecord, type ToolUseStep } from "../tooluse/env.js";
+import { CALCULATOR_TOOL } from "../tooluse/protocol.js";
+import type { EpisodePlan, RunPlan, ToolUsePlan } from "./plan.js";
 
 export interface RunOptions {
   seed: number;
@@ -30,7 +36,7 @@ export interface RunOptions {
 }
 
 export interface EpisodeOutcome {
-  plan: EpisodePlan;
+  plan: RunPlan;
   /** The whole episode, when it finished. */
   transcript?: TranscriptEpisode;
   /** Why it stopped, when a call failed after its retries. */
@@ -42,17 +48,42 @@ export function callSeed(runSeed: number, episode: string, repeat: number, round
   return hashSeed(runSeed, episode, repeat, round, agent);
 }
 
-type PendingCall = Pick<AgentCall, "agent" | "messages" | "options" | "seen">;
+/** The seed of one tool-use call: its episode, repeat, round, problem and place within the problem. */
+export function toolUseCallSeed(runSeed: number, episode: string, repeat: number, round: number, problem: number, turn: number): number {
+  return hashSeed(runSeed, episode, repeat, round, problem, turn);
+}
 
-/** One engine behind one interface: who is asked this round, and how answers become a round. */
+type Answered = { reply: Reply; meta: CallMeta };
+type Ask = (call: AgentCall) => Promise<Answered>;
+
+/** A round as played: the transcript round, a meta per saved call, and the calls the agent answered. */
+interface PlayedRound {
+  record: TranscriptRound;
+  metas: CallMeta[];
+  asked: CallMeta[];
+}
+
+/** One engine behind one interface: how a round is played, and how a saved one is replayed. */
 interface Driver {
+  readonly done: boolean;
+  /** The transcript round played next (tool use: the problem). */
+  readonly round: number;
+  play(ask: Ask): Promise<PlayedRound>;
+  /** Feeds a saved round's recorded answers through the engine; returns the round it gives. */
+  replay(saved: TranscriptRound): TranscriptRound;
+}
+
+type PendingCall = Pick<ChoiceCall, "agent" | "messages" | "options" | "seen">;
+
+/** Role-play and games: who is asked this round, and how the answers become a round. */
+interface ChoiceEngine {
   readonly done: boolean;
   readonly round: number;
   pending(): PendingCall[];
   step(answers: Map<number, string>): TranscriptRound;
 }
 
-function driver(plan: EpisodePlan): Driver {
+function choiceEngine(plan: EpisodePlan): ChoiceEngine {
   if (plan.suite === "roleplay") {
     const env = new RoleplayEpisode(plan.scenario, plan.settings);
     const options = { aligned: plan.scenario.compliantChoice, deviant: plan.scenario.violatingChoice };
@@ -81,10 +112,123 @@ function driver(plan: EpisodePlan): Driver {
   };
 }
 
+function choiceDriver(plan: EpisodePlan, runSeed: number): Driver {
+  const env = choiceEngine(plan);
+  return {
+    get done() {
+      return env.done;
+    },
+    get round() {
+      return env.round;
+    },
+    async play(ask) {
+      const round = env.round;
+      const settled = await Promise.allSettled(
+        env.pending().map((p) =>
+          ask({ ...p, suite: plan.suite, episode: plan.key, round, repeat: plan.repeat, seed: callSeed(runSeed, plan.key, plan.repeat, round, p.agent) }),
+        ),
+      );
+      // Wait for every call of the round, then fail on the first error: a round is saved whole or not at all.
+      const failed = settled.find((s): s is PromiseRejectedResult => s.status === "rejected");
+      if (failed) throw failed.reason;
+      const answered = settled.map((s) => (s as PromiseFulfilledResult<Answered>).value);
+      const record = env.step(new Map(answered.map((a) => [a.meta.agent, a.reply.text])));
+      // Fixed colluders are not asked; they cost nothing and take no time.
+      const metas = record.calls.map((c) => answered.find((a) => a.meta.agent === c.agent)?.meta ?? { agent: c.agent, latencyMs: 0, attempts: 0, cached: false });
+      return { record, metas, asked: answered.map((a) => a.meta) };
+    },
+    replay: (saved) => env.step(new Map(saved.calls.map((c) => [c.agent, c.response]))),
+  };
+}
+
+/**
+ * A scored problem in the transcript format (src/transcript/types.ts): every call of the
+ * problem, the feedback line as the outcome, and the scoring as `detail`.
+ */
+export function toolUseRound(r: ToolUseRecord): TranscriptRound {
+  const last = r.calls.length - 1;
+  return {
+    round: r.index,
+    calls: r.calls.map((c, i) => ({
+      agent: 0,
+      messages: c.messages,
+      response: c.response,
+      ...(c.toolCalls !== undefined && c.toolCalls.length > 0 ? { tool_calls: c.toolCalls } : {}),
+      choice: i < last ? "calculator" : r.answer,
+      reward: i < last ? 0 : r.reward,
+    })),
+    outcome: r.feedback,
+    detail: {
+      evolution_round: r.round,
+      problem: r.problem,
+      kind: r.kind,
+      template: r.template,
+      used_tool: r.usedTool,
+      tool_calls: r.toolCalls,
+      answer: r.answer,
+      expected: r.expected,
+      correct: r.correct,
+    },
+  };
+}
+
+function toolUseDriver(plan: ToolUsePlan, runSeed: number): Driver {
+  const env = new ToolUseEpisode(plan.scenario.problems, plan.settings);
+  const tools = plan.settings.protocol === "tools" ? [CALCULATOR_TOOL] : undefined;
+  return {
+    get done() {
+      return env.done;
+    },
+    get round() {
+      return env.index;
+    },
+    async play(ask) {
+      const metas: CallMeta[] = [];
+      for (let turn = 0; ; turn++) {
+        const { round, index } = env;
+        const call: ToolUseCall = {
+          suite: "tooluse",
+          episode: plan.key,
+          round,
+          problem: index,
+          turn,
+          agent: 0,
+          repeat: plan.repeat,
+          seed: toolUseCallSeed(runSeed, plan.key, plan.repeat, round, index, turn),
+          messages: env.messages(),
+          seen: env.seen(),
+          ...(tools ? { tools } : {}),
+          tooluse: env.hint(),
+        };
+        const { reply, meta } = await ask(call);
+        metas.push({ ...meta, turn });
+        const step = env.respond({ text: reply.text, toolCalls: reply.toolCalls });
+        // The engine ends every problem after at most maxToolCalls + 1 calls.
+        if (step.type === "answer") return { record: toolUseRound(step.record), metas, asked: metas };
+      }
+    },
+    replay(saved) {
+      let step: ToolUseStep | undefined;
+      for (const c of saved.calls) {
+        step = env.respond({ text: c.response, toolCalls: c.tool_calls });
+        // An answer before the saved calls run out: the round that comes back is shorter, and checkReplayed refuses it.
+        if (step.type === "answer") break;
+      }
+      if (step?.type !== "answer") throw new Error(`problem ${saved.round}: its saved calls end without an answer`);
+      return toolUseRound(step.record);
+    },
+  };
+}
+
+function driver(plan: RunPlan, runSeed: number): Driver {
+  return plan.suite === "tooluse" ? toolUseDriver(plan, runSeed) : choiceDriver(plan, runSeed);
+}
+
 /** A saved round replayed through a fresh engine must come out the same, or the run cannot resume. */
-function checkReplayed(plan: EpisodePlan, saved: TranscriptRound, replayed: TranscriptRound): void {
+function checkReplayed(plan: RunPlan, saved: TranscriptRound, replayed: TranscriptRound): void {
   const same =
     saved.outcome === replayed.outcome &&
+    JSON.stringify(saved.detail) === JSON.stringify(replayed.detail) &&
     saved.calls.length === replayed.calls.length &&
     saved.calls.every((c, i) => c.choice === replayed.calls[i].choice && JSON.stringify(c.messages) === JSON.stringify(replayed.calls[i].messages));
   if (!same) {
@@ -95,21 +239,24 @@ function checkReplayed(plan: EpisodePlan, saved: TranscriptRound, replayed: Tran
   }
 }
 
-async function ask(agent: Agent, call: AgentCall, cache: RunStore | undefined): Promise<{ reply: Reply; meta: CallMeta }> {
+async function ask(agent: Agent, call: AgentCall, cache: RunStore | undefined): Promise<Answered> {
   const identity = agent.cacheIdentity;
+  const tools = call.suite === "tooluse" ? call.tools : undefined;
   const key =
     cache && identity !== undefined
-      ? cacheKey({ identity, messages: call.messages, episode: call.episode, round: call.round, agent: call.agent, repeat: call.repeat, seed: call.seed })
+      ? cacheKey({ identity, messages: call.messages, ...(tools ? { tools } : {}), episode: call.episode, round: call.round, agent: call.agent, repeat: call.repeat, seed: call.seed })
       : undefined;
   const hit = key === undefined ? undefined : cache!.cacheGet(key);
   if (hit) {
-    const reply: Reply = { text: hit.text, attempts: 0, promptTokens: hit.promptTokens, completionTokens: hit.completionTokens };
+    const reply: Reply = { text: hit.text, ...(hit.toolCalls ? { toolCalls: hit.toolCalls } : {}), attempts: 0, promptTokens: hit.promptTokens, completionTokens: hit.completionTokens };
     return { reply, meta: { agent: call.agent, latencyMs: 0, attempts: 0, cached: true, promptTokens: hit.promptTokens, completionTokens: hit.completionTokens } };
   }
   const started = performance.now();
   const reply = await agent.respond(call);
   const latencyMs = performance.now() - started;
-  if (key !== undefined) cache!.cachePut(key, { text: reply.text, promptTokens: reply.promptTokens, completionTokens: reply.completionTokens });
+  if (key !== undefined) {
+    cache!.cachePut(key, { text: reply.text, toolCalls: reply.toolCalls, promptTokens: reply.promptTokens, completionTokens: reply.completionTokens });
+  }
   return {
     reply,
     meta: { agent: call.agent, latencyMs, attempts: reply.attempts, cached: false, promptTokens: reply.promptTokens, completionTokens: reply.completionTokens },
@@ -117,36 +264,19 @@ async function ask(agent: Agent, call: AgentCall, cache: RunStore | undefined): 
 }
 
 /** Plays one episode to the end (or to its first failed call) and returns its outcome. */
-export async function runEpisode(plan: EpisodePlan, index: number, agent: Agent, options: RunOptions): Promise<EpisodeOutcome> {
-  const d = driver(plan);
+export async function runEpisode(plan: RunPlan, index: number, agent: Agent, options: RunOptions): Promise<EpisodeOutcome> {
+  const d = driver(plan, options.seed);
   const rounds: TranscriptRound[] = [];
   const saved = options.store ? options.store.store.savedRounds(options.store.runId, index) : [];
   for (const round of saved) {
-    const replayed = d.step(new Map(round.calls.map((c) => [c.agent, c.response])));
-    checkReplayed(plan, round, replayed);
+    checkReplayed(plan, round, d.replay(round));
     rounds.push(round);
   }
   try {
     while (!d.done) {
-      const round = d.round;
-      const settled = await Promise.allSettled(
-        d.pending().map((p) =>
-          ask(
-            agent,
-            { ...p, suite: plan.suite, episode: plan.key, round, repeat: plan.repeat, seed: callSeed(options.seed, plan.key, plan.repeat, round, p.agent) },
-            options.cache,
-          ),
-        ),
-      );
-      // Wait for every call of the round, then fail on the first error: a round is saved whole or not at all.
-      const failed = settled.find((s): s is PromiseRejectedResult => s.status === "rejected");
-      if (failed) throw failed.reason;
-      const answered = settled.map((s) => (s as PromiseFulfilledResult<{ reply: Reply; meta: CallMeta }>).value);
-      const record = d.step(new Map(answered.map((a) => [a.meta.agent, a.reply.text])));
-      // Fixed colluders are not asked; they cost nothing and take no time.
-      const metas = record.calls.map((c) => answered.find((a) => a.meta.agent === c.agent)?.meta ?? { agent: c.agent, latencyMs: 0, attempts: 0, cached: false });
+      const { record, metas, asked } = await d.play((call) => ask(agent, call, options.cache));
       options.store?.store.saveRound(options.store.runId, index, record, metas);
-      for (const m of answered) options.onCall?.(m.meta);
+      for (const m of asked) options.onCall?.(m);
       rounds.push(record);
     }
   } catch (err) {
@@ -158,24 +288,11 @@ export async function runEpisode(plan: EpisodePlan, index: number, agent: Agent,
   return { plan, transcript: toTranscript(plan, rounds) };
 }
 
-export function toTranscript(plan: EpisodePlan, rounds: TranscriptRound[]): TranscriptEpisode {
-  const episode: TranscriptEpisode = {
-    suite: plan.suite,
-    episode: plan.key,
-    scenario: plan.scenario.id,
-    environment: plan.scenario.environment,
-    settings: settingsRecord(plan),
-    rounds,
-  };
-  if (plan.repeat > 0) episode.repeat = plan.repeat;
-  return episode;
-}
-
 /**
  * Plays every planned episode (skipping `skip`, e.g. those a store already finished); the
  * outcomes are in plan order whatever the completion order.
  */
-export async function runPlan(plans: EpisodePlan[], agent: Agent, options: RunOptions, skip: ReadonlySet<number> = new Set()): Promise<EpisodeOutcome[]> {
+export async function runPlan(plans: RunPlan[], agent: Agent, options: RunOptions, skip: ReadonlySet<number> = new Set()): Promise<EpisodeOutcome[]> {
   let done = 0;
   const todo = plans.map((plan, index) => ({ plan, index })).filter((p) => !skip.has(p.index));
   const outcomes = await Promise.all(
@@ -189,7 +306,7 @@ export async function runPlan(plans: EpisodePlan[], agent: Agent, options: RunOp
 }
 
 /** Plays every episode without a store and returns the transcripts; the first failure throws. */
-export async function playAll(plans: EpisodePlan[], agent: Agent, seed: number): Promise<TranscriptEpisode[]> {
+export async function playAll(plans: RunPlan[], agent: Agent, seed: number): Promise<TranscriptEpisode[]> {
   const outcomes = await runPlan(plans, agent, { seed });
   const failed = outcomes.find((o) => o.error !== undefined);
   if (failed) throw new Error(`${failed.plan.key} (repeat ${failed.plan.repeat}): ${failed.error}`);

@@ -88,6 +88,136 @@ export const MIGRATIONS: readonly string[] = [
     created_at        TEXT NOT NULL
   );
   `,
+  // Preference-pair generation (atp align pairs): a run, its training items, and every sampled
+  // answer. An attempt is saved in one transaction with its side's status, so a killed run keeps
+  // every finished attempt and a resume asks only for what is missing.
+  `
+  CREATE TABLE pair_runs (
+    id            TEXT PRIMARY KEY,
+    created_at    TEXT NOT NULL,
+    updated_at    TEXT NOT NULL,
+    finished_at   TEXT,
+    status        TEXT NOT NULL CHECK (status IN ('running', 'done', 'failed')),
+    suite         TEXT NOT NULL CHECK (suite IN ('roleplay', 'collusion')),
+    model         TEXT NOT NULL,
+    seed          INTEGER NOT NULL,
+    parity        TEXT NOT NULL,
+    settings_json TEXT NOT NULL,
+    versions_json TEXT NOT NULL,
+    item_count    INTEGER NOT NULL
+  );
+
+  CREATE TABLE pair_items (
+    run_id         TEXT NOT NULL REFERENCES pair_runs (id) ON DELETE CASCADE,
+    idx            INTEGER NOT NULL,
+    key            TEXT NOT NULL,
+    item_json      TEXT NOT NULL,
+    aligned_status TEXT NOT NULL DEFAULT 'pending' CHECK (aligned_status IN ('pending', 'found', 'not_found', 'error')),
+    deviant_status TEXT NOT NULL DEFAULT 'pending' CHECK (deviant_status IN ('pending', 'found', 'not_found', 'error')),
+    aligned_why    TEXT,
+    deviant_why    TEXT,
+    PRIMARY KEY (run_id, idx)
+  );
+
+  -- A failed call is saved with its error and no response; a resume asks that attempt again
+  -- (same seed) and replaces the row.
+  CREATE TABLE pair_attempts (
+    run_id            TEXT NOT NULL,
+    idx               INTEGER NOT NULL,
+    side              TEXT NOT NULL CHECK (side IN ('aligned', 'deviant')),
+    attempt           INTEGER NOT NULL,
+    seed              INTEGER NOT NULL,
+    messages_json     TEXT NOT NULL,
+    response          TEXT,
+    choice            TEXT,
+    kind              TEXT CHECK (kind IN ('aligned', 'deviant', 'unparseable')),
+    latency_ms        REAL,
+    prompt_tokens     INTEGER,
+    completion_tokens INTEGER,
+    requests          INTEGER,
+    cached            INTEGER NOT NULL DEFAULT 0 CHECK (cached IN (0, 1)),
+    error             TEXT,
+    saved_at          TEXT NOT NULL,
+    PRIMARY KEY (run_id, idx, side, attempt),
+    FOREIGN KEY (run_id, idx) REFERENCES pair_items (run_id, idx) ON DELETE CASCADE
+  );
+  `,
+  // Tool-use episodes: 'tooluse' joins the suites; a round is one problem, whose several calls
+  // are told apart by \`turn\` and keep the tool calls the model made; the round keeps the scored
+  // problem (detail_json); the cache keeps tool calls too. SQLite cannot change a CHECK or a
+  // primary key in place, so episodes, rounds and calls are copied into new tables. The new
+  // tables reference each other and the old ones are dropped children first, so the cascades
+  // of the drops reach no copied row; the renames then carry the references over.
+  `
+  CREATE TABLE episodes_next (
+    run_id          TEXT NOT NULL REFERENCES runs (id) ON DELETE CASCADE,
+    idx             INTEGER NOT NULL,
+    key             TEXT NOT NULL,
+    repeat          INTEGER NOT NULL,
+    suite           TEXT NOT NULL CHECK (suite IN ('roleplay', 'collusion', 'tooluse')),
+    scenario_json   TEXT NOT NULL,
+    settings_json   TEXT NOT NULL,
+    status          TEXT NOT NULL DEFAULT 'pending' CHECK (status IN ('pending', 'running', 'done', 'failed')),
+    error           TEXT,
+    attempts_failed INTEGER NOT NULL DEFAULT 0,
+    started_at      TEXT,
+    finished_at     TEXT,
+    PRIMARY KEY (run_id, idx)
+  );
+  INSERT INTO episodes_next (run_id, idx, key, repeat, suite, scenario_json, settings_json, status, error, attempts_failed, started_at, finished_at)
+    SELECT run_id, idx, key, repeat, suite, scenario_json, settings_json, status, error, attempts_failed, started_at, finished_at FROM episodes;
+
+  CREATE TABLE rounds_next (
+    run_id      TEXT NOT NULL,
+    episode_idx INTEGER NOT NULL,
+    round       INTEGER NOT NULL,
+    supervision INTEGER CHECK (supervision IN (1, -1)),
+    outcome     TEXT NOT NULL,
+    detail_json TEXT,
+    saved_at    TEXT NOT NULL,
+    PRIMARY KEY (run_id, episode_idx, round),
+    FOREIGN KEY (run_id, episode_idx) REFERENCES episodes_next (run_id, idx) ON DELETE CASCADE
+  );
+  INSERT INTO rounds_next (run_id, episode_idx, round, supervision, outcome, saved_at)
+    SELECT run_id, episode_idx, round, supervision, outcome, saved_at FROM rounds;
+
+  CREATE TABLE calls_next (
+    run_id            TEXT NOT NULL,
+    episode_idx       INTEGER NOT NULL,
+    round             INTEGER NOT NULL,
+    agent             INTEGER NOT NULL,
+    turn              INTEGER NOT NULL DEFAULT 0,
+    messages_json     TEXT NOT NULL,
+    response          TEXT NOT NULL,
+    tool_calls_json   TEXT,
+    choice            TEXT,
+    reward            REAL NOT NULL,
+    capital_before    REAL,
+    capital_after     REAL,
+    latency_ms        REAL,
+    prompt_tokens     INTEGER,
+    completion_tokens INTEGER,
+    attempts          INTEGER,
+    cached            INTEGER NOT NULL DEFAULT 0 CHECK (cached IN (0, 1)),
+    error             TEXT,
+    PRIMARY KEY (run_id, episode_idx, round, agent, turn),
+    FOREIGN KEY (run_id, episode_idx, round) REFERENCES rounds_next (run_id, episode_idx, round) ON DELETE CASCADE
+  );
+  INSERT INTO calls_next (run_id, episode_idx, round, agent, messages_json, response, choice, reward, capital_before, capital_after,
+                          latency_ms, prompt_tokens, completion_tokens, attempts, cached, error)
+    SELECT run_id, episode_idx, round, agent, messages_json, response, choice, reward, capital_before, capital_after,
+           latency_ms, prompt_tokens, completion_tokens, attempts, cached, error FROM calls;
+
+  DROP TABLE calls;
+  DROP TABLE rounds;
+  DROP TABLE episodes;
+  ALTER TABLE episodes_next RENAME TO episodes;
+  ALTER TABLE rounds_next RENAME TO rounds;
+  ALTER TABLE calls_next RENAME TO calls;
+  CREATE INDEX episodes_by_status ON episodes (run_id, status, idx);
+
+  ALTER TABLE cache ADD COLUMN tool_calls_json TEXT;
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -2,6 +2,7 @@
  * A run kept in one SQLite file: its settings, its planned episodes (with their full scenarios,
  * so a resume needs no scenario file), and every finished round with its calls. A round is saved
  * in one transaction, so a killed run leaves only whole rounds, and a resume replays them.
+ * (A tool-use round is one problem: its calls are the agent's turns, told apart by `turn`.)
  */
 import { createHash } from "node:crypto";
 import { mkdirSync } from "node:fs";
@@ -9,8 +10,8 @@ import { createRequire } from "node:module";
 import { dirname } from "node:path";
 import Database from "better-sqlite3";
 
-import type { Suite } from "../core/types.js";
-import type { EpisodePlan } from "../run/plan.js";
+import type { Suite, ToolCall } from "../core/types.js";
+import type { EpisodePlan, RunPlan } from "../run/plan.js";
 import { toTranscript } from "../transcript/episode.js";
 import type { TranscriptCall, TranscriptEpisode, TranscriptRound } from "../transcript/types.js";
 import { configureConnection, migrate } from "./schema.js";
@@ -27,7 +28,7 @@ export interface NewRun {
   /** The run settings as given, kept for the record and for resuming. */
   config: unknown;
   versions: Record<string, string>;
-  plans: EpisodePlan[];
+  plans: RunPlan[];
 }
 
 export interface RunRecord {
@@ -60,6 +61,8 @@ export interface EpisodeState {
 /** What the runner knows about each model call of a round, beyond the transcript. */
 export interface CallMeta {
   agent: number;
+  /** The call's place among the agent's calls of its round (tool use: within the problem); 0 when absent. */
+  turn?: number;
   latencyMs: number;
   attempts: number;
   promptTokens?: number;
@@ -87,6 +90,7 @@ export interface CallStats {
 
 export interface CachedResponse {
   text: string;
+  toolCalls?: ToolCall[];
   promptTokens?: number;
   completionTokens?: number;
 }
@@ -136,14 +140,17 @@ interface RoundRow {
   round: number;
   supervision: 1 | -1 | null;
   outcome: string;
+  detail_json: string | null;
 }
 
 interface CallRow {
   episode_idx: number;
   round: number;
   agent: number;
+  turn: number;
   messages_json: string;
   response: string;
+  tool_calls_json: string | null;
   choice: string | null;
   reward: number;
   capital_before: number | null;
@@ -152,6 +159,7 @@ interface CallRow {
 
 interface CacheRow {
   text: string;
+  tool_calls_json: string | null;
   prompt_tokens: number | null;
   completion_tokens: number | null;
 }
@@ -190,6 +198,8 @@ export function cacheKey(parts: {
   repeat: number;
   /** The call's seed (from the run seed): runs with other seeds ask for other samples. */
   seed: number;
+  /** Tools offered with the call (tool use); absent leaves the key as it was. */
+  tools?: unknown;
 }): string {
   return createHash("sha256").update(canonicalJson(parts)).digest("hex");
 }
@@ -238,8 +248,8 @@ function prepareStatements(db: Database.Database) {
     resetFailed: db.prepare<[string]>(
       `UPDATE episodes SET status = 'pending', finished_at = NULL WHERE run_id = ? AND status = 'failed'`,
     ),
-    insertRound: db.prepare<[string, number, number, number | null, string, string]>(
-      `INSERT INTO rounds (run_id, episode_idx, round, supervision, outcome, saved_at) VALUES (?, ?, ?, ?, ?, ?)`,
+    insertRound: db.prepare<[string, number, number, number | null, string, string | null, string]>(
+      `INSERT INTO rounds (run_id, episode_idx, round, supervision, outcome, detail_json, saved_at) VALUES (?, ?, ?, ?, ?, ?, ?)`,
     ),
     insertCall: db.prepare<
       [
@@ -248,8 +258,10 @@ function prepareStatements(db: Database.Database) {
           episode_idx: number;
           round: number;
           agent: number;
+          turn: number;
           messages_json: string;
           response: string;
+          tool_calls_json: string | null;
           choice: string | null;
           reward: number;
           capital_before: number | null;
@@ -263,24 +275,24 @@ function prepareStatements(db: Database.Database) {
         },
       ]
     >(
-      `INSERT INTO calls (run_id, episode_idx, round, agent, messages_json, response, choice, reward, capital_before, capital_after,
+      `INSERT INTO calls (run_id, episode_idx, round, agent, turn, messages_json, response, tool_calls_json, choice, reward, capital_before, capital_after,
                           latency_ms, prompt_tokens, completion_tokens, attempts, cached, error)
-       VALUES (@run_id, @episode_idx, @round, @agent, @messages_json, @response, @choice, @reward, @capital_before, @capital_after,
+       VALUES (@run_id, @episode_idx, @round, @agent, @turn, @messages_json, @response, @tool_calls_json, @choice, @reward, @capital_before, @capital_after,
                @latency_ms, @prompt_tokens, @completion_tokens, @attempts, @cached, @error)`,
     ),
     episodeRounds: db.prepare<[string, number], RoundRow>(
-      `SELECT episode_idx, round, supervision, outcome FROM rounds WHERE run_id = ? AND episode_idx = ? ORDER BY round`,
+      `SELECT episode_idx, round, supervision, outcome, detail_json FROM rounds WHERE run_id = ? AND episode_idx = ? ORDER BY round`,
     ),
     episodeCalls: db.prepare<[string, number], CallRow>(
-      `SELECT episode_idx, round, agent, messages_json, response, choice, reward, capital_before, capital_after
-       FROM calls WHERE run_id = ? AND episode_idx = ? ORDER BY round, agent`,
+      `SELECT episode_idx, round, agent, turn, messages_json, response, tool_calls_json, choice, reward, capital_before, capital_after
+       FROM calls WHERE run_id = ? AND episode_idx = ? ORDER BY round, agent, turn`,
     ),
     runRounds: db.prepare<[string], RoundRow>(
-      `SELECT episode_idx, round, supervision, outcome FROM rounds WHERE run_id = ? ORDER BY episode_idx, round`,
+      `SELECT episode_idx, round, supervision, outcome, detail_json FROM rounds WHERE run_id = ? ORDER BY episode_idx, round`,
     ),
     runCalls: db.prepare<[string], CallRow>(
-      `SELECT episode_idx, round, agent, messages_json, response, choice, reward, capital_before, capital_after
-       FROM calls WHERE run_id = ? ORDER BY episode_idx, round, agent`,
+      `SELECT episode_idx, round, agent, turn, messages_json, response, tool_calls_json, choice, reward, capital_before, capital_after
+       FROM calls WHERE run_id = ? ORDER BY episode_idx, round, agent, turn`,
     ),
     callStats: db.prepare<[string], StatsRow>(
       `SELECT count(*) AS calls, sum(cached) AS cached, sum(error IS NOT NULL) AS errors,
@@ -288,10 +300,10 @@ function prepareStatements(db: Database.Database) {
               avg(CASE WHEN cached = 0 THEN latency_ms END) AS mean_latency
        FROM calls WHERE run_id = ? AND (attempts > 0 OR cached = 1)`,
     ),
-    cacheGet: db.prepare<[string], CacheRow>(`SELECT text, prompt_tokens, completion_tokens FROM cache WHERE key = ?`),
+    cacheGet: db.prepare<[string], CacheRow>(`SELECT text, tool_calls_json, prompt_tokens, completion_tokens FROM cache WHERE key = ?`),
     // Two episodes can miss on the same key at once; the later answer simply wins.
-    cachePut: db.prepare<[string, string, number | null, number | null, string]>(
-      `INSERT OR REPLACE INTO cache (key, text, prompt_tokens, completion_tokens, created_at) VALUES (?, ?, ?, ?, ?)`,
+    cachePut: db.prepare<[string, string, string | null, number | null, number | null, string]>(
+      `INSERT OR REPLACE INTO cache (key, text, tool_calls_json, prompt_tokens, completion_tokens, created_at) VALUES (?, ?, ?, ?, ?, ?)`,
     ),
   };
 }
@@ -315,15 +327,15 @@ function toRunRecord(row: RunRow): RunRecord {
   };
 }
 
-function toPlan(row: EpisodeRow): EpisodePlan {
-  // Built in planRoleplay/planCollusion's key order, so a loaded plan prints as the original.
+function toPlan(row: EpisodeRow): RunPlan {
+  // Built in the plan functions' key order, so a loaded plan prints as the original.
   return {
     suite: row.suite,
     key: row.key,
     repeat: row.repeat,
     scenario: JSON.parse(row.scenario_json),
     settings: JSON.parse(row.settings_json),
-  } as EpisodePlan;
+  } as RunPlan;
 }
 
 function toCall(row: CallRow): TranscriptCall {
@@ -332,12 +344,24 @@ function toCall(row: CallRow): TranscriptCall {
     agent: row.agent,
     messages: JSON.parse(row.messages_json) as TranscriptCall["messages"],
     response: row.response,
+    ...(row.tool_calls_json !== null ? { tool_calls: JSON.parse(row.tool_calls_json) as ToolCall[] } : {}),
     choice: row.choice,
     reward: row.reward,
   };
   if (row.capital_before !== null) call.capital_before = row.capital_before;
   if (row.capital_after !== null) call.capital_after = row.capital_after;
   return call;
+}
+
+const callId = (agent: number, turn: number) => `${agent}/${turn}`;
+
+/**
+ * Each call of a round with its turn. A tool-use round (one with a detail) is one agent's calls
+ * in order; elsewhere every agent is asked once, so all turns are 0 and the primary key refuses
+ * an agent saved twice.
+ */
+function callTurns(round: TranscriptRound): [TranscriptCall, number][] {
+  return round.calls.map((c, i) => [c, round.detail !== undefined ? i : 0]);
 }
 
 /** Joins round rows (sorted by episode and round) with their call rows into rounds per episode. */
@@ -357,6 +381,7 @@ function assembleRounds(rounds: RoundRow[], calls: CallRow[]): Map<number, Trans
       r.supervision === null
         ? { round: r.round, calls: roundCalls, outcome: r.outcome }
         : { round: r.round, supervision: r.supervision, calls: roundCalls, outcome: r.outcome };
+    if (r.detail_json !== null) round.detail = JSON.parse(r.detail_json) as TranscriptRound["detail"];
     const list = byEpisode.get(r.episode_idx);
     if (list === undefined) byEpisode.set(r.episode_idx, [round]);
     else list.push(round);
@@ -445,9 +470,18 @@ export class RunStore {
   }
 
   /** The run's episode plans, in plan order, exactly as they were saved. */
-  loadPlans(runId: string): EpisodePlan[] {
+  loadRunPlans(runId: string): RunPlan[] {
     this.requireRun(runId);
     return this.q.episodes.all(runId).map(toPlan);
+  }
+
+  /**
+   * `loadRunPlans` for readers that know only role-play and games (the report and the viewer
+   * so far). Tool-use plans are in the list too, in their place, though typed as the others:
+   * such readers must skip plans whose suite is "tooluse".
+   */
+  loadPlans(runId: string): EpisodePlan[] {
+    return this.loadRunPlans(runId) as EpisodePlan[];
   }
 
   episodeStates(runId: string): EpisodeState[] {
@@ -469,7 +503,7 @@ export class RunStore {
     return assembleRounds(this.q.episodeRounds.all(runId, idx), this.q.episodeCalls.all(runId, idx)).get(idx) ?? [];
   }
 
-  private insertRound(runId: string, idx: number, round: TranscriptRound, metaByAgent: Map<number, CallMeta>): void {
+  private insertRound(runId: string, idx: number, round: TranscriptRound, metaByCall: Map<string, CallMeta>): void {
       const where = `run '${runId}' episode ${idx}`;
       const status = this.q.episodeStatus.get(runId, idx)?.status;
       if (status === undefined) throw new Error(`no ${where}`);
@@ -478,16 +512,18 @@ export class RunStore {
       if (round.round < saved) throw new Error(`${where}: round ${round.round} is already saved`);
       if (round.round > saved) throw new Error(`${where}: round ${round.round} saved before round ${saved}`);
       const t = now();
-      this.q.insertRound.run(runId, idx, round.round, round.supervision ?? null, round.outcome, t);
-      for (const c of round.calls) {
-        const m = metaByAgent.get(c.agent);
+      this.q.insertRound.run(runId, idx, round.round, round.supervision ?? null, round.outcome, round.detail ? JSON.stringify(round.detail) : null, t);
+      for (const [c, turn] of callTurns(round)) {
+        const m = metaByCall.get(callId(c.agent, turn));
         this.q.insertCall.run({
           run_id: runId,
           episode_idx: idx,
           round: round.round,
           agent: c.agent,
+          turn,
           messages_json: JSON.stringify(c.messages),
           response: c.response,
+          tool_calls_json: c.tool_calls ? JSON.stringify(c.tool_calls) : null,
           choice: c.choice,
           reward: c.reward,
           capital_before: c.capital_before ?? null,
@@ -506,21 +542,25 @@ export class RunStore {
 
   /**
    * Saves one finished round and its calls in one transaction, and marks the episode running.
-   * `meta` has one entry per agent the model was asked; calls without one (fixed colluders)
-   * are stored as not asked (as is a meta with attempts 0 that is not cached). Rounds must be saved in order, each once: anything else is a bug
-   * in the caller and throws, leaving nothing of the round behind.
+   * `meta` has one entry per call the model was asked (by agent and turn); calls without one
+   * (fixed colluders) are stored as not asked (as is a meta with attempts 0 that is not
+   * cached). Rounds must be saved in order, each once: anything else is a bug in the caller
+   * and throws, leaving nothing of the round behind.
    */
   saveRound(runId: string, idx: number, round: TranscriptRound, meta: CallMeta[]): void {
-    const metaByAgent = new Map<number, CallMeta>();
+    const metaByCall = new Map<string, CallMeta>();
     for (const m of meta) {
-      if (metaByAgent.has(m.agent)) throw new Error(`saveRound: two call records for agent ${m.agent}`);
-      metaByAgent.set(m.agent, m);
+      const id = callId(m.agent, m.turn ?? 0);
+      if (metaByCall.has(id)) throw new Error(`saveRound: two call records for agent ${m.agent}, turn ${m.turn ?? 0}`);
+      metaByCall.set(id, m);
     }
-    const agents = new Set(round.calls.map((c) => c.agent));
-    for (const a of metaByAgent.keys()) {
-      if (!agents.has(a)) throw new Error(`saveRound: call record for agent ${a}, who is not in round ${round.round}`);
+    const calls = new Set(callTurns(round).map(([c, turn]) => callId(c.agent, turn)));
+    for (const m of meta) {
+      if (!calls.has(callId(m.agent, m.turn ?? 0))) {
+        throw new Error(`saveRound: call record for agent ${m.agent}, turn ${m.turn ?? 0}, which is not in round ${round.round}`);
+      }
     }
-    this.saveRoundTx.immediate(runId, idx, round, metaByAgent);
+    this.saveRoundTx.immediate(runId, idx, round, metaByCall);
   }
 
   finishEpisode(runId: string, idx: number): void {
@@ -586,13 +626,15 @@ export class RunStore {
     const row = this.q.cacheGet.get(key);
     if (row === undefined) return undefined;
     const value: CachedResponse = { text: row.text };
+    if (row.tool_calls_json !== null) value.toolCalls = JSON.parse(row.tool_calls_json) as ToolCall[];
     if (row.prompt_tokens !== null) value.promptTokens = row.prompt_tokens;
     if (row.completion_tokens !== null) value.completionTokens = row.completion_tokens;
     return value;
   }
 
   cachePut(key: string, value: CachedResponse): void {
-    this.q.cachePut.run(key, value.text, value.promptTokens ?? null, value.completionTokens ?? null, now());
+    const toolCalls = value.toolCalls !== undefined && value.toolCalls.length > 0 ? JSON.stringify(value.toolCalls) : null;
+    this.q.cachePut.run(key, value.text, toolCalls, value.promptTokens ?? null, value.completionTokens ?? null, now());
   }
 
   private requireRun(runId: string): void {

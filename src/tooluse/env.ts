@@ -18,7 +18,7 @@
  * still asks for the calculator after the last allowed call is scored as the answer, so every
  * problem ends after at most `maxToolCalls + 1` agent calls.
  */
-import type { AgentCall, Observation, Reply } from "../agents/types.js";
+import type { Observation, Reply } from "../agents/types.js";
 import { cleanNumber } from "../core/format.js";
 import { evaluate } from "./calculator.js";
 import { generateProblems, type Problem, type ProblemKind, type RoundProblems } from "./problems.js";
@@ -152,23 +152,9 @@ export interface ToolUseHint {
   toolResults: ToolCallRecord[];
 }
 
-/**
- * A call to an agent in this testbed: the common call, widened where the testbed needs it
- * (its own suite name and message roles, no option pair), plus the hint for policy agents.
- * Every `AgentCall` is also a `ToolUseCall`, so the same agents answer both.
- */
-export interface ToolUseCall extends Omit<AgentCall, "suite" | "messages" | "options" | "seen"> {
-  suite: string;
-  messages: readonly ToolUseMessage[];
-  options?: AgentCall["options"];
-  seen: readonly Observation[];
-  tooluse?: ToolUseHint;
-}
-
-/** A reply in this testbed: under the tools protocol it may carry tool calls. */
-export interface ToolUseReply extends Reply {
-  toolCalls?: ToolCall[];
-}
+// The call and reply types are the common agent types; these names stay for readers of this module.
+export type { ToolUseCall } from "../agents/types.js";
+export type ToolUseReply = Reply;
 
 /** What `respond` did with a reply. */
 export type ToolUseStep =

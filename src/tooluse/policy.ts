@@ -18,11 +18,12 @@
  * the current problem from the call's hint (`ToolUseCall.tooluse`), which the engine provides.
  */
 import { learnerDeviationProbability, type LearnerParams } from "../agents/policy.js";
-import { checkParams, numberParam } from "../agents/spec.js";
-import type { Agent, Observation } from "../agents/types.js";
+import { checkParams, numberParam, specContext } from "../agents/spec.js";
+import type { Agent, Observation, ToolUseCall } from "../agents/types.js";
+import { InputError } from "../core/errors.js";
 import { Rng, hashSeed } from "../core/rng.js";
 import { evaluate } from "./calculator.js";
-import type { ToolUseCall, ToolUseHint, ToolUseReply } from "./env.js";
+import type { ToolUseHint, ToolUseReply } from "./env.js";
 import { CALCULATOR_TOOL_NAME, type ToolCall } from "./protocol.js";
 
 export interface ToolUsePolicyParams {
@@ -139,7 +140,13 @@ export function createToolUsePolicyAgent(params: Record<string, string> = {}, sp
     easyAccuracy: numberParam(params, "easyAccuracy", TOOLUSE_POLICY_DEFAULTS.easyAccuracy, PROBABILITY, specText),
     hardAccuracy: numberParam(params, "hardAccuracy", TOOLUSE_POLICY_DEFAULTS.hardAccuracy, PROBABILITY, specText),
   };
-  // An AgentCall is a ToolUseCall, so this is an ordinary agent that also answers tool-use calls.
-  const respond = async (call: ToolUseCall): Promise<ToolUseReply> => toolUsePolicyReply(call, p);
-  return { id: specText, respond };
+  return {
+    id: specText,
+    respond: async (call) => {
+      if (call.suite !== "tooluse") {
+        throw new InputError(`${specContext(specText)}: this policy plays only the tool-use testbed, not ${call.suite} (use policy:learner there)`);
+      }
+      return toolUsePolicyReply(call, p);
+    },
+  };
 }

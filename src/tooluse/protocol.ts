@@ -12,28 +12,26 @@
  * Either way, the agent ends the problem with a reply that contains `{"answer": "<number>"}`.
  */
 import { stripThinking } from "../core/parse.js";
+import type { Message, ToolCall, ToolSchema, ToolUseMessage } from "../core/types.js";
 import { CALCULATOR_LIMITS, type CalculatorResult } from "./calculator.js";
 
 export type ToolProtocol = "text" | "tools";
 export const TOOL_PROTOCOLS: readonly ToolProtocol[] = ["text", "tools"];
 
-/** An OpenAI-style tool call, as a chat completion returns it. */
-export interface ToolCall {
-  id: string;
-  type: "function";
-  function: { name: string; arguments: string };
-}
+// The message types live with the other core types, so agents and providers share them.
+export type { ToolCall, ToolUseMessage } from "../core/types.js";
 
 /**
- * A chat message of the tool-use testbed: the core message plus what the tools protocol needs
- * (an assistant turn's `tool_calls`, a tool turn's `tool_call_id`), in OpenAI's field names so
- * a provider can pass it on unchanged. Text-protocol conversations use only the core roles.
+ * A conversation as core messages, for providers without tool calling. Text-protocol
+ * conversations convert as they are; offered tools or a tool turn cannot be expressed, so they throw.
  */
-export interface ToolUseMessage {
-  role: "system" | "user" | "assistant" | "tool";
-  content: string;
-  tool_calls?: ToolCall[];
-  tool_call_id?: string;
+export function plainMessages(messages: readonly ToolUseMessage[], tools?: readonly ToolSchema[]): Message[] {
+  const refuse = () => new Error("this provider has no tool calling: play the tool-use testbed with --tool-protocol text");
+  if (tools !== undefined && tools.length > 0) throw refuse();
+  return messages.map((m) => {
+    if (m.role === "tool" || (m.tool_calls?.length ?? 0) > 0) throw refuse();
+    return { role: m.role, content: m.content };
+  });
 }
 
 /** An agent's reply to a tool-use call: its text and, under the tools protocol, its tool calls. */
@@ -63,7 +61,7 @@ export const CALCULATOR_TOOL = {
       required: ["expression"],
     },
   },
-} as const;
+} as const satisfies ToolSchema;
 
 /** What every problem asks for at the end. */
 export const ANSWER_INSTRUCTION =

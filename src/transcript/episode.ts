@@ -1,9 +1,9 @@
-import type { EpisodePlan } from "../run/plan.js";
+import type { RunPlan } from "../run/plan.js";
 import { settingsRecord } from "./settings.js";
 import type { TranscriptEpisode, TranscriptRound } from "./types.js";
 
 /** A planned episode and its rounds in the transcript format (repeat last, only when > 0). */
-export function toTranscript(plan: EpisodePlan, rounds: TranscriptRound[]): TranscriptEpisode {
+export function toTranscript(plan: RunPlan, rounds: TranscriptRound[]): TranscriptEpisode {
   const episode: TranscriptEpisode = {
     suite: plan.suite,
     episode: plan.key,

@@ -8,10 +8,13 @@ import { SUPERVISION_PATTERNS, type SupervisionPattern } from "../envs/supervisi
 import type { RoleplaySettings } from "../envs/roleplay.js";
 import type { Parity } from "../core/types.js";
 import { InputError } from "../core/errors.js";
-import type { EpisodePlan } from "../run/plan.js";
-import type { CollusionSettingsRecord, RoleplaySettingsRecord } from "./types.js";
+import type { RunPlan } from "../run/plan.js";
+import { TOOLUSE_DEFAULTS, type ToolUseSettings } from "../tooluse/env.js";
+import { TOOL_PROTOCOLS } from "../tooluse/protocol.js";
+import type { CollusionSettingsRecord, RoleplaySettingsRecord, ToolUseSettingsRecord } from "./types.js";
 
-export function settingsRecord(plan: EpisodePlan): RoleplaySettingsRecord | CollusionSettingsRecord {
+export function settingsRecord(plan: RunPlan): RoleplaySettingsRecord | CollusionSettingsRecord | ToolUseSettingsRecord {
+  if (plan.suite === "tooluse") return toolUseSettingsRecord(plan.settings);
   if (plan.suite === "roleplay") {
     const s = plan.settings;
     const record: RoleplaySettingsRecord = { rounds: s.rounds, history_window: s.historyWindow, supervision: s.supervision };
@@ -72,5 +75,53 @@ export function collusionSettingsFrom(record: CollusionSettingsRecord, parity: P
     fixedColluders: record.fixed_colluders ?? 0,
     fixedPosition: oneOf(record.fixed_position ?? d.fixedPosition, ["head", "tail"] as const, "fixed_position", where),
     parity,
+  };
+}
+
+/** Every tool-use setting is recorded (there is no paper record to match); the tolerance only when changed. */
+export function toolUseSettingsRecord(s: ToolUseSettings): ToolUseSettingsRecord {
+  const record: ToolUseSettingsRecord = {
+    rounds: s.rounds,
+    easy_per_round: s.easyPerRound,
+    hard_per_round: s.hardPerRound,
+    tool_cost: s.costs.tool,
+    direct_cost: s.costs.direct,
+    easy_reward: s.rewards.easy,
+    hard_reward: s.rewards.hard,
+    max_tool_calls: s.maxToolCalls,
+    protocol: s.protocol,
+    history_window: s.historyWindow,
+    difficulty: s.difficulty,
+  };
+  const d = TOOLUSE_DEFAULTS.tolerance;
+  if (s.tolerance.relative !== d.relative || s.tolerance.absolute !== d.absolute) record.tolerance = [s.tolerance.relative, s.tolerance.absolute];
+  return record;
+}
+
+export function toolUseSettingsFrom(record: ToolUseSettingsRecord, where: string): ToolUseSettings {
+  const num = (field: keyof ToolUseSettingsRecord, integer: boolean, min = -Infinity): number => {
+    const v = record[field];
+    if (typeof v === "number" && Number.isFinite(v) && v >= min && (!integer || Number.isInteger(v))) return v;
+    throw new InputError(`${where}: field 'settings.${field}': expected ${integer ? "an integer" : "a number"}${min > -Infinity ? ` >= ${min}` : ""}, got ${JSON.stringify(v)}`);
+  };
+  const window = record.history_window;
+  if (window !== null && !(typeof window === "number" && Number.isInteger(window) && window >= 0)) {
+    throw new InputError(`${where}: field 'settings.history_window': expected an integer >= 0 or null, got ${JSON.stringify(window)}`);
+  }
+  const tolerance = record.tolerance;
+  if (tolerance !== undefined && !(Array.isArray(tolerance) && tolerance.length === 2 && tolerance.every((t) => typeof t === "number" && t >= 0))) {
+    throw new InputError(`${where}: field 'settings.tolerance': expected [relative, absolute], got ${JSON.stringify(tolerance)}`);
+  }
+  return {
+    rounds: num("rounds", true, 1),
+    easyPerRound: num("easy_per_round", true, 0),
+    hardPerRound: num("hard_per_round", true, 0),
+    costs: { tool: num("tool_cost", false), direct: num("direct_cost", false) },
+    rewards: { easy: num("easy_reward", false), hard: num("hard_reward", false) },
+    maxToolCalls: num("max_tool_calls", true, 1),
+    protocol: oneOf(record.protocol, TOOL_PROTOCOLS, "protocol", where),
+    historyWindow: window,
+    difficulty: num("difficulty", true, 1),
+    tolerance: tolerance === undefined ? { ...TOOLUSE_DEFAULTS.tolerance } : { relative: tolerance[0], absolute: tolerance[1] },
   };
 }

@@ -24,13 +24,20 @@ export interface FakeRequest {
   body: any;
 }
 
+/** An assistant message with tool calls (or raw fields a real server may send), instead of plain text. */
+export interface FakeMessage {
+  content?: string | null;
+  /** Sent as they are, so tests can also send ones a server gets wrong. */
+  tool_calls?: unknown[];
+}
+
 export interface FakeOpenAIOptions {
   /** Time each request takes once it is being served. */
   latencyMs?: number;
   /** Requests served at once; more wait in a FIFO queue (default: no limit). */
   capacity?: number;
-  /** The assistant's text; default `reply to seed N` from the request's seed. */
-  respond?: (body: any, requestIndex: number) => string;
+  /** The assistant's text, or a message with tool calls; default `reply to seed N` from the request's seed. */
+  respond?: (body: any, requestIndex: number) => string | FakeMessage;
   fault?: (requestIndex: number, body: any) => Fault | undefined;
 }
 
@@ -143,10 +150,13 @@ export async function startFakeOpenAI(opts: FakeOpenAIOptions = {}): Promise<Fak
     later(latencyMs, () => {
       if (res.destroyed) return free();
       if (fault === undefined) {
-        const content = respond(body, index);
+        const answer = respond(body, index);
+        const reply: FakeMessage = typeof answer === "string" ? { content: answer } : answer;
+        const content = reply.content ?? null;
+        const toolCalls = reply.tool_calls !== undefined && reply.tool_calls.length > 0 ? reply.tool_calls : undefined;
         const promptChars = JSON.stringify(body.messages ?? []).length;
         const promptTokens = Math.ceil(promptChars / 4);
-        const completionTokens = content.split(/\s+/).filter(Boolean).length;
+        const completionTokens = (content ?? "").split(/\s+/).filter(Boolean).length + (toolCalls ? JSON.stringify(toolCalls).length : 0);
         completed++;
         sendJson(res, 200, {
           id: `chatcmpl-fake-${index}`,
@@ -154,7 +164,12 @@ export async function startFakeOpenAI(opts: FakeOpenAIOptions = {}): Promise<Fak
           created: 1_700_000_000,
           model: body.model ?? "fake-model",
           choices: [
-            { index: 0, message: { role: "assistant", content, refusal: null }, logprobs: null, finish_reason: "stop" },
+            {
+              index: 0,
+              message: { role: "assistant", content, refusal: null, ...(toolCalls ? { tool_calls: toolCalls } : {}) },
+              logprobs: null,
+              finish_reason: toolCalls ? "tool_calls" : "stop",
+            },
           ],
           usage: { prompt_tokens: promptTokens, completion_tokens: completionTokens, total_tokens: promptTokens + completionTokens },
         });

@@ -1,0 +1,267 @@
+/**
+ * `atp align`: the alignment stage before deployment.
+ *
+ *   atp align pairs          sample DPO preference pairs from a model (stored, resumable)
+ *   atp align export         write pairs in a trainer's format (trl, llamafactory, openrlhf, verl)
+ *   atp align reward-server  serve the GRPO choice reward over HTTP until Ctrl-C
+ */
+import { Command, Option } from "commander";
+import { EXPORT_FORMATS, exportPairs, type ExportFormat } from "../align/export.js";
+import {
+  DEFAULT_PAIR_VARIANTS,
+  DEFAULT_PER_FRAMING,
+  DEFAULT_RETRIES_PER_SIDE,
+  executePairs,
+  readPairsFile,
+  type PairConfig,
+  type PairSuite,
+  type PairRunResult,
+} from "../align/pairs.js";
+import { PAPER_REWARD_WEIGHTS, type RewardWeights } from "../align/reward.js";
+import { startRewardServer } from "../align/reward-server.js";
+import { InputError } from "../core/errors.js";
+import { PARITIES, type Parity } from "../core/types.js";
+import { DEFAULT_DB } from "../run/config.js";
+import { collect, intFlag, jsonObjectFlag, listFlag, nonNegativeNumberFlag, positiveNumberFlag, runIdFlag } from "./options.js";
+
+interface PairFlags {
+  suite: PairSuite;
+  dataset?: string[];
+  model: string;
+  retriesPerSide: number;
+  parity: Parity;
+  parser?: Parity;
+  seed: number;
+  db: string;
+  runId?: string;
+  out?: string;
+  variants: number;
+  perFraming: number;
+  cache: boolean;
+  baseUrl?: string[];
+  concurrency?: number;
+  timeout?: number;
+  retries?: number;
+  temperature?: number;
+  topP?: number;
+  maxTokens?: number;
+  topK?: number;
+  extra?: Record<string, unknown>;
+}
+
+/** The flags as a PairConfig (exported for tests). */
+export function pairConfig(f: PairFlags): PairConfig {
+  const sampling: PairConfig["sampling"] = {};
+  if (f.temperature !== undefined) sampling.temperature = f.temperature;
+  if (f.topP !== undefined) sampling.topP = f.topP;
+  if (f.maxTokens !== undefined) sampling.maxTokens = f.maxTokens;
+  if (f.topK !== undefined) sampling.topK = f.topK;
+  if (f.extra !== undefined) sampling.extra = f.extra;
+  return {
+    suite: f.suite,
+    model: f.model,
+    datasets: f.dataset ?? [],
+    parity: f.parity,
+    parser: f.parser ?? f.parity,
+    seed: f.seed,
+    retriesPerSide: f.retriesPerSide,
+    variants: f.variants,
+    perFraming: f.perFraming,
+    sampling,
+    provider: {
+      baseUrls: f.baseUrl,
+      concurrency: f.concurrency,
+      timeoutMs: f.timeout === undefined ? undefined : f.timeout * 1000,
+      retries: f.retries,
+    },
+    db: f.db,
+    runId: f.runId ?? null,
+    cache: f.cache,
+    out: f.out ?? null,
+  };
+}
+
+/** Items done of total on stderr: redrawn on a terminal, a plain line every 10 s otherwise. */
+function progress(total: number): { attempt(): void; item(): void; finish(): void } {
+  const tty = Boolean(process.stderr.isTTY);
+  let items = 0;
+  let attempts = 0;
+  let last = Date.now();
+  const line = () => `${items}/${total} items, ${attempts} answers`;
+  const draw = (final: boolean) => {
+    const now = Date.now();
+    if (tty) {
+      if (!final && now - last < 100) return;
+      last = now;
+      process.stderr.write(`\ratp: ${line()}\x1b[K`);
+    } else if (final || now - last >= 10_000) {
+      last = now;
+      process.stderr.write(`atp: ${line()}\n`);
+    }
+  };
+  return {
+    attempt: () => {
+      attempts++;
+      draw(false);
+    },
+    item: () => {
+      items++;
+      draw(false);
+    },
+    finish: () => {
+      draw(true);
+      if (tty) process.stderr.write("\n");
+    },
+  };
+}
+
+const SHOWN_PROBLEMS = 20;
+
+function report(result: PairRunResult, command: string): void {
+  const { config, summary: s } = result;
+  const out: string[] = [
+    `atp align pairs: run ${result.runId}, model ${config.model}, suite ${config.suite}, parity ${config.parity}, parser ${config.parser}, ` +
+      `${s.items} items, up to ${config.retriesPerSide} attempts per side`,
+    `  both sides: ${s.both}   aligned only: ${s.alignedOnly}   deviant only: ${s.deviantOnly}   neither: ${s.none}   failed calls: ${s.errors}`,
+  ];
+  for (const p of s.problems.slice(0, SHOWN_PROBLEMS)) out.push(`  ${p.key} (${p.status}): ${p.why}`);
+  if (s.problems.length > SHOWN_PROBLEMS) out.push(`  ... and ${s.problems.length - SHOWN_PROBLEMS} more items without a pair`);
+  out.push(config.out ? `  ${result.pairs.length} pairs written to ${config.out}` : `  ${result.pairs.length} pairs (give --out FILE to write them)`);
+  process.stdout.write(out.join("\n") + "\n");
+  process.stderr.write(`atp: pair run ${result.runId} stored in ${config.db}\n`);
+  if (s.errors) {
+    process.stderr.write(
+      `atp: ${s.errors} items stopped on a call that failed after its retries; run the same command again ` +
+        `(${command} ... --run-id ${result.runId} --db ${config.db}) to finish them\n`,
+    );
+    process.exitCode = 1;
+  }
+}
+
+function pairsCommand(): Command {
+  return new Command("pairs")
+    .summary("sample DPO preference pairs from a model, as the paper did")
+    .description(
+      "For each training item, samples an answer under an instruction to follow the rule (aligned side) and one " +
+        "under an instruction to break it (deviant side), asking again with a new seed, up to --retries-per-side " +
+        "times, until the parsed choice matches. Pairs keep the original prompt, without the steering instruction. " +
+        "Every attempt is saved in --db; the same command with the same --run-id continues an interrupted run. " +
+        `Without --dataset the built-in packs are used (role-play: ${DEFAULT_PAIR_VARIANTS} reward variants per scenario; ` +
+        `collusion: ${DEFAULT_PER_FRAMING} random games per framing).`,
+    )
+    .addOption(new Option("--suite <suite>", "which testbed's items").choices(["roleplay", "collusion"]).makeOptionMandatory())
+    .requiredOption("--model <spec>", "model string, e.g. openai:Qwen/Qwen3-8B or policy:fixed?p=0.5")
+    .option("--dataset <file>", "training items: the paper's files (paper:roleplay-train, paper:games-350) or templates (repeatable)", collect)
+    .option("--retries-per-side <n>", `attempts per side until the choice matches (paper: ${DEFAULT_RETRIES_PER_SIDE})`, intFlag("--retries-per-side", 1), DEFAULT_RETRIES_PER_SIDE)
+    .addOption(new Option("--parity <mode>", "paper: the reference's steering texts and parser; default: our wording, robust parser").choices(PARITIES).default("default"))
+    .addOption(new Option("--parser <mode>", "which parser reads the choices (default: the --parity mode's)").choices(PARITIES))
+    .option("--seed <n>", "run seed: every attempt's seed derives from it (default 0)", intFlag("--seed", 0), 0)
+    .option("--variants <n>", `reward variants per role-play template (default ${DEFAULT_PAIR_VARIANTS})`, intFlag("--variants", 1), DEFAULT_PAIR_VARIANTS)
+    .option("--per-framing <n>", `random games per framing from game templates (default ${DEFAULT_PER_FRAMING})`, intFlag("--per-framing", 1), DEFAULT_PER_FRAMING)
+    .option("--db <file>", `SQLite store (default ${DEFAULT_DB})`, DEFAULT_DB)
+    .option("--run-id <id>", "name the run; if the store has it, continue it (same settings required)", runIdFlag)
+    .option("--out <file>", "write the pairs (both sides found) as JSONL, one preference pair per line")
+    .option("--no-cache", "ask the model again even when the store has the same call cached")
+    .option("--base-url <urls>", "OpenAI-compatible server(s), comma-separated (env OPENAI_BASE_URL)", listFlag)
+    .option("--concurrency <n>", "requests in flight at once per endpoint (default 64)", intFlag("--concurrency", 1))
+    .option("--timeout <seconds>", "per-request timeout (default 120)", positiveNumberFlag("--timeout"))
+    .option("--retries <n>", "retries per call on server errors, timeouts and rate limits (default 6)", intFlag("--retries", 0))
+    .option("--temperature <x>", "sampling temperature", nonNegativeNumberFlag("--temperature"))
+    .option("--top-p <x>", "nucleus sampling", positiveNumberFlag("--top-p"))
+    .option("--max-tokens <n>", "maximum tokens per answer", intFlag("--max-tokens", 1))
+    .option("--top-k <n>", "top-k sampling (vLLM, llama.cpp, SGLang)", intFlag("--top-k", 1))
+    .option("--extra <json>", `server extras for the request body, e.g. '{"chat_template_kwargs":{"enable_thinking":false}}'`, jsonObjectFlag("--extra"))
+    .action(async (flags: PairFlags) => {
+      const config = pairConfig(flags);
+      let bar: ReturnType<typeof progress> | undefined;
+      const result = await executePairs(config, {
+        onStart: ({ runId, items, resumed, attemptsSaved }) => {
+          if (resumed) process.stderr.write(`atp: continuing pair run ${runId}: ${attemptsSaved} answers already saved\n`);
+          bar = progress(items);
+        },
+        onAttempt: () => bar?.attempt(),
+        onItem: () => bar?.item(),
+      });
+      bar?.finish();
+      report(result, "atp align pairs");
+    });
+}
+
+function exportSubcommand(): Command {
+  return new Command("export")
+    .summary("write pairs in a trainer's format")
+    .description(
+      "Reads PAIRS.jsonl (what `atp align pairs --out` writes) and writes the files the trainer reads as they are, " +
+        "with a README.<format>.md holding the training command and the paper's hyperparameters.",
+    )
+    .argument("<pairs>", "pairs JSONL file")
+    .addOption(new Option("--format <format>", "trainer").choices(EXPORT_FORMATS).makeOptionMandatory())
+    .requiredOption("--out <dir>", "output folder")
+    .option("--name <name>", "dataset name and file stem (default atp_pairs)")
+    .option("--reward-url <url>", "reward server base URL used in the READMEs (default http://127.0.0.1:5000)")
+    .action((file: string, flags: { format: ExportFormat; out: string; name?: string; rewardUrl?: string }) => {
+      const pairs = readPairsFile(file);
+      const result = exportPairs(pairs, flags.format, flags.out, { name: flags.name, rewardUrl: flags.rewardUrl });
+      process.stdout.write(
+        `atp align export: ${result.pairs} pairs and ${result.prompts} prompts in ${flags.format} format\n` +
+          result.files.map((f) => `  ${f}\n`).join(""),
+      );
+    });
+}
+
+/** `1,0.1,0`: the rewards of the aligned choice, the deviant choice and an unparseable answer. */
+function weightsFlag(value: string): RewardWeights {
+  const parts = value.split(",").map((p) => p.trim());
+  const nums = parts.map(Number);
+  if (parts.length !== 3 || parts.some((p) => p === "") || nums.some((n) => !Number.isFinite(n))) {
+    throw new InputError(`--weights: expected three numbers ALIGNED,DEVIANT,UNPARSEABLE, got '${value}'`);
+  }
+  return { aligned: nums[0], deviant: nums[1], unparseable: nums[2] };
+}
+
+function portFlag(value: string): number {
+  const n = intFlag("--port", 0)(value);
+  if (n > 65535) throw new InputError(`--port: expected an integer from 0 to 65535, got '${value}'`);
+  return n;
+}
+
+function rewardServerCommand(): Command {
+  const w = PAPER_REWARD_WEIGHTS;
+  return new Command("reward-server")
+    .summary("serve the GRPO choice reward over HTTP until Ctrl-C")
+    .description(
+      "POST /get_reward (OpenRLHF's remote reward protocol), POST /score {items: [{completion, aligned, deviant, suite}]}, " +
+        "GET /health. Prints the base URL on standard output, then serves until interrupted.",
+    )
+    .option("--port <n>", "port (0 picks a free one; default 5000)", portFlag, 5000)
+    .option("--host <host>", "address to listen on (default 127.0.0.1: this machine only)", "127.0.0.1")
+    .addOption(new Option("--parity <mode>", "paper: the reference reward's parser; default: the robust parser").choices(PARITIES).default("default"))
+    .option("--weights <a,d,u>", `rewards for aligned, deviant, unparseable (paper: ${w.aligned},${w.deviant},${w.unparseable})`, weightsFlag)
+    .action(async (flags: { port: number; host: string; parity: Parity; weights?: RewardWeights }) => {
+      const server = await startRewardServer({ port: flags.port, host: flags.host, parity: flags.parity, weights: flags.weights });
+      process.stdout.write(`${server.url}\n`);
+      process.stderr.write(`atp: reward server (parity ${flags.parity}) at ${server.url}: POST /get_reward, POST /score, GET /health; Ctrl-C stops it\n`);
+      await new Promise<void>((resolve) => {
+        const stop = () => {
+          process.off("SIGINT", stop);
+          process.off("SIGTERM", stop);
+          resolve();
+        };
+        process.on("SIGINT", stop);
+        process.on("SIGTERM", stop);
+      });
+      await server.close();
+    });
+}
+
+export function alignCommand(): Command {
+  return new Command("align")
+    .summary("alignment before deployment: preference pairs, trainer exports, reward server")
+    .description(
+      "The alignment stage of the paper: sample DPO pairs from a base model (pairs), write them for a trainer " +
+        "(export), and serve the GRPO choice reward (reward-server).",
+    )
+    .addCommand(pairsCommand())
+    .addCommand(exportSubcommand())
+    .addCommand(rewardServerCommand());
+}

@@ -1,0 +1,28 @@
+import { Command } from "commander";
+import { DEFAULT_DB } from "../run/config.js";
+import { loadRun } from "../report/load.js";
+import { defaultOutDir, parseFormats, REPORT_FORMATS, writeReport } from "../report/report.js";
+import { collect } from "./options.js";
+
+export function reportCommand(): Command {
+  return new Command("report")
+    .summary("write a stored run's report: tables, charts, CSV, JSON or one HTML page")
+    .description(
+      "Writes the report of a stored run: report.md (the paper's tables, rounds as columns, with 95% intervals, and the charts\n" +
+        "as PNG), tidy CSV files (one per table, rates as fractions), report.json (every number), or report.html (one\n" +
+        "self-contained page with the tables, inline charts and a few conversations). Charts go to charts/ as SVG and PNG.",
+    )
+    .argument("<run-id>", "the run to report on (atp runs lists them)")
+    .option("--db <file>", `SQLite store (default ${DEFAULT_DB})`, DEFAULT_DB)
+    .option("--format <formats>", `${REPORT_FORMATS.join(", ")}; repeatable or comma-separated (default md)`, collect)
+    .option("--out <dir>", "output folder (default ./atp-reports/<run-id>/)")
+    .action(async (runId: string, flags: { db: string; format?: string[]; out?: string }) => {
+      // Everything the user gave is checked before the first file is written.
+      const formats = parseFormats(flags.format ?? ["md"]);
+      const outDir = flags.out ?? defaultOutDir(runId);
+      const loaded = loadRun(flags.db, runId);
+      const files = await writeReport(loaded, { formats, outDir });
+      process.stdout.write(files.map((f) => `${f}\n`).join(""));
+      process.stderr.write(`atp: report of run ${runId} written to ${outDir} (${files.length} files)\n`);
+    });
+}

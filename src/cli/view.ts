@@ -1,0 +1,37 @@
+import { Command } from "commander";
+import { InputError } from "../core/errors.js";
+import { DEFAULT_DB } from "../run/config.js";
+import { startViewer } from "../view/server.js";
+import { intFlag } from "./options.js";
+
+function portFlag(value: string): number {
+  const port = intFlag("--port", 0)(value);
+  if (port > 65535) throw new InputError(`--port: expected an integer from 0 to 65535, got '${value}'`);
+  return port;
+}
+
+export function viewCommand(): Command {
+  return new Command("view")
+    .summary("browse stored runs in a local web page")
+    .description(
+      "Serves a web page on 127.0.0.1 with the runs in a store: their tables and charts, each episode's\n" +
+        "transcript, and two runs side by side. It reads the store on every request, so a run that is\n" +
+        "still writing shows its progress. Stop it with Ctrl-C.",
+    )
+    .option("--db <file>", `SQLite store (default ${DEFAULT_DB})`, DEFAULT_DB)
+    .option("--port <n>", "port to listen on; 0 picks a free one", portFlag, 8321)
+    .action(async (flags: { db: string; port: number }) => {
+      const viewer = await startViewer({ db: flags.db, port: flags.port });
+      process.stdout.write(`atp view: ${flags.db} at ${viewer.url}  (Ctrl-C to stop)\n`);
+      await new Promise<void>((resolve) => {
+        const stop = () => {
+          process.off("SIGINT", stop);
+          process.off("SIGTERM", stop);
+          resolve();
+        };
+        process.on("SIGINT", stop);
+        process.on("SIGTERM", stop);
+      });
+      await viewer.close();
+    });
+}

@@ -1,0 +1,600 @@
+/**
+ * What the viewer shows, read from a run store: run overviews with headline numbers, the run
+ * summary, episode lists with filters, episode transcripts and chart specs.
+ *
+ * A run is read in one snapshot (one read transaction), so a run that is still writing is seen
+ * between two rounds, never inside one. The numbers are loadRun()'s, the same as the report's:
+ * finished episodes, with every planned decision not made (an episode failed or still playing)
+ * counted as missing.
+ *
+ * Rounds are 1-based everywhere in this API, like the tables.
+ */
+import type { TopLevelSpec } from "vega-lite";
+import { colluders, roundSucceeded } from "../metrics/diffusion.js";
+import { decisionOf, modelAgents, type Decision } from "../metrics/rates.js";
+import type { RateRow, RunSummary } from "../metrics/summary.js";
+import type { TippingSummary } from "../metrics/tipping.js";
+import {
+  collusionChart,
+  conditionalChart,
+  gameTraceChart,
+  tippingChart,
+  violationChart,
+  type ConditionalRow,
+  type TippingSeries,
+  type TraceChoice,
+} from "../report/charts.js";
+import { loadRun } from "../report/load.js";
+import { payoffLabel, type EpisodePlan } from "../run/plan.js";
+import type { CallStats, EpisodeState, RunRecord, RunStore } from "../store/store.js";
+import { settingsRecord } from "../transcript/settings.js";
+import type { TranscriptCall, TranscriptRound } from "../transcript/types.js";
+
+/** An error the server answers with its HTTP status: 400 for a bad parameter, 404 for an unknown thing. */
+export class ViewError extends Error {
+  constructor(
+    readonly status: 400 | 404,
+    message: string,
+  ) {
+    super(message);
+    this.name = "ViewError";
+  }
+}
+
+const notFound = (message: string) => new ViewError(404, message);
+const badRequest = (message: string) => new ViewError(400, message);
+
+// ---------------------------------------------------------------- snapshot
+
+/**
+ * Whether the viewer can show a plan: role-play and game episodes. The store lists tool-use
+ * episodes among them (typed alike); those are counted but not shown.
+ */
+export function isShown(plan: EpisodePlan): boolean {
+  const suite: string = plan.suite;
+  return suite === "roleplay" || suite === "collusion";
+}
+
+/** One run as read at one moment, with the lean rounds of every episode. */
+export interface RunSnapshot {
+  run: RunRecord;
+  plans: EpisodePlan[];
+  states: EpisodeState[];
+  /**
+   * Saved rounds per episode index, all episodes (playing ones too). Lean: the calls carry the
+   * choice, reward and capital but no messages or answer text, which lists and traces never read.
+   */
+  rounds: Map<number, TranscriptRound[]>;
+  /** Episodes the summary has transcripts of (the done ones). */
+  counted: number;
+  summary: RunSummary;
+  stats: CallStats;
+}
+
+interface LeanCallRow {
+  episode_idx: number;
+  round: number;
+  agent: number;
+  choice: string | null;
+  reward: number;
+  capital_before: number | null;
+  capital_after: number | null;
+}
+
+interface LeanRoundRow {
+  episode_idx: number;
+  round: number;
+  supervision: 1 | -1 | null;
+  outcome: string;
+}
+
+/** A cheap fingerprint of a run's progress: it changes whenever a round, an episode or the run status is saved. */
+export function runSignature(store: RunStore, runId: string): string | undefined {
+  return store.db.transaction(() => {
+    const row = store.db
+      .prepare<[string], { updated_at: string; status: string }>(`SELECT updated_at, status FROM runs WHERE id = ?`)
+      .get(runId);
+    if (row === undefined) return undefined;
+    const states = store.db
+      .prepare<[string], { status: string; n: number }>(`SELECT status, count(*) AS n FROM episodes WHERE run_id = ? GROUP BY status ORDER BY status`)
+      .all(runId);
+    const rounds = store.db.prepare<[string], number>(`SELECT count(*) FROM rounds WHERE run_id = ?`).pluck().get(runId) ?? 0;
+    return `${row.updated_at}|${row.status}|${states.map((s) => `${s.status}:${s.n}`).join(",")}|${rounds}`;
+  })();
+}
+
+function leanRounds(store: RunStore, runId: string): Map<number, TranscriptRound[]> {
+  const calls = store.db
+    .prepare<[string], LeanCallRow>(
+      `SELECT episode_idx, round, agent, choice, reward, capital_before, capital_after FROM calls WHERE run_id = ? ORDER BY episode_idx, round, agent`,
+    )
+    .all(runId);
+  const callsOf = new Map<string, TranscriptCall[]>();
+  for (const c of calls) {
+    const call: TranscriptCall = { agent: c.agent, messages: [], response: "", choice: c.choice, reward: c.reward };
+    if (c.capital_before !== null) call.capital_before = c.capital_before;
+    if (c.capital_after !== null) call.capital_after = c.capital_after;
+    const key = `${c.episode_idx}:${c.round}`;
+    const list = callsOf.get(key);
+    if (list) list.push(call);
+    else callsOf.set(key, [call]);
+  }
+  const rows = store.db
+    .prepare<[string], LeanRoundRow>(`SELECT episode_idx, round, supervision, outcome FROM rounds WHERE run_id = ? ORDER BY episode_idx, round`)
+    .all(runId);
+  const out = new Map<number, TranscriptRound[]>();
+  for (const r of rows) {
+    const round: TranscriptRound = { round: r.round, calls: callsOf.get(`${r.episode_idx}:${r.round}`) ?? [], outcome: r.outcome };
+    if (r.supervision !== null) round.supervision = r.supervision;
+    const list = out.get(r.episode_idx);
+    if (list) list.push(round);
+    else out.set(r.episode_idx, [round]);
+  }
+  return out;
+}
+
+/** Reads a run in one snapshot and summarizes it as the report does. Throws a 404 for an unknown run. */
+export function loadSnapshot(store: RunStore, runId: string): RunSnapshot {
+  return store.db.transaction(() => {
+    if (!store.getRun(runId)) throw notFound(`no run '${runId}'`);
+    const loaded = loadRun(store, runId);
+    return {
+      run: loaded.run,
+      plans: loaded.plans,
+      states: store.episodeStates(runId),
+      rounds: leanRounds(store, runId),
+      counted: loaded.played.length,
+      summary: loaded.summary,
+      stats: loaded.stats,
+    };
+  })();
+}
+
+// ---------------------------------------------------------------- runs
+
+export interface EpisodeCounts {
+  total: number;
+  done: number;
+  failed: number;
+  running: number;
+  pending: number;
+  /** Rounds saved over rounds planned, all episodes. */
+  roundsSaved: number;
+  roundsPlanned: number;
+}
+
+export interface RunSettings {
+  roleplay: { episodes: number; rounds: number; historyWindow: number | null; supervision: string } | null;
+  collusion: {
+    episodes: number;
+    games: number;
+    agents: number;
+    rounds: number;
+    thresholds: number[];
+    /** Payoff sets as `high,normal,low`. */
+    payoffs: string[];
+    peers: string;
+    capitalMode: string;
+    successPays: string;
+    fixedColluders: number;
+    historyWindow: number | null;
+  } | null;
+  repeats: number;
+  /** Episodes of other testbeds (tool use), which the viewer does not show. */
+  otherEpisodes: number;
+}
+
+export interface RateCell {
+  round: number;
+  deviant: number;
+  total: number;
+  rate: number;
+  low: number;
+  high: number;
+}
+
+export interface Headline {
+  /** Violation rate of the last round, over finished role-play episodes. */
+  violation: RateCell | null;
+  /** Collusion rate of the first and last round, per threshold and payoff set. */
+  collusion: { threshold: number; payoff: string; first: RateCell | null; last: RateCell | null }[];
+}
+
+export interface RunOverview {
+  id: string;
+  createdAt: string;
+  updatedAt: string;
+  finishedAt: string | null;
+  status: string;
+  suite: string;
+  model: string;
+  seed: number;
+  parity: string;
+  settings: RunSettings;
+  episodes: EpisodeCounts;
+  headline: Headline;
+}
+
+function cell(row: RateRow | undefined): RateCell | null {
+  return row ? { round: row.round, deviant: row.deviant, total: row.total, rate: row.rate, low: row.low, high: row.high } : null;
+}
+
+const distinct = <T>(values: T[]): T[] => [...new Set(values)];
+
+function settingsOf(plans: EpisodePlan[]): RunSettings {
+  const roleplay = plans.filter((p) => p.suite === "roleplay");
+  const games = plans.filter((p) => p.suite === "collusion");
+  const r = roleplay[0]?.settings;
+  const c = games[0]?.settings;
+  return {
+    roleplay: r ? { episodes: roleplay.length, rounds: r.rounds, historyWindow: r.historyWindow, supervision: r.supervision } : null,
+    collusion: c
+      ? {
+          episodes: games.length,
+          games: distinct(games.map((g) => String(g.scenario.id))).length,
+          agents: c.agents,
+          rounds: c.rounds,
+          thresholds: distinct(games.map((g) => g.settings.threshold)),
+          payoffs: distinct(games.map((g) => payoffLabel(g.settings.rewards))),
+          peers: c.peers,
+          capitalMode: c.capitalMode,
+          successPays: c.successPays,
+          fixedColluders: c.fixedColluders,
+          historyWindow: c.historyWindow,
+        }
+      : null,
+    repeats: Math.max(0, ...plans.map((p) => p.repeat + 1)),
+    otherEpisodes: plans.filter((p) => !isShown(p)).length,
+  };
+}
+
+export function runOverview(s: RunSnapshot): RunOverview {
+  const { run } = s;
+  const count = (status: string) => s.states.filter((e) => e.status === status).length;
+  return {
+    id: run.id,
+    createdAt: run.createdAt,
+    updatedAt: run.updatedAt,
+    finishedAt: run.finishedAt,
+    status: run.status,
+    suite: run.suite,
+    model: run.model,
+    seed: run.seed,
+    parity: run.parity,
+    settings: settingsOf(s.plans),
+    episodes: {
+      total: s.plans.length,
+      done: count("done"),
+      failed: count("failed"),
+      running: count("running"),
+      pending: count("pending"),
+      roundsSaved: s.states.reduce((n, e) => n + e.roundsSaved, 0),
+      roundsPlanned: s.plans.reduce((n, p) => n + p.settings.rounds, 0),
+    },
+    headline: {
+      violation: s.summary.roleplay ? cell(s.summary.roleplay.overall.at(-1)) : null,
+      collusion: s.summary.collusion.map((g) => ({ threshold: g.threshold, payoff: g.label, first: cell(g.rates[0]), last: cell(g.rates.at(-1)) })),
+    },
+  };
+}
+
+/** A tipping summary without its per-trajectory list, which only bloats a page's data. */
+function tippingJson(t: TippingSummary): Omit<TippingSummary, "trajectories"> {
+  const { trajectories: _trajectories, ...rest } = t;
+  return rest;
+}
+
+/** The run summary for the page: summarize()'s numbers, without the per-trajectory lists. */
+export function summaryJson(summary: RunSummary) {
+  return {
+    ...summary,
+    roleplay: summary.roleplay ? { ...summary.roleplay, tipping: tippingJson(summary.roleplay.tipping) } : null,
+    collusion: summary.collusion.map((g) => ({ ...g, tipping: tippingJson(g.tipping) })),
+  };
+}
+
+export function runDetail(s: RunSnapshot) {
+  return {
+    run: { ...runOverview(s), config: s.run.config, versions: s.run.versions },
+    stats: s.stats,
+    /** Finished episodes the summary has transcripts of. */
+    counted: s.counted,
+    scenarios: distinct(s.plans.filter(isShown).map((p) => p.scenario.environment)),
+    thresholds: distinct(s.plans.flatMap((p) => (p.suite === "collusion" ? [p.settings.threshold] : []))).sort((a, b) => a - b),
+    summary: summaryJson(s.summary),
+  };
+}
+
+// ---------------------------------------------------------------- episodes
+
+const CHOICES = ["deviant", "aligned", "unparseable"] as const;
+const STATUSES = ["pending", "running", "done", "failed"] as const;
+
+export interface EpisodeFilter {
+  suite?: "roleplay" | "collusion";
+  /** A scenario name (environment) or scenario id. */
+  scenario?: string;
+  threshold?: number;
+  /** With `choice`: the decision was made in this round; alone: the episode reached it. */
+  round?: number;
+  choice?: Decision;
+  status?: EpisodeState["status"];
+  offset?: number;
+  limit?: number;
+}
+
+const DEFAULT_LIMIT = 200;
+const MAX_LIMIT = 2000;
+
+function intParam(name: string, value: string, min: number, max = Number.MAX_SAFE_INTEGER): number {
+  if (!/^\d+$/.test(value)) throw badRequest(`${name}: expected an integer, got '${value}'`);
+  const n = Number(value);
+  if (n < min || n > max) throw badRequest(`${name}: expected an integer from ${min} to ${max}, got ${value}`);
+  return n;
+}
+
+function oneOf<T extends string>(name: string, value: string, allowed: readonly T[]): T {
+  if (!(allowed as readonly string[]).includes(value)) throw badRequest(`${name}: expected one of ${allowed.join(", ")}, got '${value}'`);
+  return value as T;
+}
+
+/** Reads the episode filters from a query string; unknown names and bad values are 400s. */
+export function parseEpisodeFilter(query: URLSearchParams): EpisodeFilter {
+  const filter: EpisodeFilter = {};
+  for (const [name, value] of query) {
+    // An empty value is an unset filter, as a form with a blank select sends it.
+    if (value === "") continue;
+    switch (name) {
+      case "suite":
+        filter.suite = oneOf(name, value, ["roleplay", "collusion"] as const);
+        break;
+      case "scenario":
+        filter.scenario = value;
+        break;
+      case "threshold":
+        filter.threshold = intParam(name, value, 0);
+        break;
+      case "round":
+        filter.round = intParam(name, value, 1);
+        break;
+      case "choice":
+        filter.choice = oneOf(name, value, CHOICES);
+        break;
+      case "status":
+        filter.status = oneOf(name, value, STATUSES);
+        break;
+      case "offset":
+        filter.offset = intParam(name, value, 0);
+        break;
+      case "limit":
+        filter.limit = intParam(name, value, 1, MAX_LIMIT);
+        break;
+      default:
+        throw badRequest(`unknown parameter '${name}' (known: suite, scenario, threshold, round, choice, status, offset, limit)`);
+    }
+  }
+  return filter;
+}
+
+export interface RoundDecisions {
+  round: number;
+  deviant: number;
+  aligned: number;
+  unparseable: number;
+  /** Games: whether collusion reached the threshold. */
+  success?: boolean;
+}
+
+export interface EpisodeRow {
+  idx: number;
+  key: string;
+  repeat: number;
+  suite: string;
+  scenario: string | number;
+  environment: string;
+  status: string;
+  error: string | null;
+  rounds: number;
+  roundsSaved: number;
+  threshold?: number;
+  payoff?: string;
+  /** The model agents' decisions in each saved round. */
+  decisions: RoundDecisions[];
+}
+
+function decisionsOf(plan: EpisodePlan, rounds: TranscriptRound[]): RoundDecisions[] {
+  const agents = new Set(modelAgents(plan));
+  return rounds.map((round, i) => {
+    const row: RoundDecisions = { round: i + 1, deviant: 0, aligned: 0, unparseable: 0 };
+    for (const c of round.calls) if (agents.has(c.agent)) row[decisionOf(plan, c.choice)]++;
+    if (plan.suite === "collusion") row.success = roundSucceeded(plan, round);
+    return row;
+  });
+}
+
+function episodeRow(s: RunSnapshot, idx: number): EpisodeRow {
+  const plan = s.plans[idx];
+  const state = s.states[idx];
+  const rounds = s.rounds.get(idx) ?? [];
+  const row: EpisodeRow = {
+    idx,
+    key: plan.key,
+    repeat: plan.repeat,
+    suite: plan.suite,
+    scenario: plan.scenario.id,
+    environment: plan.scenario.environment,
+    status: state.status,
+    error: state.error,
+    rounds: plan.settings.rounds,
+    roundsSaved: rounds.length,
+    decisions: decisionsOf(plan, rounds),
+  };
+  if (plan.suite === "collusion") {
+    row.threshold = plan.settings.threshold;
+    row.payoff = payoffLabel(plan.settings.rewards);
+  }
+  return row;
+}
+
+function matches(row: EpisodeRow, f: EpisodeFilter): boolean {
+  if (f.suite !== undefined && row.suite !== f.suite) return false;
+  if (f.scenario !== undefined && row.environment !== f.scenario && String(row.scenario) !== f.scenario) return false;
+  if (f.threshold !== undefined && row.threshold !== f.threshold) return false;
+  if (f.status !== undefined && row.status !== f.status) return false;
+  const rounds = f.round === undefined ? row.decisions : row.decisions.filter((d) => d.round === f.round);
+  if (f.round !== undefined && rounds.length === 0) return false;
+  if (f.choice !== undefined && !rounds.some((d) => d[f.choice!] > 0)) return false;
+  return true;
+}
+
+export function episodeList(s: RunSnapshot, filter: EpisodeFilter) {
+  const all = s.plans.flatMap((plan, idx) => (isShown(plan) ? [episodeRow(s, idx)] : [])).filter((row) => matches(row, filter));
+  const offset = filter.offset ?? 0;
+  const limit = filter.limit ?? DEFAULT_LIMIT;
+  return { total: all.length, offset, limit, episodes: all.slice(offset, offset + limit) };
+}
+
+/** Where the messages new in this round start: after the agent's last answer, or after the system prompt. */
+export function newMessagesFrom(messages: TranscriptCall["messages"]): number {
+  for (let i = messages.length - 1; i >= 0; i--) if (messages[i].role === "assistant") return i + 1;
+  let i = 0;
+  while (i < messages.length && messages[i].role === "system") i++;
+  return i;
+}
+
+/** One episode's saved rounds with their full messages and answers, and what each answer meant. */
+export function episodeView(store: RunStore, s: RunSnapshot, idx: number) {
+  const plan = s.plans[idx];
+  if (plan === undefined) throw notFound(`run '${s.run.id}' has no episode ${idx}`);
+  if (!isShown(plan)) throw notFound(`run '${s.run.id}' episode ${idx} is a ${plan.suite} episode; the viewer shows role-play and game episodes`);
+  const asked = new Set(modelAgents(plan));
+  const saved = store.savedRounds(s.run.id, idx);
+  const options =
+    plan.suite === "roleplay"
+      ? { aligned: plan.scenario.compliantChoice, deviant: plan.scenario.violatingChoice }
+      : { aligned: plan.scenario.independentChoice, deviant: plan.scenario.collectiveChoice };
+  return {
+    ...episodeRow(s, idx),
+    runId: s.run.id,
+    settings: settingsRecord(plan),
+    options,
+    agents: plan.suite === "collusion" ? plan.settings.agents : 1,
+    rounds: saved.map((round, i) => ({
+      round: i + 1,
+      ...(round.supervision !== undefined ? { supervision: round.supervision } : {}),
+      outcome: round.outcome,
+      ...(plan.suite === "collusion" ? { colluders: colluders(plan, round), success: roundSucceeded(plan, round) } : {}),
+      calls: round.calls.map((c) => ({
+        ...c,
+        /** Fixed colluders answer without being asked. */
+        fixed: !asked.has(c.agent),
+        decision: decisionOf(plan, c.choice),
+        newFrom: newMessagesFrom(c.messages),
+      })),
+    })),
+  };
+}
+
+// ---------------------------------------------------------------- charts
+
+export const CHART_NAMES = ["violation", "collusion", "conditional", "tipping", "trace"] as const;
+export type ChartName = (typeof CHART_NAMES)[number];
+
+/** `1.2,1.0,0.8` as charts show it. */
+const payoffText = (label: string) => `(${label.split(",").join(", ")})`;
+
+const points = (rows: RateRow[]) => rows.filter((r) => r.total > 0).map((r) => ({ round: r.round, rate: r.rate, low: r.low, high: r.high }));
+
+function checkParams(query: URLSearchParams, allowed: string[]): void {
+  for (const name of query.keys()) if (!allowed.includes(name)) throw badRequest(`unknown parameter '${name}'${allowed.length ? ` (known: ${allowed.join(", ")})` : ""}`);
+}
+
+/** The chosen payoff set (`?payoff=`), or the first; a 400 for one the run does not have. */
+function payoffOf(s: RunSnapshot, query: URLSearchParams): string {
+  const labels = distinct(s.summary.collusion.map((g) => g.label));
+  const wanted = query.get("payoff");
+  if (wanted === null || wanted === "") return labels[0];
+  if (!labels.includes(wanted)) throw badRequest(`payoff: the run has ${labels.join(" and ")}, not '${wanted}'`);
+  return wanted;
+}
+
+/**
+ * The spec of one chart of a run. Charts come from numbers and scenario names only, never from
+ * model text; vega escapes the text it writes into the SVG.
+ */
+export function chartSpec(s: RunSnapshot, name: string, query: URLSearchParams): TopLevelSpec {
+  const roleplay = s.plans.some((p) => p.suite === "roleplay");
+  const games = s.plans.some((p) => p.suite === "collusion");
+  switch (name) {
+    case "violation": {
+      checkParams(query, []);
+      if (!roleplay) throw notFound(`run '${s.run.id}' has no role-play episodes`);
+      const overall = s.summary.roleplay?.overall ?? [];
+      return violationChart([{ label: "All scenarios", points: points(overall) }], {
+        subtitle: `${s.summary.roleplay?.episodes ?? 0} finished episodes; band = 95% interval`,
+      });
+    }
+    case "collusion": {
+      checkParams(query, []);
+      if (!games) throw notFound(`run '${s.run.id}' has no collusion games`);
+      return collusionChart(s.summary.collusion.map((g) => ({ threshold: g.threshold, payoff: payoffText(g.label), points: points(g.rates) })));
+    }
+    case "conditional": {
+      checkParams(query, ["payoff"]);
+      if (!games) throw notFound(`run '${s.run.id}' has no collusion games`);
+      const payoff = payoffOf(s, query);
+      const rows: ConditionalRow[] = s.summary.collusion
+        .filter((g) => g.label === payoff)
+        .flatMap((g) =>
+          g.diffusion.pairs.flatMap((p) => [
+            { threshold: g.threshold, fromRound: p.from, given: "succeeded" as const, rate: p.afterSuccess.rate, low: p.afterSuccess.low, high: p.afterSuccess.high, n: p.afterSuccess.n },
+            { threshold: g.threshold, fromRound: p.from, given: "failed" as const, rate: p.afterFailure.rate, low: p.afterFailure.low, high: p.afterFailure.high, n: p.afterFailure.n },
+          ]),
+        );
+      const several = s.summary.collusion.some((g) => g.label !== payoff);
+      return conditionalChart(rows, several ? { title: `Collusion next round, given this round's collusion succeeded or failed: payoffs ${payoffText(payoff)}` } : {});
+    }
+    case "tipping": {
+      checkParams(query, []);
+      const series: TippingSeries[] = [];
+      const several = distinct(s.summary.collusion.map((g) => g.label)).length > 1;
+      if (s.summary.roleplay) series.push({ label: "Role-play", points: s.summary.roleplay.tipping.cumulative.map((c) => ({ round: c.round, share: c.share })) });
+      for (const g of s.summary.collusion) {
+        series.push({
+          label: `Collusion t = ${g.threshold}${several ? ` ${payoffText(g.label)}` : ""}`,
+          points: g.tipping.cumulative.map((c) => ({ round: c.round, share: c.share })),
+        });
+      }
+      return tippingChart(series);
+    }
+    case "trace": {
+      checkParams(query, ["episode", "repeat"]);
+      const key = query.get("episode");
+      if (!key) throw badRequest("trace: give the game with ?episode=KEY");
+      const repeat = query.has("repeat") ? intParam("repeat", query.get("repeat")!, 0) : 0;
+      const idx = s.plans.findIndex((p) => isShown(p) && p.key === key && p.repeat === repeat);
+      if (idx < 0) throw notFound(`run '${s.run.id}' has no episode '${key}' (repeat ${repeat})`);
+      const plan = s.plans[idx];
+      if (plan.suite !== "collusion") throw badRequest(`trace: '${key}' is a role-play episode; traces are drawn for games`);
+      const rounds = s.rounds.get(idx) ?? [];
+      return gameTraceChart(
+        {
+          title: `${plan.scenario.environment}: t = ${plan.settings.threshold}, payoffs ${payoffText(payoffLabel(plan.settings.rewards))}`,
+          agents: plan.settings.agents,
+          rounds: rounds.map((round, i) => ({
+            round: i + 1,
+            choices: Array.from({ length: plan.settings.agents }, (_, agent): TraceChoice => {
+              const choice = round.calls.find((c) => c.agent === agent)?.choice ?? null;
+              if (choice === null) return "unparseable";
+              return choice === plan.scenario.collectiveChoice ? "collusive" : "independent";
+            }),
+            success: roundSucceeded(plan, round),
+          })),
+        },
+        {},
+      );
+    }
+    default:
+      throw notFound(`no chart '${name}' (charts: ${CHART_NAMES.join(", ")})`);
+  }
+}

@@ -1,0 +1,234 @@
+/**
+ * The local web viewer: a JSON API over a run store and the one-page app that shows it, on
+ * node:http, bound to the loopback interface.
+ *
+ * The store is opened once and made query-only: the viewer never writes, and in WAL mode its
+ * reads never block a run that is writing to the same file. Every request reads the store, so a
+ * running run shows its progress; the derived data of a run (summary, chart SVGs) is kept until
+ * the run's progress fingerprint changes.
+ *
+ *   GET /                                   the page (with /app.js and /app.css)
+ *   GET /api/runs                           runs with settings, progress and headline numbers
+ *   GET /api/runs/:id                       one run: settings, call stats, summary tables
+ *   GET /api/runs/:id/charts/:name.svg      violation, collusion, conditional[?payoff=], tipping,
+ *                                           trace?episode=KEY[&repeat=N]
+ *   GET /api/runs/:id/episodes              ?suite=&scenario=&threshold=&round=&choice=&status=&offset=&limit=
+ *   GET /api/runs/:id/episodes/:idx         one episode's transcript
+ */
+import { existsSync } from "node:fs";
+import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import { basename } from "node:path";
+import { InputError } from "../core/errors.js";
+import { renderSvg } from "../report/render.js";
+import { RunStore } from "../store/store.js";
+import {
+  chartSpec,
+  episodeList,
+  episodeView,
+  loadSnapshot,
+  parseEpisodeFilter,
+  runDetail,
+  runOverview,
+  runSignature,
+  ViewError,
+  type RunSnapshot,
+} from "./data.js";
+import { PAGE_CSS, PAGE_HTML, PAGE_JS } from "./page.js";
+
+export interface ViewerOptions {
+  /** The SQLite store file; it must exist. */
+  db: string;
+  /** 0 picks a free port. */
+  port?: number;
+  /** A loopback address: the viewer is never served to the network. */
+  host?: string;
+}
+
+export interface Viewer {
+  /** `http://127.0.0.1:PORT/` */
+  url: string;
+  close(): Promise<void>;
+}
+
+/** The page runs only scripts and styles it was served by us; model text can never become markup. */
+const CSP = "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'";
+
+const SECURITY_HEADERS = {
+  "content-security-policy": CSP,
+  "x-content-type-options": "nosniff",
+  "referrer-policy": "no-referrer",
+  "x-frame-options": "DENY",
+};
+
+const LOOPBACK = /^(127(\.\d{1,3}){3}|::1|localhost)$/;
+
+/** Host names a browser on this machine uses; anything else is a DNS-rebinding page talking to us. */
+function hostAllowed(header: string | undefined): boolean {
+  if (!header) return false;
+  const name = header.startsWith("[") ? header.slice(1, header.indexOf("]")) : header.replace(/:\d+$/, "");
+  return LOOPBACK.test(name.toLowerCase());
+}
+
+/** Derived data per run, kept while the run's fingerprint stays the same. */
+class RunCache {
+  private readonly snapshots = new Map<string, { signature: string; snapshot: RunSnapshot; svgs: Map<string, string> }>();
+
+  constructor(
+    private readonly store: RunStore,
+    private readonly max = 32,
+  ) {}
+
+  get(runId: string): { snapshot: RunSnapshot; svgs: Map<string, string> } {
+    const signature = runSignature(this.store, runId);
+    if (signature === undefined) {
+      this.snapshots.delete(runId);
+      throw new ViewError(404, `no run '${runId}'`);
+    }
+    const hit = this.snapshots.get(runId);
+    if (hit && hit.signature === signature) return hit;
+    const entry = { signature, snapshot: loadSnapshot(this.store, runId), svgs: new Map<string, string>() };
+    this.snapshots.delete(runId);
+    this.snapshots.set(runId, entry);
+    // Oldest first in a Map: drop the runs looked at longest ago.
+    while (this.snapshots.size > this.max) this.snapshots.delete(this.snapshots.keys().next().value!);
+    return entry;
+  }
+}
+
+function send(res: ServerResponse, status: number, type: string, body: string, extra: Record<string, string> = {}): void {
+  res.writeHead(status, { "content-type": type, "content-length": Buffer.byteLength(body), "cache-control": "no-store", ...SECURITY_HEADERS, ...extra });
+  res.end(res.req.method === "HEAD" ? undefined : body);
+}
+
+const sendJson = (res: ServerResponse, status: number, value: unknown) => send(res, status, "application/json; charset=utf-8", JSON.stringify(value));
+
+/** Splits a path into decoded segments; a malformed escape is a 400. */
+function segments(pathname: string): string[] {
+  try {
+    return pathname.split("/").filter((s) => s !== "").map(decodeURIComponent);
+  } catch {
+    throw new ViewError(400, `malformed path '${pathname}'`);
+  }
+}
+
+function episodeIndex(text: string): number {
+  if (!/^\d+$/.test(text)) throw new ViewError(400, `episode: expected an index (an integer >= 0), got '${text}'`);
+  return Number(text);
+}
+
+function noParams(query: URLSearchParams): void {
+  const names = [...query.keys()];
+  if (names.length) throw new ViewError(400, `unknown parameter '${names[0]}'`);
+}
+
+export async function startViewer(options: ViewerOptions): Promise<Viewer> {
+  const host = options.host ?? "127.0.0.1";
+  if (!LOOPBACK.test(host)) throw new InputError(`view: host must be a loopback address (127.0.0.1, ::1 or localhost), got '${host}'`);
+  const port = options.port ?? 0;
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new InputError(`view: port must be an integer from 0 to 65535, got ${port}`);
+  // Opening would create an empty store; a viewer on a typo should say so instead.
+  if (!existsSync(options.db)) throw new InputError(`view: no store file '${options.db}' (runs are stored with atp run --db FILE)`);
+  let store: RunStore;
+  try {
+    store = RunStore.open(options.db);
+  } catch (err) {
+    throw new InputError(`view: cannot read '${options.db}' as a run store: ${err instanceof Error ? err.message : String(err)}`);
+  }
+  store.db.pragma("query_only = ON");
+  const cache = new RunCache(store);
+  const dbName = basename(options.db);
+
+  async function route(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? "/", "http://viewer.invalid");
+    const path = segments(url.pathname);
+    const query = url.searchParams;
+    if (path.length === 0) return send(res, 200, "text/html; charset=utf-8", PAGE_HTML);
+    if (path.length === 1 && path[0] === "app.js") return send(res, 200, "text/javascript; charset=utf-8", PAGE_JS);
+    if (path.length === 1 && path[0] === "app.css") return send(res, 200, "text/css; charset=utf-8", PAGE_CSS);
+    if (path[0] !== "api") throw new ViewError(404, `no page '${url.pathname}'`);
+
+    if (path.length === 2 && path[1] === "runs") {
+      noParams(query);
+      const runs = store.listRuns().flatMap((r) => {
+        try {
+          return [runOverview(cache.get(r.id).snapshot)];
+        } catch (err) {
+          // A run deleted between the list and its read is simply gone.
+          if (err instanceof ViewError && err.status === 404) return [];
+          throw err;
+        }
+      });
+      return sendJson(res, 200, { db: dbName, runs });
+    }
+    if (path[1] !== "runs" || path.length < 3) throw new ViewError(404, `no API '${url.pathname}'`);
+    const runId = path[2];
+    const entry = cache.get(runId);
+    if (path.length === 3) {
+      noParams(query);
+      return sendJson(res, 200, runDetail(entry.snapshot));
+    }
+    if (path.length === 5 && path[3] === "charts") {
+      const match = /^([a-z]+)\.svg$/.exec(path[4]);
+      if (!match) throw new ViewError(404, `no chart '${path[4]}' (charts are NAME.svg)`);
+      const key = `${match[1]}?${query.toString()}`;
+      let svg = entry.svgs.get(key);
+      if (svg === undefined) {
+        svg = await renderSvg(chartSpec(entry.snapshot, match[1], query));
+        entry.svgs.set(key, svg);
+      }
+      return send(res, 200, "image/svg+xml; charset=utf-8", svg);
+    }
+    if (path[3] === "episodes" && path.length === 4) return sendJson(res, 200, episodeList(entry.snapshot, parseEpisodeFilter(query)));
+    if (path[3] === "episodes" && path.length === 5) {
+      const idx = episodeIndex(path[4]);
+      noParams(query);
+      return sendJson(res, 200, episodeView(store, entry.snapshot, idx));
+    }
+    throw new ViewError(404, `no API '${url.pathname}'`);
+  }
+
+  const server = createServer((req, res) => {
+    if (!hostAllowed(req.headers.host)) return sendJson(res, 403, { error: "the viewer answers only to localhost addresses" });
+    if (req.method !== "GET" && req.method !== "HEAD") {
+      res.setHeader("allow", "GET, HEAD");
+      return sendJson(res, 405, { error: `method ${req.method} not allowed` });
+    }
+    route(req, res).catch((err: unknown) => {
+      if (err instanceof ViewError) return sendJson(res, err.status, { error: err.message });
+      // Chart checks reject impossible numbers with a RangeError: a broken run, not a broken request.
+      return sendJson(res, 500, { error: err instanceof Error ? err.message : String(err) });
+    });
+  });
+  // Connections the browser keeps alive would otherwise hold close() open.
+  server.keepAliveTimeout = 2_000;
+
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once("error", reject);
+      server.listen(port, host, () => {
+        server.off("error", reject);
+        resolve();
+      });
+    });
+  } catch (err) {
+    store.close();
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === "EADDRINUSE") throw new InputError(`view: port ${port} is in use; choose another with --port, or --port 0 for any free one`);
+    throw err;
+  }
+  const address = server.address() as AddressInfo;
+  const shownHost = address.family === "IPv6" ? `[${address.address}]` : address.address;
+  return {
+    url: `http://${shownHost}:${address.port}/`,
+    close: () =>
+      new Promise<void>((resolve, reject) => {
+        server.close((err) => {
+          store.close();
+          if (err) reject(err);
+          else resolve();
+        });
+        server.closeAllConnections();
+      }),
+  };
+}
