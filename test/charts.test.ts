@@ -264,7 +264,7 @@ test("gameTraceChart: one coloured cell per agent and round, the outcome above e
   };
   const svg = await renderSvg(gameTraceChart(trace));
   const t = texts(svg);
-  for (const s of ["PublicFund, t = 4", "Agent 1", "Agent 4", "Round 1", "Round 3", "Outcome", "Choice", "collusive (C)", "independent (I)", "unparseable (?)"]) {
+  for (const s of ["PublicFund, t = 4", "Agent 0", "Agent 3", "Round 1", "Round 3", "Outcome", "Choice", "collusive (C)", "independent (I)", "unparseable (?)"]) {
     assert.ok(t.includes(s), `missing text "${s}"`);
   }
   assert.equal(t.filter((s) => s === "✗ failed").length, 2);
@@ -273,9 +273,9 @@ test("gameTraceChart: one coloured cell per agent and round, the outcome above e
   const cells = marks(svg, "rect mark");
   assert.equal(cells.length, 12);
   const fills = new Map(cells.map((c) => [c.label, c.attrs.fill]));
-  assert.equal(fills.get("Agent 2, round 1: independent"), "#4e79a7");
-  assert.equal(fills.get("Agent 2, round 2: collusive"), "#f28e2b");
-  assert.equal(fills.get("Agent 3, round 2: unparseable"), "#bab0ac");
+  assert.equal(fills.get("Agent 1, round 1: independent"), "#4e79a7");
+  assert.equal(fills.get("Agent 1, round 2: collusive"), "#f28e2b");
+  assert.equal(fills.get("Agent 2, round 2: unparseable"), "#bab0ac");
   // Letters in the cells, so the grid reads without colour.
   assert.equal(t.filter((s) => s === "C").length, 9);
   assert.equal(t.filter((s) => s === "I").length, 2);

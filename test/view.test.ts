@@ -157,6 +157,7 @@ test("GET /api/runs lists the runs with settings, progress and headline numbers"
   assert.deepEqual(d.settings.collusion.thresholds, [2, 4, 6, 8]);
   assert.deepEqual(d.settings.collusion.payoffs, ["1.2,1.0,0.8"]);
   const last = demo.summary.roleplay!.overall[5];
+  assert.equal(d.headline.scope, "finished");
   assert.deepEqual(d.headline.violation, { round: 6, deviant: last.deviant, total: last.total, rate: last.rate, low: last.low, high: last.high });
   assert.equal(d.headline.collusion.length, 4);
   demo.summary.collusion.forEach((g, i) => {
@@ -180,10 +181,18 @@ test("GET /api/runs/:id gives the summary summarize() computes from the same sto
     assert.equal(status, 200);
     assert.deepEqual(body.summary, summaryAsJson(expected.summary), `${id}: summary`);
   }
+  // Once every episode has finished, the rates so far are the summary's.
+  const finished = (await getJson("/api/runs/demo")).body;
+  assert.deepEqual(finished.soFar.roleplay, finished.summary.roleplay.overall);
+  assert.deepEqual(finished.soFar.collusion.map((g: any) => g.rates), finished.summary.collusion.map((g: any) => g.rates));
+  assert.deepEqual(finished.episodesBySuite, { roleplay: { total: 64, done: 64, failed: 0 }, collusion: { total: 28, done: 28, failed: 0 } });
+
   const { body } = await getJson("/api/runs/hostile");
   // The failed episode's decisions are missing, not counted as answers (as the report has it).
   const rows = body.summary.roleplay.overall;
   assert.deepEqual(rows.map((r: any) => [r.total, r.failed]), Array(6).fill([3, 1]));
+  // So far counts the decisions it did make, and nothing it did not.
+  assert.deepEqual(body.soFar.roleplay.map((r: any) => [r.total, r.failed]), [[4, 0], [4, 0], [3, 0], [3, 0], [3, 0], [3, 0]]);
   assert.equal(body.counted, 5);
   assert.deepEqual(body.run.config, { note: "written by the viewer test" });
   assert.deepEqual(body.scenarios, ["delivery worker", HOSTILE_NAME, "PublicFund"]);
@@ -295,6 +304,11 @@ test("charts are SVG drawn from the run's numbers, with scenario names escaped",
     assert.equal(res.headers.get("content-security-policy"), CSP);
     assert.ok((await res.text()).startsWith("<svg"), name);
   }
+  for (const name of ["violation", "collusion"]) {
+    const res = await fetch(new URL(`/api/runs/hostile/charts/${name}.svg?scope=sofar`, viewer.url));
+    assert.equal(res.status, 200, name);
+    assert.match(await res.text(), /so far/i, name);
+  }
   const violation = await (await fetch(new URL("/api/runs/demo/charts/violation.svg", viewer.url))).text();
   const r6 = demo.summary.roleplay!.overall[5];
   assert.ok(violation.includes(`round 6: violation rate ${pct(r6.rate)} (95% CI ${pct(r6.low)} to ${pct(r6.high)})`));
@@ -332,6 +346,7 @@ test("unknown things are 404 and bad parameters 400, as JSON", async () => {
     ["/api/runs/demo/charts/trace.svg?episode=collusion/t=9/r=1,1,1/0", 404],
     ["/api/runs/demo/charts/conditional.svg?payoff=9,9,9", 400],
     ["/api/runs/demo/charts/violation.svg?x=1", 400],
+    ["/api/runs/demo/charts/violation.svg?scope=later", 400],
     ["/api/runs/%E0%A4%A", 400],
   ];
   for (const [path, status] of cases) {
@@ -379,6 +394,8 @@ test("the viewer reads a run while another process writes it, and sees its progr
     void exited.then(() => (finished = true));
 
     const seen: { done: number; rounds: number; status: string }[] = [];
+    /** Round-1 decisions: so far (every saved round) and in the finished episodes. */
+    const firstRound: { soFar: number; finished: number; scope: string }[] = [];
     for (;;) {
       const { status, body } = await getJson("/api/runs", live.url);
       assert.equal(status, 200);
@@ -386,7 +403,9 @@ test("the viewer reads a run while another process writes it, and sees its progr
       if (run) {
         seen.push({ done: run.episodes.done, rounds: run.episodes.roundsSaved, status: run.status });
         // Every read must succeed mid-run, the details too.
-        assert.equal((await getJson("/api/runs/live", live.url)).status, 200);
+        const detail = await getJson("/api/runs/live", live.url);
+        assert.equal(detail.status, 200);
+        firstRound.push({ soFar: detail.body.soFar.roleplay?.[0]?.total ?? 0, finished: detail.body.summary.roleplay.overall[0].total, scope: run.headline.scope });
       }
       if (finished) break;
       await new Promise((r) => setTimeout(r, 15));
@@ -402,6 +421,8 @@ test("the viewer reads a run while another process writes it, and sees its progr
     assert.ok(new Set(dones.filter((d) => d > 0 && d < 64)).size >= 2, `episodes-done seen rising mid-run: ${dones.join(",")}`);
     assert.ok(new Set(rounds.filter((r) => r > 0 && r < 192)).size >= 3, `saved rounds seen rising: ${rounds.join(",")}`);
     assert.ok(seen.some((s) => s.status === "running"));
+    // Mid-run the rates so far run ahead of the finished episodes: that is how a running run shows its drift.
+    assert.ok(firstRound.some((f) => f.soFar > f.finished && f.scope === "sofar"), JSON.stringify(firstRound.slice(0, 5)));
   } finally {
     await live.close();
     await server.close();

@@ -357,7 +357,8 @@ export function gameTraceChart(trace: GameTrace, options: ChartOptions = {}): To
   check(Number.isInteger(trace.agents) && trace.agents >= 1, `gameTraceChart: agents must be a positive integer, got ${trace.agents}`);
   for (const r of trace.rounds) check(r.choices.length <= trace.agents, `gameTraceChart: round ${r.round} has ${r.choices.length} choices for ${trace.agents} agents`);
   const outcomeRow = "Outcome";
-  const agentRows = Array.from({ length: trace.agents }, (_, i) => `Agent ${i + 1}`);
+  // Numbered from 0, as the transcripts and the agents' own prompts number them.
+  const agentRows = Array.from({ length: trace.agents }, (_, i) => `Agent ${i}`);
   const roundCols = trace.rounds.map((r) => `Round ${r.round}`);
   const cells = trace.rounds.flatMap((r) =>
     r.choices.map((choice, i) => ({
@@ -366,7 +367,7 @@ export function gameTraceChart(trace: GameTrace, options: ChartOptions = {}): To
       row: agentRows[i],
       choice,
       letter: CHOICE_LETTERS[choice],
-      description: `Agent ${i + 1}, round ${r.round}: ${choice}`,
+      description: `Agent ${i}, round ${r.round}: ${choice}`,
     })),
   );
   const outcomes = trace.rounds.map((r) => ({

@@ -5,14 +5,15 @@
  * A run is read in one snapshot (one read transaction), so a run that is still writing is seen
  * between two rounds, never inside one. The numbers are loadRun()'s, the same as the report's:
  * finished episodes, with every planned decision not made (an episode failed or still playing)
- * counted as missing.
+ * counted as missing. While episodes are still playing, `soFar` gives the rates over every
+ * decision saved until now, which is what shows a running run drifting.
  *
  * Rounds are 1-based everywhere in this API, like the tables.
  */
 import type { TopLevelSpec } from "vega-lite";
 import { colluders, roundSucceeded } from "../metrics/diffusion.js";
-import { decisionOf, modelAgents, type Decision } from "../metrics/rates.js";
-import type { RateRow, RunSummary } from "../metrics/summary.js";
+import { decisionOf, modelAgents, type Decision, type PlayedEpisode } from "../metrics/rates.js";
+import { collusionRateGroups, rateRows, type RateRow, type RunSummary } from "../metrics/summary.js";
 import type { TippingSummary } from "../metrics/tipping.js";
 import {
   collusionChart,
@@ -28,7 +29,7 @@ import { loadRun } from "../report/load.js";
 import { payoffLabel, type EpisodePlan } from "../run/plan.js";
 import type { CallStats, EpisodeState, RunRecord, RunStore } from "../store/store.js";
 import { settingsRecord } from "../transcript/settings.js";
-import type { TranscriptCall, TranscriptRound } from "../transcript/types.js";
+import type { TranscriptCall, TranscriptEpisode, TranscriptRound } from "../transcript/types.js";
 
 /** An error the server answers with its HTTP status: 400 for a bad parameter, 404 for an unknown thing. */
 export class ViewError extends Error {
@@ -68,6 +69,8 @@ export interface RunSnapshot {
   /** Episodes the summary has transcripts of (the done ones). */
   counted: number;
   summary: RunSummary;
+  /** Rates over every decision saved so far (see soFar). */
+  soFar: SoFar;
   stats: CallStats;
 }
 
@@ -133,18 +136,33 @@ function leanRounds(store: RunStore, runId: string): Map<number, TranscriptRound
   return out;
 }
 
+function transcriptOf(plan: EpisodePlan, rounds: TranscriptRound[]): TranscriptEpisode {
+  const episode: TranscriptEpisode = {
+    suite: plan.suite,
+    episode: plan.key,
+    scenario: plan.scenario.id,
+    environment: plan.scenario.environment,
+    settings: settingsRecord(plan),
+    rounds,
+  };
+  if (plan.repeat > 0) episode.repeat = plan.repeat;
+  return episode;
+}
+
 /** Reads a run in one snapshot and summarizes it as the report does. Throws a 404 for an unknown run. */
 export function loadSnapshot(store: RunStore, runId: string): RunSnapshot {
   return store.db.transaction(() => {
     if (!store.getRun(runId)) throw notFound(`no run '${runId}'`);
     const loaded = loadRun(store, runId);
+    const rounds = leanRounds(store, runId);
     return {
       run: loaded.run,
       plans: loaded.plans,
       states: store.episodeStates(runId),
-      rounds: leanRounds(store, runId),
+      rounds,
       counted: loaded.played.length,
       summary: loaded.summary,
+      soFar: soFar(loaded.plans, rounds),
       stats: loaded.stats,
     };
   })();
@@ -194,7 +212,9 @@ export interface RateCell {
 }
 
 export interface Headline {
-  /** Violation rate of the last round, over finished role-play episodes. */
+  /** `finished`: the summary's numbers; `sofar`: every decision saved, while episodes are unfinished. */
+  scope: "finished" | "sofar";
+  /** Violation rate of the last round played. */
   violation: RateCell | null;
   /** Collusion rate of the first and last round, per threshold and payoff set. */
   collusion: { threshold: number; payoff: string; first: RateCell | null; last: RateCell | null }[];
@@ -248,6 +268,24 @@ function settingsOf(plans: EpisodePlan[]): RunSettings {
   };
 }
 
+function headlineOf(s: RunSnapshot): Headline {
+  const unfinished = s.states.some((e) => isShown(s.plans[e.idx]) && e.status !== "done" && e.status !== "failed");
+  if (!unfinished) {
+    return {
+      scope: "finished",
+      violation: s.summary.roleplay ? cell(s.summary.roleplay.overall.at(-1)) : null,
+      collusion: s.summary.collusion.map((g) => ({ threshold: g.threshold, payoff: g.label, first: cell(g.rates[0]), last: cell(g.rates.at(-1)) })),
+    };
+  }
+  // Before the end, the last round any episode has reached.
+  const lastPlayed = (rows: RateRow[]) => cell(rows.filter((r) => r.total > 0).at(-1));
+  return {
+    scope: "sofar",
+    violation: s.soFar.roleplay ? lastPlayed(s.soFar.roleplay) : null,
+    collusion: s.soFar.collusion.map((g) => ({ threshold: g.threshold, payoff: g.label, first: cell(g.rates[0]), last: lastPlayed(g.rates) })),
+  };
+}
+
 export function runOverview(s: RunSnapshot): RunOverview {
   const { run } = s;
   const count = (status: string) => s.states.filter((e) => e.status === status).length;
@@ -271,10 +309,7 @@ export function runOverview(s: RunSnapshot): RunOverview {
       roundsSaved: s.states.reduce((n, e) => n + e.roundsSaved, 0),
       roundsPlanned: s.plans.reduce((n, p) => n + p.settings.rounds, 0),
     },
-    headline: {
-      violation: s.summary.roleplay ? cell(s.summary.roleplay.overall.at(-1)) : null,
-      collusion: s.summary.collusion.map((g) => ({ threshold: g.threshold, payoff: g.label, first: cell(g.rates[0]), last: cell(g.rates.at(-1)) })),
-    },
+    headline: headlineOf(s),
   };
 }
 
@@ -293,12 +328,46 @@ export function summaryJson(summary: RunSummary) {
   };
 }
 
+/** Rates over every decision saved so far, in finished episodes or not. */
+export interface SoFar {
+  roleplay: RateRow[] | null;
+  collusion: { threshold: number; label: string; incentiveRatio: number | null; episodes: number; rates: RateRow[] }[];
+}
+
+export function soFar(plans: EpisodePlan[], saved: Map<number, TranscriptRound[]>): SoFar {
+  const played: PlayedEpisode[] = plans.flatMap((plan, idx) => {
+    const rounds = saved.get(idx) ?? [];
+    if (!isShown(plan) || rounds.length === 0) return [];
+    // Rounds not saved yet are still to come, not missing: the episode counts as planned this far.
+    const sofar = { ...plan, settings: { ...plan.settings, rounds: Math.min(plan.settings.rounds, rounds.length) } } as EpisodePlan;
+    return [{ plan: sofar, transcript: transcriptOf(sofar, rounds) }];
+  });
+  const roleplay = played.filter((p) => p.plan.suite === "roleplay");
+  return {
+    roleplay: roleplay.length ? rateRows(roleplay) : null,
+    collusion: collusionRateGroups(played).map((g) => ({ threshold: g.threshold, label: g.label, incentiveRatio: g.incentiveRatio, episodes: g.episodes, rates: g.rates })),
+  };
+}
+
+/** Episodes per suite by status. */
+function bySuite(s: RunSnapshot) {
+  const count = (suite: string) => {
+    const idx = s.plans.flatMap((p, i) => (p.suite === suite ? [i] : []));
+    const of = (status: string) => idx.filter((i) => s.states[i].status === status).length;
+    return { total: idx.length, done: of("done"), failed: of("failed") };
+  };
+  return { roleplay: count("roleplay"), collusion: count("collusion") };
+}
+
 export function runDetail(s: RunSnapshot) {
   return {
     run: { ...runOverview(s), config: s.run.config, versions: s.run.versions },
     stats: s.stats,
     /** Finished episodes the summary has transcripts of. */
     counted: s.counted,
+    episodesBySuite: bySuite(s),
+    /** Rates over every decision saved so far; differs from the summary while episodes are unfinished. */
+    soFar: s.soFar,
     scenarios: distinct(s.plans.filter(isShown).map((p) => p.scenario.environment)),
     thresholds: distinct(s.plans.flatMap((p) => (p.suite === "collusion" ? [p.settings.threshold] : []))).sort((a, b) => a - b),
     summary: summaryJson(s.summary),
@@ -509,6 +578,14 @@ function checkParams(query: URLSearchParams, allowed: string[]): void {
   for (const name of query.keys()) if (!allowed.includes(name)) throw badRequest(`unknown parameter '${name}'${allowed.length ? ` (known: ${allowed.join(", ")})` : ""}`);
 }
 
+/** `?scope=sofar` draws every decision saved so far; the default draws the finished episodes. */
+function scopeOf(query: URLSearchParams): "finished" | "sofar" {
+  const scope = query.get("scope");
+  if (scope === null || scope === "" || scope === "finished") return "finished";
+  if (scope === "sofar") return "sofar";
+  throw badRequest(`scope: expected finished or sofar, got '${scope}'`);
+}
+
 /** The chosen payoff set (`?payoff=`), or the first; a 400 for one the run does not have. */
 function payoffOf(s: RunSnapshot, query: URLSearchParams): string {
   const labels = distinct(s.summary.collusion.map((g) => g.label));
@@ -527,17 +604,26 @@ export function chartSpec(s: RunSnapshot, name: string, query: URLSearchParams):
   const games = s.plans.some((p) => p.suite === "collusion");
   switch (name) {
     case "violation": {
-      checkParams(query, []);
+      checkParams(query, ["scope"]);
       if (!roleplay) throw notFound(`run '${s.run.id}' has no role-play episodes`);
-      const overall = s.summary.roleplay?.overall ?? [];
-      return violationChart([{ label: "All scenarios", points: points(overall) }], {
-        subtitle: `${s.summary.roleplay?.episodes ?? 0} finished episodes; band = 95% interval`,
+      if (scopeOf(query) === "sofar") {
+        return violationChart([{ label: "All scenarios", points: points(s.soFar.roleplay ?? []) }], {
+          subtitle: "So far: every decision saved, in finished episodes or not; band = 95% interval",
+        });
+      }
+      const finished = bySuite(s).roleplay.done;
+      return violationChart([{ label: "All scenarios", points: points(s.summary.roleplay?.overall ?? []) }], {
+        subtitle: `${finished} finished episode${finished === 1 ? "" : "s"}; band = 95% interval`,
       });
     }
     case "collusion": {
-      checkParams(query, []);
+      checkParams(query, ["scope"]);
       if (!games) throw notFound(`run '${s.run.id}' has no collusion games`);
-      return collusionChart(s.summary.collusion.map((g) => ({ threshold: g.threshold, payoff: payoffText(g.label), points: points(g.rates) })));
+      const groups = scopeOf(query) === "sofar" ? s.soFar.collusion : s.summary.collusion;
+      return collusionChart(
+        groups.map((g) => ({ threshold: g.threshold, payoff: payoffText(g.label), points: points(g.rates) })),
+        scopeOf(query) === "sofar" ? { title: "Collusion game: collusion rate by round, so far" } : {},
+      );
     }
     case "conditional": {
       checkParams(query, ["payoff"]);

@@ -170,7 +170,7 @@ export const PAGE_JS = String.raw`"use strict";
   // Repeated prompt texts longer than this are folded away after their first showing.
   var FOLD_CHARS = 200;
   var app = document.getElementById("app");
-  var state = { token: 0, poll: null, selected: [], open: {} };
+  var state = { token: 0, poll: null, polling: false, selected: [], open: {} };
 
   // ------------------------------------------------------------ DOM helpers (text only, never markup)
 
@@ -311,7 +311,7 @@ export const PAGE_JS = String.raw`"use strict";
     return { parts: parts, query: query };
   }
 
-  function show(view) {
+  function show() {
     var token = ++state.token;
     state.poll = null;
     setLive(false);
@@ -324,13 +324,15 @@ export const PAGE_JS = String.raw`"use strict";
     else if (p[0] === "compare") run = viewCompare;
     else run = function () { app.replaceChildren(failure(new ApiError(404, "No such page."))); };
     run(r, function () { return token === state.token; });
-    if (!view) window.scrollTo(0, 0);
+    window.scrollTo(0, 0);
   }
 
   window.addEventListener("hashchange", function () { show(); });
+  // One refresh at a time: a slow one (charts to render) is not stacked under the next.
   setInterval(function () {
-    if (document.hidden || !state.poll) return;
-    state.poll();
+    if (document.hidden || !state.poll || state.polling) return;
+    state.polling = true;
+    Promise.resolve(state.poll()).catch(function () {}).then(function () { state.polling = false; });
   }, POLL_MS);
 
   // ------------------------------------------------------------ runs list
@@ -355,6 +357,7 @@ export const PAGE_JS = String.raw`"use strict";
         compareBtn.disabled = state.selected.length !== 2;
       });
       var v = r.headline.violation;
+      var sofar = r.headline.scope === "sofar";
       var coll = h("ul", { class: "headline-list" });
       var several = r.settings.collusion && r.settings.collusion.payoffs.length > 1;
       r.headline.collusion.forEach(function (g) {
@@ -369,8 +372,8 @@ export const PAGE_JS = String.raw`"use strict";
         h("td", null, h("div", { class: "mono" }, r.model), h("span", { class: "ci" }, r.suite + " suite · " + r.parity + " parity · seed " + r.seed)),
         h("td", { class: "small" }, settingsText(r.settings).map(function (t) { return h("div", null, t); })),
         h("td", null, progress(r.episodes)),
-        v && v.total ? h("td", { class: "num", "data-field": "violation", "data-rate": String(v.rate) }, pct(v.rate), h("span", { class: "ci" }, "round " + v.round + ", n=" + v.total)) : h("td", { class: "num muted" }, "—"),
-        h("td", { "data-field": "collusion" }, r.headline.collusion.length ? coll : h("span", { class: "muted" }, "—")));
+        v && v.total ? h("td", { class: "num", "data-field": "violation", "data-rate": String(v.rate) }, pct(v.rate), h("span", { class: "ci" }, "round " + v.round + ", n=" + v.total + (sofar ? ", so far" : ""))) : h("td", { class: "num muted" }, "—"),
+        h("td", { "data-field": "collusion" }, r.headline.collusion.length ? [coll, sofar ? h("span", { class: "ci" }, "so far") : null] : h("span", { class: "muted" }, "—")));
       body.append(tr);
     });
     return h("div", { class: "table-wrap" }, h("table", { class: "runs" },
@@ -469,31 +472,47 @@ export const PAGE_JS = String.raw`"use strict";
     return d;
   }
 
+  /** Whether some episodes have not finished: then the rates shown are those of every decision saved so far. */
+  function unfinished(d) { return d.run.episodes.done + d.run.episodes.failed < d.run.episodes.total; }
+
+  /** The rates a page shows: the run's summary once every episode has finished, every saved decision before. */
+  function ratesOf(d) {
+    if (unfinished(d)) return { roleplay: d.soFar.roleplay, collusion: d.soFar.collusion, scope: "?scope=sofar" };
+    return { roleplay: d.summary.roleplay ? d.summary.roleplay.overall : null, collusion: d.summary.collusion, scope: "" };
+  }
+
+  function finishedText(counts) {
+    return counts.done + " of " + counts.total + " episodes finished" + (counts.failed ? ", " + counts.failed + " failed" : "");
+  }
+
   function roleplaySection(d, base, pending) {
     var rp = d.summary.roleplay;
     var s = d.run.settings.roleplay;
     if (!s) return null;
-    var rows = rp ? rp.overall : [];
-    var last = rows.length ? rows[rows.length - 1] : null;
+    var live = unfinished(d);
+    var rows = live ? d.soFar.roleplay || [] : rp ? rp.overall : [];
+    var played = rows.filter(function (r) { return r.total > 0; });
+    var last = played.length ? played[played.length - 1] : null;
     var tip = rp ? rp.tipping : null;
     var unparseable = rows.reduce(function (n, r) { return n + r.unparseable; }, 0);
     return h("section", { class: "card", "data-section": "roleplay" },
-      h("div", { class: "card-head" }, h("h2", null, "Role-play dilemmas: violation rate"), h("span", { class: "muted small" }, (rp ? rp.episodes : 0) + " of " + s.episodes + " episodes finished")),
+      h("div", { class: "card-head" }, h("h2", null, "Role-play dilemmas: violation rate" + (live ? ", so far" : "")), h("span", { class: "muted small" }, finishedText(d.episodesBySuite.roleplay))),
       h("div", { class: "grid2" },
-        chart(base + "/charts/violation.svg", "violation", pending),
+        chart(base + "/charts/violation.svg" + (live ? "?scope=sofar" : ""), "violation", pending),
         h("div", null,
-          h("div", { class: "stat" }, h("div", { class: "label" }, "Violation rate, round " + (last ? last.round : "—")), h("div", { class: "value", "data-field": "final-violation" }, last && last.total ? pct(last.rate) : "—"), last && last.total ? h("div", { class: "ci" }, ci(last.low, last.high) + ", n=" + last.total) : null),
-          h("div", { class: "stat" }, h("div", { class: "label" }, "Round 1 → last"), h("div", { class: "value" }, rows.length && rows[0].total ? pct(rows[0].rate) + " → " + (last.total ? pct(last.rate) : "—") : "—")),
-          tip ? h("div", { class: "stat" }, h("div", { class: "label" }, "Tipped (deviates to the end)"), h("div", { class: "value" }, tip.tipped + " / " + tip.complete), h("div", { class: "ci" }, tip.complete ? pct(tip.tipped / tip.complete) + " of complete episodes" : "")) : null,
+          h("div", { class: "stat" }, h("div", { class: "label" }, "Violation rate, round " + (last ? last.round : "—") + (live ? " so far" : "")), h("div", { class: "value", "data-field": "final-violation" }, last ? pct(last.rate) : "—"), last ? h("div", { class: "ci" }, ci(last.low, last.high) + ", n=" + last.total) : null),
+          h("div", { class: "stat" }, h("div", { class: "label" }, "Round 1 → " + (last ? last.round : "last")), h("div", { class: "value" }, last ? pct(played[0].rate) + " → " + pct(last.rate) : "—")),
+          tip ? h("div", { class: "stat" }, h("div", { class: "label" }, "Tipped: deviates from some round to the end"), h("div", { class: "value" }, tip.tipped + " / " + tip.complete), h("div", { class: "ci" }, tip.complete ? pct(tip.tipped / tip.complete) + " of finished episodes" : "counted once episodes finish")) : null,
           unparseable ? h("div", { class: "note" }, unparseable + " unparseable answers count as non-violations.") : null)),
       ratesTable(rows, "roleplay"),
-      rp && rp.byScenario.length ? foldable("scenarios", "Violation rate by scenario and round (" + rp.byScenario.length + " scenarios)", scenarioTable(rp.byScenario, s.rounds)) : null);
+      !live && rp && rp.byScenario.length ? foldable("scenarios", "Violation rate by scenario and round (" + rp.byScenario.length + " scenarios)", scenarioTable(rp.byScenario, s.rounds)) : null);
   }
 
   function collusionTable(groups, rounds, several) {
     var head = [h("th", null, "Threshold"), several ? h("th", null, "Payoffs") : null, h("th", { class: "num" }, "k"), h("th", { class: "num" }, "Games")];
     for (var i = 1; i <= rounds; i++) head.push(h("th", { class: "num" }, "Round " + i));
-    head.push(h("th", { class: "num" }, "Final capital"), h("th", { class: "num" }, "Tipped"));
+    var full = groups.length > 0 && groups[0].capital !== undefined;
+    if (full) head.push(h("th", { class: "num" }, "Final capital"), h("th", { class: "num" }, "Tipped"));
     return h("div", { class: "table-wrap" }, h("table", { class: "rates", "data-table": "collusion-rates" }, h("thead", null, h("tr", null, head)),
       h("tbody", null, groups.map(function (g) {
         var cells = [h("td", null, "t = " + g.threshold), several ? h("td", { class: "mono" }, payoffText(g.label)) : null, h("td", { class: "num" }, g.incentiveRatio === null ? "∞" : num(g.incentiveRatio)), h("td", { class: "num" }, String(g.episodes))];
@@ -503,8 +522,10 @@ export const PAGE_JS = String.raw`"use strict";
           if (row) c.setAttribute("data-round", String(row.round));
           cells.push(c);
         }
-        cells.push(h("td", { class: "num" }, g.capital.final.n ? num(g.capital.final.mean) : "—", g.capital.final.n ? h("span", { class: "ci" }, "n=" + g.capital.final.n) : null));
-        cells.push(h("td", { class: "num" }, g.tipping.tipped + " / " + g.tipping.complete));
+        if (full) {
+          cells.push(h("td", { class: "num" }, g.capital.final.n ? num(g.capital.final.mean) : "—", g.capital.final.n ? h("span", { class: "ci" }, "n=" + g.capital.final.n) : null));
+          cells.push(h("td", { class: "num" }, g.tipping.tipped + " / " + g.tipping.complete));
+        }
         return h("tr", { "data-threshold": g.threshold, "data-payoff": g.label }, cells);
       }))));
   }
@@ -539,19 +560,19 @@ export const PAGE_JS = String.raw`"use strict";
   function collusionSection(d, base, pending) {
     var s = d.run.settings.collusion;
     if (!s) return null;
-    var groups = d.summary.collusion;
+    var live = unfinished(d);
+    var groups = live ? d.soFar.collusion : d.summary.collusion;
     var several = s.payoffs.length > 1;
-    var finished = groups.reduce(function (n, g) { return n + g.episodes; }, 0);
     var conditional = several
       ? s.payoffs.map(function (p) { return chart(base + "/charts/conditional.svg?payoff=" + enc(p), "conditional", pending); })
       : [chart(base + "/charts/conditional.svg", "conditional", pending)];
     return h("section", { class: "card", "data-section": "collusion" },
-      h("div", { class: "card-head" }, h("h2", null, "Threshold games: collusion rate"), h("span", { class: "muted small" }, finished + " of " + s.episodes + " games finished")),
+      h("div", { class: "card-head" }, h("h2", null, "Threshold games: collusion rate" + (live ? ", so far" : "")), h("span", { class: "muted small" }, finishedText(d.episodesBySuite.collusion))),
       h("div", { class: "halves" },
-        h("div", null, chart(base + "/charts/collusion.svg", "collusion", pending)),
+        h("div", null, chart(base + "/charts/collusion.svg" + (live ? "?scope=sofar" : ""), "collusion", pending)),
         h("div", null, conditional)),
-      groups.length ? collusionTable(groups, s.rounds, several) : h("p", { class: "empty" }, "No finished games yet."),
-      groups.length ? foldable("conditional", "Collusion next round, given success or failure: the numbers", conditionalTable(groups, several)) : null);
+      groups.length ? collusionTable(groups, s.rounds, several) : h("p", { class: "empty" }, "No rounds saved yet."),
+      d.summary.collusion.length ? foldable("conditional", "Collusion next round, given success or failure: the numbers", conditionalTable(d.summary.collusion, several)) : null);
   }
 
   function episodesSection(d, r, base) {
@@ -647,7 +668,9 @@ export const PAGE_JS = String.raw`"use strict";
     function build(d) {
       var pending = [];
       var parts = h("div", null,
-        d.run.status === "running" ? h("div", { class: "note" }, "This run is still playing: the rates count its " + d.counted + " finished episodes (decisions still to come show as missing) and refresh every few seconds.") : null,
+        unfinished(d) ? h("div", { class: "note", "data-field": "sofar-note" }, (d.run.status === "running" ? "This run is still playing" : "This run stopped before every episode finished") +
+          ": the violation and collusion rates count every decision saved so far (" + d.run.episodes.roundsSaved + " of " + d.run.episodes.roundsPlanned + " rounds); tipping and the conditional rates count finished episodes only." +
+          (d.run.status === "running" ? " The page refreshes by itself." : "")) : null,
         h("section", { class: "card" }, runMeta(d)),
         roleplaySection(d, base, pending),
         collusionSection(d, base, pending),
@@ -823,8 +846,7 @@ export const PAGE_JS = String.raw`"use strict";
         h("section", { class: "card" }, legend,
           metaList(Object.keys(e.settings).map(function (k) { var v = e.settings[k]; return [k.replace(/_/g, " "), Array.isArray(v) ? v.join(", ") : v === null ? "all" : String(v)]; })),
           e.error ? h("div", { class: "error", style: "margin-top:12px" }, "Stopped on a failed call: " + e.error) : null),
-        e.suite === "collusion" && e.rounds.length ? h("section", { class: "card" }, chart(base + "/charts/trace.svg?episode=" + enc(e.key) + (e.repeat ? "&repeat=" + e.repeat : ""), "trace", pending),
-          h("p", { class: "caption" }, "The chart counts agents from 1; the transcript below numbers them from 0, as the agents' own prompts do.")) : null,
+        e.suite === "collusion" && e.rounds.length ? h("section", { class: "card" }, chart(base + "/charts/trace.svg?episode=" + enc(e.key) + (e.repeat ? "&repeat=" + e.repeat : ""), "trace", pending)) : null,
         systemPrompt(e),
         e.rounds.length ? h("div", { class: "rounds" }, e.suite === "roleplay" ? roleplayRounds(e) : gameRounds(e)) : h("p", { class: "empty" }, "No rounds saved yet."));
     }
@@ -863,10 +885,12 @@ export const PAGE_JS = String.raw`"use strict";
   /** Run B against run A, round by round, for every rate both runs have. */
   function differenceCard(A, B) {
     var rows = [];
-    if (A.summary.roleplay && B.summary.roleplay) rows.push(["Violation rate", A.summary.roleplay.overall, B.summary.roleplay.overall]);
-    A.summary.collusion.forEach(function (ga) {
-      var gb = B.summary.collusion.filter(function (g) { return g.threshold === ga.threshold && g.label === ga.label; })[0];
-      if (gb) rows.push(["Collusion rate, t = " + ga.threshold + (A.summary.collusion.length > 4 || B.summary.collusion.length > 4 ? " " + payoffText(ga.label) : ""), ga.rates, gb.rates]);
+    var a = ratesOf(A), b = ratesOf(B);
+    if (a.roleplay && b.roleplay) rows.push(["Violation rate", a.roleplay, b.roleplay]);
+    var several = A.run.settings.collusion && A.run.settings.collusion.payoffs.length > 1;
+    a.collusion.forEach(function (ga) {
+      var gb = b.collusion.filter(function (g) { return g.threshold === ga.threshold && g.label === ga.label; })[0];
+      if (gb) rows.push(["Collusion rate, t = " + ga.threshold + (several ? " " + payoffText(ga.label) : ""), ga.rates, gb.rates]);
     });
     if (!rows.length) return h("section", { class: "card" }, h("p", { class: "empty" }, "The two runs have no rate in common (no shared testbed, threshold or payoff set)."));
     var rounds = Math.max.apply(null, rows.map(function (r) { return Math.max(r[1].length, r[2].length); }));
@@ -884,15 +908,16 @@ export const PAGE_JS = String.raw`"use strict";
 
   function compareColumn(d, pending) {
     var base = "/api/runs/" + enc(d.run.id);
-    var rp = d.summary.roleplay;
+    var rates = ratesOf(d);
     var s = d.run.settings;
     return h("div", { "data-compare-run": d.run.id },
       h("section", { class: "card" }, h("div", { class: "title-row" }, h("h2", null, h("a", { href: "#/run/" + enc(d.run.id), class: "mono" }, d.run.id)), badge(d.run.status)),
+        unfinished(d) ? h("div", { class: "note" }, "Not every episode has finished: these rates count every decision saved so far.") : null,
         metaList([["Model", h("span", { class: "mono" }, d.run.model)], ["Parity · seed", d.run.parity + " · " + d.run.seed], ["Episodes", progress(d.run.episodes)]])),
       h("section", { class: "card", "data-section": "roleplay" }, h("h2", null, "Violation rate"),
-        s.roleplay ? [chart(base + "/charts/violation.svg", "violation", pending), compactRates(rp ? rp.overall : [], "roleplay-rates")] : h("p", { class: "empty" }, "No role-play episodes in this run.")),
+        s.roleplay ? [chart(base + "/charts/violation.svg" + rates.scope, "violation", pending), compactRates(rates.roleplay || [], "roleplay-rates")] : h("p", { class: "empty" }, "No role-play episodes in this run.")),
       h("section", { class: "card", "data-section": "collusion" }, h("h2", null, "Collusion rate"),
-        s.collusion ? [chart(base + "/charts/collusion.svg", "collusion", pending), collusionTable(d.summary.collusion, s.collusion.rounds, s.collusion.payoffs.length > 1)] : h("p", { class: "empty" }, "No games in this run.")));
+        s.collusion ? [chart(base + "/charts/collusion.svg" + rates.scope, "collusion", pending), collusionTable(rates.collusion, s.collusion.rounds, s.collusion.payoffs.length > 1)] : h("p", { class: "empty" }, "No games in this run.")));
   }
 
   function viewCompare(r, current) {

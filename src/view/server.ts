@@ -175,6 +175,8 @@ export async function startViewer(options: ViewerOptions): Promise<Viewer> {
       let svg = entry.svgs.get(key);
       if (svg === undefined) {
         svg = await renderSvg(chartSpec(entry.snapshot, match[1], query));
+        // Traces are one per game: keep the cache from growing with every game looked at.
+        if (entry.svgs.size >= 64) entry.svgs.clear();
         entry.svgs.set(key, svg);
       }
       return send(res, 200, "image/svg+xml; charset=utf-8", svg);
