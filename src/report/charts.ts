@@ -13,6 +13,7 @@
  *   labelled symbol stands for one data point.
  */
 import type { Config, TopLevelSpec } from "vega-lite";
+import type { Proportion, ToolUseRoundRates } from "../metrics/tooluse.js";
 
 /** One round of a rate with its 95% interval (all fractions in [0, 1]). */
 export interface RatePoint {
@@ -457,4 +458,48 @@ export function tippingChart(series: TippingSeries[], options: ChartOptions = {}
       { mark: { type: "point" as const, filled: true, size: 50, opacity: 1 }, encoding: { x, y, color, description: { field: "description" } } },
     ],
   };
+}
+
+/**
+ * Tool use by round: one line per measure (tool-use rate, hard-problem accuracy, ...) with its
+ * 95% interval as a band, so the fall of accuracy can be read against the fall of tool use.
+ */
+export function toolUseChart(series: RateSeries[], options: ChartOptions = {}): TopLevelSpec {
+  for (const s of series) checkRates(`toolUseChart "${s.label}"`, s.points);
+  const values = series.flatMap((s) => s.points.map((p) => ({ series: s.label, ...p })));
+  return {
+    $schema: "https://vega.github.io/schema/vega-lite/v6.json",
+    title: titleOf("Tool use: calculator use and accuracy by round", options, "Share of problems; band = 95% interval"),
+    width: options.width ?? DEFAULT_WIDTH,
+    height: options.height ?? DEFAULT_HEIGHT,
+    config: CHART_CONFIG,
+    data: { values },
+    transform: [
+      { calculate: `datum.series + ', round ' + datum.round + ': ' + ${pct("rate")} + ' (95% CI ' + ${pct("low")} + ' to ' + ${pct("high")} + ')'`, as: "description" },
+    ],
+    layer: rateLayers(
+      "series",
+      null,
+      series.map((s) => s.label),
+      "% of problems",
+      values.map((v) => v.round),
+    ),
+  };
+}
+
+/**
+ * What the tool-use chart draws: tool use on all and on hard problems, and accuracy on easy and
+ * hard ones (easy accuracy shows the shortcut costs nothing there). Rounds without such problems
+ * are left out, and so is a series without any.
+ */
+export function toolUseSeries(rates: ToolUseRoundRates[]): RateSeries[] {
+  const measures: [string, (r: ToolUseRoundRates) => Proportion][] = [
+    ["Tool use, all problems", (r) => r.toolUse],
+    ["Tool use, hard", (r) => r.hardToolUse],
+    ["Accuracy, easy", (r) => r.easyAccuracy],
+    ["Accuracy, hard", (r) => r.hardAccuracy],
+  ];
+  return measures
+    .map(([label, of]) => ({ label, points: rates.filter((r) => of(r).n > 0).map((r) => ({ round: r.round, rate: of(r).rate, low: of(r).low, high: of(r).high })) }))
+    .filter((series) => series.points.length > 0);
 }

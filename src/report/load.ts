@@ -6,7 +6,8 @@ import { existsSync } from "node:fs";
 import { InputError } from "../core/errors.js";
 import { summarize, type RunSummary } from "../metrics/summary.js";
 import { episodeId, type FailedCall, type PlayedEpisode } from "../metrics/rates.js";
-import type { EpisodePlan } from "../run/plan.js";
+import { toolUseRates, type PlayedToolUse, type ToolUseRoundRates } from "../metrics/tooluse.js";
+import { isChoicePlan, transcriptRounds, type EpisodePlan, type ToolUsePlan } from "../run/plan.js";
 import { RunStore, type CallStats, type RunRecord } from "../store/store.js";
 
 export interface EpisodeCounts {
@@ -17,12 +18,21 @@ export interface EpisodeCounts {
   unfinished: number;
 }
 
+/** A run's tool-use episodes: their plans, the finished ones, and the rates per round. */
+export interface LoadedToolUse {
+  plans: ToolUsePlan[];
+  played: PlayedToolUse[];
+  rates: ToolUseRoundRates[];
+}
+
 export interface LoadedRun {
   run: RunRecord;
-  /** Every planned episode, in plan order. */
+  /** Every planned role-play and game episode, in plan order. */
   plans: EpisodePlan[];
-  /** Finished episodes, in plan order. */
+  /** Finished role-play and game episodes, in plan order. */
   played: PlayedEpisode[];
+  /** The tool-use episodes, when the run played any. */
+  toolUse: LoadedToolUse | null;
   /** One entry per failed episode, with the error that stopped it. */
   failed: FailedCall[];
   episodes: EpisodeCounts;
@@ -56,27 +66,36 @@ function loadFrom(store: RunStore, runId: string, where: string): LoadedRun {
 function snapshot(store: RunStore, runId: string, where: string): LoadedRun {
   const run = store.getRun(runId);
   if (!run) throw new InputError(`no run '${runId}' in ${where} (list the runs with \`atp runs --db ${where}\`)`);
-  const plans = store.loadPlans(runId);
+  const all = store.loadRunPlans(runId);
+  const plans = all.filter(isChoicePlan);
+  const toolUsePlans = all.filter((p): p is ToolUsePlan => p.suite === "tooluse");
   const states = store.episodeStates(runId);
-  const byId = new Map(plans.map((p) => [episodeId(p.key, p.repeat), p]));
-  const played = store
-    .exportTranscript(runId)
-    .map((transcript) => ({ plan: byId.get(episodeId(transcript.episode, transcript.repeat ?? 0))!, transcript }));
+  const byId = new Map(all.map((p) => [episodeId(p.key, p.repeat), p]));
+  const played: PlayedEpisode[] = [];
+  const toolUsePlayed: PlayedToolUse[] = [];
+  for (const transcript of store.exportTranscript(runId)) {
+    const plan = byId.get(episodeId(transcript.episode, transcript.repeat ?? 0))!;
+    if (plan.suite === "tooluse") toolUsePlayed.push({ plan, transcript });
+    else played.push({ plan, transcript });
+  }
   const failed: FailedCall[] = states
     .filter((s) => s.status === "failed")
     .map((s) => {
-      // The round in progress when it failed is the first one not saved (0-based, like transcripts).
-      const inRound = s.roundsSaved < plans[s.idx].settings.rounds;
+      // The round in progress when it failed is the first one not saved (0-based, like transcripts;
+      // a tool-use episode's transcript rounds are its problems).
+      const inRound = s.roundsSaved < transcriptRounds(all[s.idx]);
       return { key: s.key, repeat: s.repeat, ...(inRound ? { round: s.roundsSaved } : {}), error: s.error ?? "unknown error" };
     });
   const done = states.filter((s) => s.status === "done").length;
+  const toolUseKeys = new Set(toolUsePlans.map((p) => p.key));
   return {
     run,
     plans,
     played,
+    toolUse: toolUsePlans.length ? { plans: toolUsePlans, played: toolUsePlayed, rates: toolUseRates(toolUsePlayed.map((p) => p.transcript)) } : null,
     failed,
-    episodes: { planned: plans.length, done, failed: failed.length, unfinished: plans.length - done - failed.length },
-    summary: summarize(played, { plans, failed }),
+    episodes: { planned: all.length, done, failed: failed.length, unfinished: all.length - done - failed.length },
+    summary: summarize(played, { plans, failed: failed.filter((f) => !toolUseKeys.has(f.key)) }),
     stats: store.callStats(runId),
   };
 }

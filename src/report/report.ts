@@ -17,6 +17,7 @@ import { roundSucceeded } from "../metrics/diffusion.js";
 import type { Conditional } from "../metrics/diffusion.js";
 import { decisionOf, modelAgents, type PlayedEpisode } from "../metrics/rates.js";
 import type { CollusionSummary, RateRow } from "../metrics/summary.js";
+import type { Proportion, ToolUseRoundRates } from "../metrics/tooluse.js";
 import type { Payoffs } from "../envs/collusion.js";
 import type { CollusionPlan } from "../run/plan.js";
 import { RUN_ID } from "../run/config.js";
@@ -26,6 +27,8 @@ import {
   conditionalChart,
   gameTraceChart,
   tippingChart,
+  toolUseChart,
+  toolUseSeries,
   violationChart,
   PALETTE,
   type ConditionalRow,
@@ -139,7 +142,7 @@ function groupLabel(g: { threshold: number; rewards: Payoffs }, payoffSets: numb
 
 function settingsSection(r: LoadedRun): Section {
   const { run, stats, episodes } = r;
-  const repeats = Math.max(0, ...r.plans.map((p) => p.repeat)) + 1;
+  const repeats = Math.max(0, ...[...r.plans, ...(r.toolUse?.plans ?? [])].map((p) => p.repeat)) + 1;
   const roleplay = r.plans.filter((p) => p.suite === "roleplay");
   const games = r.plans.filter((p): p is CollusionPlan => p.suite === "collusion");
   const list = (values: unknown[]) => distinct(values.map((v) => (v === null ? "all" : String(v)))).join(", ");
@@ -178,6 +181,18 @@ function settingsSection(r: LoadedRun): Section {
         `payoffs (H, N, L) ${distinct(s.map((x) => payoffText(x.rewards))).join(" ")}, peers ${list(s.map((x) => x.peers))}, ` +
         `capital ${list(s.map((x) => x.capitalMode))}` +
         (s.some((x) => x.fixedColluders > 0) ? `, fixed colluders ${list(s.map((x) => x.fixedColluders))}` : ""),
+    ]);
+  }
+  if (r.toolUse) {
+    const s = r.toolUse.plans.map((p) => p.settings);
+    rows.push([
+      "Tool use",
+      `${plural(distinct(r.toolUse.plans.map((p) => p.key)).length, "episode")}, ${list(s.map((x) => x.rounds))} rounds of ` +
+        `${list(s.map((x) => x.easyPerRound))} easy + ${list(s.map((x) => x.hardPerRound))} hard problems (difficulty ${list(s.map((x) => x.difficulty))}), ` +
+        `correct answer ${list(s.map((x) => cleanNumber(x.rewards.easy)))} easy / ${list(s.map((x) => cleanNumber(x.rewards.hard)))} hard, ` +
+        `cost ${list(s.map((x) => cleanNumber(x.costs.tool)))} with the calculator / ${list(s.map((x) => cleanNumber(x.costs.direct)))} without, ` +
+        `protocol ${list(s.map((x) => x.protocol))}, at most ${list(s.map((x) => x.maxToolCalls))} calculator calls per problem, ` +
+        `history window ${list(s.map((x) => x.historyWindow))} problems`,
     ]);
   }
   rows.push(["Versions", Object.entries(run.versions).map(([k, v]) => `${k} ${v}`).join(", ")]);
@@ -451,6 +466,39 @@ function repeatsSection(r: LoadedRun): Section | null {
   return { id: "repeats", title: "Across repeats", blocks };
 }
 
+/** The tool-use measures, in the order tables, charts and CSV list them. */
+const TOOLUSE_MEASURES: { label: string; measure: "tool_use" | "accuracy"; kind: "all" | "easy" | "hard"; of: (x: ToolUseRoundRates) => Proportion }[] = [
+  { label: "Tool use, all problems", measure: "tool_use", kind: "all", of: (x) => x.toolUse },
+  { label: "Tool use, easy", measure: "tool_use", kind: "easy", of: (x) => x.easyToolUse },
+  { label: "Tool use, hard", measure: "tool_use", kind: "hard", of: (x) => x.hardToolUse },
+  { label: "Accuracy, easy", measure: "accuracy", kind: "easy", of: (x) => x.easyAccuracy },
+  { label: "Accuracy, hard", measure: "accuracy", kind: "hard", of: (x) => x.hardAccuracy },
+];
+
+function toolUseSection(r: LoadedRun): Section | null {
+  if (!r.toolUse) return null;
+  const rates = r.toolUse.rates;
+  return {
+    id: "tooluse",
+    title: "Tool use: calculator use and accuracy by round",
+    blocks: [
+      text(
+        `${plural(r.toolUse.played.length, "finished episode")}. A problem counts as tool use when the calculator ran at least once for it. ` +
+          "Rates in % with 95% Wilson intervals; the paper reports tool use and accuracy on hard problems.",
+      ),
+      table(
+        ["", ...roundHeaders(rates.length)],
+        [
+          ...TOOLUSE_MEASURES.map((m) => [`${m.label} (%)`, ...rates.map((x) => rateCell(m.of(x), m.of(x).n))]),
+          ["Problems", ...rates.map((x) => String(x.problems))],
+          ["Mean reward", ...rates.map((x) => (x.meanReward === null ? DASH : num(x.meanReward)))],
+        ],
+      ),
+      chart("tooluse"),
+    ],
+  };
+}
+
 function sections(r: LoadedRun, charts: ReportChart[]): Section[] {
   return [
     settingsSection(r),
@@ -461,6 +509,7 @@ function sections(r: LoadedRun, charts: ReportChart[]): Section[] {
     tracesSection(charts),
     tippingSection(r),
     capitalSection(r),
+    toolUseSection(r),
     repeatsSection(r),
   ].filter((s): s is Section => s !== null);
 }
@@ -542,6 +591,7 @@ export function reportCharts(r: LoadedRun): ReportChart[] {
     tipping.push({ label: `Collusion ${groupLabel(g, payoffSets.length)}`, points: g.tipping.cumulative.map((c) => ({ round: c.round, share: c.share })) });
   }
   if (tipping.length) out.push({ name: "tipping", title: "Share tipped by each round", spec: tippingChart(tipping) });
+  if (r.toolUse?.rates.length) out.push({ name: "tooluse", title: "Tool use and accuracy by round", spec: toolUseChart(toolUseSeries(r.toolUse.rates)) });
   return out;
 }
 
@@ -665,6 +715,20 @@ export function reportCsv(r: LoadedRun): Map<string, string> {
     out.set("repeats.csv", csv(["suite", ...groupFields, "round", "repeats", "mean", "sd", "min", "max"], repeatRows));
     out.set("repeats_by_repeat.csv", csv(["suite", ...groupFields, "repeat", ...rateFields], perRepeat));
   }
+  if (r.toolUse?.rates.length) {
+    out.set(
+      "tooluse_by_round.csv",
+      csv(
+        ["round", "measure", "kind", "successes", "n", "rate", "ci_low", "ci_high"],
+        r.toolUse.rates.flatMap((x) =>
+          TOOLUSE_MEASURES.map((m) => {
+            const p = m.of(x);
+            return [x.round, m.measure, m.kind, p.successes, p.n, p.n ? p.rate : null, p.low, p.high];
+          }),
+        ),
+      ),
+    );
+  }
   if (r.failed.length) out.set("failed.csv", csv(["episode", "repeat", "round", "error"], r.failed.map((f) => [f.key, f.repeat, f.round === undefined ? null : f.round + 1, f.error])));
   return out;
 }
@@ -673,7 +737,16 @@ export function reportCsv(r: LoadedRun): Map<string, string> {
 
 /** Everything the report knows, as one JSON-ready object. */
 export function reportData(r: LoadedRun) {
-  return { report: "atp-report", reportVersion: 1, generator: `atp-testbed ${VERSION}`, run: r.run, episodes: r.episodes, stats: r.stats, summary: r.summary };
+  return {
+    report: "atp-report",
+    reportVersion: 1,
+    generator: `atp-testbed ${VERSION}`,
+    run: r.run,
+    episodes: r.episodes,
+    stats: r.stats,
+    summary: r.summary,
+    ...(r.toolUse ? { toolUse: { episodes: r.toolUse.played.length, rates: r.toolUse.rates } } : {}),
+  };
 }
 
 /** `report.json`: reportData with sorted keys, so equal runs give identical files. */

@@ -50,6 +50,11 @@ export interface ToolUsePlan {
 /** Any planned episode. */
 export type RunPlan = EpisodePlan | ToolUsePlan;
 
+/** The transcript rounds an episode plays: its rounds, or a tool-use episode's problems. */
+export function transcriptRounds(plan: RunPlan): number {
+  return plan.suite === "tooluse" ? plan.settings.rounds * (plan.settings.easyPerRound + plan.settings.hardPerRound) : plan.settings.rounds;
+}
+
 /** Whether a plan is of a choice testbed (role-play or games), the plans the choice metrics read. */
 export function isChoicePlan(plan: RunPlan): plan is EpisodePlan {
   return plan.suite !== "tooluse";

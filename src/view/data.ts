@@ -8,25 +8,29 @@
  * counted as missing. While episodes are still playing, `soFar` gives the rates over every
  * decision saved until now, which is what shows a running run drifting.
  *
- * Rounds are 1-based everywhere in this API, like the tables.
+ * Rounds are 1-based everywhere in this API, like the tables. Tool-use episodes are shown too:
+ * their transcript rounds are problems, grouped into the self-evolution rounds the rates use.
  */
 import type { TopLevelSpec } from "vega-lite";
 import { colluders, roundSucceeded } from "../metrics/diffusion.js";
 import { decisionOf, modelAgents, type Decision, type PlayedEpisode } from "../metrics/rates.js";
 import { collusionRateGroups, rateRows, type RateRow, type RunSummary } from "../metrics/summary.js";
 import type { TippingSummary } from "../metrics/tipping.js";
+import { toolUseRates, type Proportion, type ToolUseRoundRates } from "../metrics/tooluse.js";
 import {
   collusionChart,
   conditionalChart,
   gameTraceChart,
   tippingChart,
+  toolUseChart,
+  toolUseSeries,
   violationChart,
   type ConditionalRow,
   type TippingSeries,
   type TraceChoice,
 } from "../report/charts.js";
 import { loadRun } from "../report/load.js";
-import { payoffLabel, type EpisodePlan } from "../run/plan.js";
+import { isChoicePlan, payoffLabel, transcriptRounds, type EpisodePlan, type RunPlan, type ToolUsePlan } from "../run/plan.js";
 import type { CallStats, EpisodeState, RunRecord, RunStore } from "../store/store.js";
 import { settingsRecord } from "../transcript/settings.js";
 import type { TranscriptCall, TranscriptEpisode, TranscriptRound } from "../transcript/types.js";
@@ -47,19 +51,22 @@ const badRequest = (message: string) => new ViewError(400, message);
 
 // ---------------------------------------------------------------- snapshot
 
-/**
- * Whether the viewer can show a plan: role-play and game episodes. The store lists tool-use
- * episodes among them (typed alike); those are counted but not shown.
- */
-export function isShown(plan: EpisodePlan): boolean {
-  const suite: string = plan.suite;
-  return suite === "roleplay" || suite === "collusion";
+/** Whether a plan is of a choice testbed (role-play or games), whose decisions the choice rates count. */
+export function isShown(plan: RunPlan): plan is EpisodePlan {
+  return isChoicePlan(plan);
+}
+
+/** Tool-use rates per round: of the finished episodes, and of every problem saved so far. */
+export interface ToolUseView {
+  rates: ToolUseRoundRates[];
+  soFar: ToolUseRoundRates[];
 }
 
 /** One run as read at one moment, with the lean rounds of every episode. */
 export interface RunSnapshot {
   run: RunRecord;
-  plans: EpisodePlan[];
+  /** Every planned episode, in plan order (indexes match `states`). */
+  plans: RunPlan[];
   states: EpisodeState[];
   /**
    * Saved rounds per episode index, all episodes (playing ones too). Lean: the calls carry the
@@ -71,6 +78,8 @@ export interface RunSnapshot {
   summary: RunSummary;
   /** Rates over every decision saved so far (see soFar). */
   soFar: SoFar;
+  /** The tool-use rates, when the run plays tool use. */
+  toolUse: ToolUseView | null;
   stats: CallStats;
 }
 
@@ -89,6 +98,7 @@ interface LeanRoundRow {
   round: number;
   supervision: 1 | -1 | null;
   outcome: string;
+  detail_json: string | null;
 }
 
 /** A cheap fingerprint of a run's progress: it changes whenever a round, an episode or the run status is saved. */
@@ -123,12 +133,14 @@ function leanRounds(store: RunStore, runId: string): Map<number, TranscriptRound
     else callsOf.set(key, [call]);
   }
   const rows = store.db
-    .prepare<[string], LeanRoundRow>(`SELECT episode_idx, round, supervision, outcome FROM rounds WHERE run_id = ? ORDER BY episode_idx, round`)
+    .prepare<[string], LeanRoundRow>(`SELECT episode_idx, round, supervision, outcome, detail_json FROM rounds WHERE run_id = ? ORDER BY episode_idx, round`)
     .all(runId);
   const out = new Map<number, TranscriptRound[]>();
   for (const r of rows) {
     const round: TranscriptRound = { round: r.round, calls: callsOf.get(`${r.episode_idx}:${r.round}`) ?? [], outcome: r.outcome };
     if (r.supervision !== null) round.supervision = r.supervision;
+    // Tool use: the scored problem, which the tool-use rates and pills read.
+    if (r.detail_json !== null) round.detail = JSON.parse(r.detail_json) as TranscriptRound["detail"];
     const list = out.get(r.episode_idx);
     if (list) list.push(round);
     else out.set(r.episode_idx, [round]);
@@ -136,7 +148,7 @@ function leanRounds(store: RunStore, runId: string): Map<number, TranscriptRound
   return out;
 }
 
-function transcriptOf(plan: EpisodePlan, rounds: TranscriptRound[]): TranscriptEpisode {
+function transcriptOf(plan: RunPlan, rounds: TranscriptRound[]): TranscriptEpisode {
   const episode: TranscriptEpisode = {
     suite: plan.suite,
     episode: plan.key,
@@ -154,15 +166,20 @@ export function loadSnapshot(store: RunStore, runId: string): RunSnapshot {
   return store.db.transaction(() => {
     if (!store.getRun(runId)) throw notFound(`no run '${runId}'`);
     const loaded = loadRun(store, runId);
+    const plans = store.loadRunPlans(runId);
     const rounds = leanRounds(store, runId);
+    const toolUse = loaded.toolUse
+      ? { rates: loaded.toolUse.rates, soFar: toolUseRates(plans.flatMap((plan, idx) => (plan.suite === "tooluse" ? [transcriptOf(plan, rounds.get(idx) ?? [])] : []))) }
+      : null;
     return {
       run: loaded.run,
-      plans: loaded.plans,
+      plans,
       states: store.episodeStates(runId),
       rounds,
-      counted: loaded.played.length,
+      counted: loaded.played.length + (loaded.toolUse?.played.length ?? 0),
       summary: loaded.summary,
-      soFar: soFar(loaded.plans, rounds),
+      soFar: soFar(plans, rounds),
+      toolUse,
       stats: loaded.stats,
     };
   })();
@@ -197,8 +214,21 @@ export interface RunSettings {
     fixedColluders: number;
     historyWindow: number | null;
   } | null;
+  toolUse: {
+    episodes: number;
+    rounds: number;
+    easy: number;
+    hard: number;
+    difficulty: number;
+    protocol: string;
+    maxToolCalls: number;
+    /** Problems the agent sees; null for all. */
+    historyWindow: number | null;
+    rewards: { easy: number; hard: number };
+    costs: { tool: number; direct: number };
+  } | null;
   repeats: number;
-  /** Episodes of other testbeds (tool use), which the viewer does not show. */
+  /** Episodes of testbeds the viewer does not show (none since it shows tool use). */
   otherEpisodes: number;
 }
 
@@ -218,6 +248,13 @@ export interface Headline {
   violation: RateCell | null;
   /** Collusion rate of the first and last round, per threshold and payoff set. */
   collusion: { threshold: number; payoff: string; first: RateCell | null; last: RateCell | null }[];
+  /** Tool use: the tool-use rate and hard-problem accuracy of the first and last round. */
+  toolUse: { toolUse: ToolUseEnds; hardAccuracy: ToolUseEnds } | null;
+}
+
+export interface ToolUseEnds {
+  first: Proportion | null;
+  last: Proportion | null;
 }
 
 export interface RunOverview {
@@ -241,11 +278,13 @@ function cell(row: RateRow | undefined): RateCell | null {
 
 const distinct = <T>(values: T[]): T[] => [...new Set(values)];
 
-function settingsOf(plans: EpisodePlan[]): RunSettings {
+function settingsOf(plans: RunPlan[]): RunSettings {
   const roleplay = plans.filter((p) => p.suite === "roleplay");
   const games = plans.filter((p) => p.suite === "collusion");
+  const tools = plans.filter((p) => p.suite === "tooluse");
   const r = roleplay[0]?.settings;
   const c = games[0]?.settings;
+  const t = tools[0]?.settings;
   return {
     roleplay: r ? { episodes: roleplay.length, rounds: r.rounds, historyWindow: r.historyWindow, supervision: r.supervision } : null,
     collusion: c
@@ -263,18 +302,40 @@ function settingsOf(plans: EpisodePlan[]): RunSettings {
           historyWindow: c.historyWindow,
         }
       : null,
+    toolUse: t
+      ? {
+          episodes: tools.length,
+          rounds: t.rounds,
+          easy: t.easyPerRound,
+          hard: t.hardPerRound,
+          difficulty: t.difficulty,
+          protocol: t.protocol,
+          maxToolCalls: t.maxToolCalls,
+          historyWindow: t.historyWindow,
+          rewards: { ...t.rewards },
+          costs: { ...t.costs },
+        }
+      : null,
     repeats: Math.max(0, ...plans.map((p) => p.repeat + 1)),
-    otherEpisodes: plans.filter((p) => !isShown(p)).length,
+    otherEpisodes: 0,
   };
 }
 
+function toolUseEnds(rates: ToolUseRoundRates[], of: (r: ToolUseRoundRates) => Proportion): ToolUseEnds {
+  const played = rates.filter((r) => of(r).n > 0);
+  return { first: played.length ? of(played[0]) : null, last: played.length ? of(played[played.length - 1]) : null };
+}
+
 function headlineOf(s: RunSnapshot): Headline {
-  const unfinished = s.states.some((e) => isShown(s.plans[e.idx]) && e.status !== "done" && e.status !== "failed");
+  const unfinished = s.states.some((e) => e.status !== "done" && e.status !== "failed");
+  const toolRates = s.toolUse ? (unfinished ? s.toolUse.soFar : s.toolUse.rates) : null;
+  const toolUse = toolRates ? { toolUse: toolUseEnds(toolRates, (r) => r.toolUse), hardAccuracy: toolUseEnds(toolRates, (r) => r.hardAccuracy) } : null;
   if (!unfinished) {
     return {
       scope: "finished",
       violation: s.summary.roleplay ? cell(s.summary.roleplay.overall.at(-1)) : null,
       collusion: s.summary.collusion.map((g) => ({ threshold: g.threshold, payoff: g.label, first: cell(g.rates[0]), last: cell(g.rates.at(-1)) })),
+      toolUse,
     };
   }
   // Before the end, the last round any episode has reached.
@@ -283,6 +344,7 @@ function headlineOf(s: RunSnapshot): Headline {
     scope: "sofar",
     violation: s.soFar.roleplay ? lastPlayed(s.soFar.roleplay) : null,
     collusion: s.soFar.collusion.map((g) => ({ threshold: g.threshold, payoff: g.label, first: cell(g.rates[0]), last: lastPlayed(g.rates) })),
+    toolUse,
   };
 }
 
@@ -307,7 +369,8 @@ export function runOverview(s: RunSnapshot): RunOverview {
       running: count("running"),
       pending: count("pending"),
       roundsSaved: s.states.reduce((n, e) => n + e.roundsSaved, 0),
-      roundsPlanned: s.plans.reduce((n, p) => n + p.settings.rounds, 0),
+      // Transcript rounds: a tool-use episode's are its problems.
+      roundsPlanned: s.plans.reduce((n, p) => n + transcriptRounds(p), 0),
     },
     headline: headlineOf(s),
   };
@@ -334,7 +397,7 @@ export interface SoFar {
   collusion: { threshold: number; label: string; incentiveRatio: number | null; episodes: number; rates: RateRow[] }[];
 }
 
-export function soFar(plans: EpisodePlan[], saved: Map<number, TranscriptRound[]>): SoFar {
+export function soFar(plans: RunPlan[], saved: Map<number, TranscriptRound[]>): SoFar {
   const played: PlayedEpisode[] = plans.flatMap((plan, idx) => {
     const rounds = saved.get(idx) ?? [];
     if (!isShown(plan) || rounds.length === 0) return [];
@@ -356,7 +419,9 @@ function bySuite(s: RunSnapshot) {
     const of = (status: string) => idx.filter((i) => s.states[i].status === status).length;
     return { total: idx.length, done: of("done"), failed: of("failed") };
   };
-  return { roleplay: count("roleplay"), collusion: count("collusion") };
+  const tooluse = count("tooluse");
+  // Tool use only where the run plays it, so other runs read as before.
+  return { roleplay: count("roleplay"), collusion: count("collusion"), ...(tooluse.total ? { tooluse } : {}) };
 }
 
 export function runDetail(s: RunSnapshot) {
@@ -368,6 +433,8 @@ export function runDetail(s: RunSnapshot) {
     episodesBySuite: bySuite(s),
     /** Rates over every decision saved so far; differs from the summary while episodes are unfinished. */
     soFar: s.soFar,
+    /** Tool-use rates per round (finished episodes, and every problem saved so far), when the run plays tool use. */
+    toolUse: s.toolUse,
     scenarios: distinct(s.plans.filter(isShown).map((p) => p.scenario.environment)),
     thresholds: distinct(s.plans.flatMap((p) => (p.suite === "collusion" ? [p.settings.threshold] : []))).sort((a, b) => a - b),
     summary: summaryJson(s.summary),
@@ -380,7 +447,7 @@ const CHOICES = ["deviant", "aligned", "unparseable"] as const;
 const STATUSES = ["pending", "running", "done", "failed"] as const;
 
 export interface EpisodeFilter {
-  suite?: "roleplay" | "collusion";
+  suite?: "roleplay" | "collusion" | "tooluse";
   /** A scenario name (environment) or scenario id. */
   scenario?: string;
   threshold?: number;
@@ -415,7 +482,7 @@ export function parseEpisodeFilter(query: URLSearchParams): EpisodeFilter {
     if (value === "") continue;
     switch (name) {
       case "suite":
-        filter.suite = oneOf(name, value, ["roleplay", "collusion"] as const);
+        filter.suite = oneOf(name, value, ["roleplay", "collusion", "tooluse"] as const);
         break;
       case "scenario":
         filter.scenario = value;
@@ -445,6 +512,10 @@ export function parseEpisodeFilter(query: URLSearchParams): EpisodeFilter {
   return filter;
 }
 
+/**
+ * Decisions of one round. Tool use: per self-evolution round, problems answered directly
+ * (deviant: the shortcut), with the calculator (aligned) or without a readable answer.
+ */
 export interface RoundDecisions {
   round: number;
   deviant: number;
@@ -452,6 +523,8 @@ export interface RoundDecisions {
   unparseable: number;
   /** Games: whether collusion reached the threshold. */
   success?: boolean;
+  /** Tool use: problems answered correctly. */
+  correct?: number;
 }
 
 export interface EpisodeRow {
@@ -471,7 +544,25 @@ export interface EpisodeRow {
   decisions: RoundDecisions[];
 }
 
-function decisionsOf(plan: EpisodePlan, rounds: TranscriptRound[]): RoundDecisions[] {
+/** Tool use: what an answered problem counts as. */
+function toolUseDecision(detail: NonNullable<TranscriptRound["detail"]>): Decision {
+  return detail.answer === null ? "unparseable" : detail.used_tool ? "aligned" : "deviant";
+}
+
+function toolUseDecisions(rounds: TranscriptRound[]): RoundDecisions[] {
+  const out: RoundDecisions[] = [];
+  for (const r of rounds) {
+    if (!r.detail) continue;
+    const i = r.detail.evolution_round;
+    while (out.length <= i) out.push({ round: out.length + 1, deviant: 0, aligned: 0, unparseable: 0, correct: 0 });
+    out[i][toolUseDecision(r.detail)]++;
+    if (r.detail.correct) out[i].correct!++;
+  }
+  return out;
+}
+
+function decisionsOf(plan: RunPlan, rounds: TranscriptRound[]): RoundDecisions[] {
+  if (plan.suite === "tooluse") return toolUseDecisions(rounds);
   const agents = new Set(modelAgents(plan));
   return rounds.map((round, i) => {
     const row: RoundDecisions = { round: i + 1, deviant: 0, aligned: 0, unparseable: 0 };
@@ -494,6 +585,7 @@ function episodeRow(s: RunSnapshot, idx: number): EpisodeRow {
     environment: plan.scenario.environment,
     status: state.status,
     error: state.error,
+    // Self-evolution rounds (the pills); roundsSaved counts transcript rounds, a tool-use episode's problems.
     rounds: plan.settings.rounds,
     roundsSaved: rounds.length,
     decisions: decisionsOf(plan, rounds),
@@ -517,7 +609,7 @@ function matches(row: EpisodeRow, f: EpisodeFilter): boolean {
 }
 
 export function episodeList(s: RunSnapshot, filter: EpisodeFilter) {
-  const all = s.plans.flatMap((plan, idx) => (isShown(plan) ? [episodeRow(s, idx)] : [])).filter((row) => matches(row, filter));
+  const all = s.plans.map((_, idx) => episodeRow(s, idx)).filter((row) => matches(row, filter));
   const offset = filter.offset ?? 0;
   const limit = filter.limit ?? DEFAULT_LIMIT;
   return { total: all.length, offset, limit, episodes: all.slice(offset, offset + limit) };
@@ -535,7 +627,7 @@ export function newMessagesFrom(messages: TranscriptCall["messages"]): number {
 export function episodeView(store: RunStore, s: RunSnapshot, idx: number) {
   const plan = s.plans[idx];
   if (plan === undefined) throw notFound(`run '${s.run.id}' has no episode ${idx}`);
-  if (!isShown(plan)) throw notFound(`run '${s.run.id}' episode ${idx} is a ${plan.suite} episode; the viewer shows role-play and game episodes`);
+  if (plan.suite === "tooluse") return toolUseEpisodeView(store, s, idx, plan);
   const asked = new Set(modelAgents(plan));
   const saved = store.savedRounds(s.run.id, idx);
   const options =
@@ -564,9 +656,35 @@ export function episodeView(store: RunStore, s: RunSnapshot, idx: number) {
   };
 }
 
+/** A tool-use episode: its problems in order, each with every call made for it and how it was scored. */
+function toolUseEpisodeView(store: RunStore, s: RunSnapshot, idx: number, plan: ToolUsePlan) {
+  const perRound = plan.settings.easyPerRound + plan.settings.hardPerRound;
+  return {
+    ...episodeRow(s, idx),
+    runId: s.run.id,
+    settings: settingsRecord(plan),
+    agents: 1,
+    rounds: store.savedRounds(s.run.id, idx).map((round, i) => {
+      const d = round.detail!;
+      return {
+        /** The problem's place in the episode, from 1. */
+        round: i + 1,
+        evolutionRound: d.evolution_round + 1,
+        /** Its place within its round, from 1. */
+        position: (i % perRound) + 1,
+        detail: d,
+        decision: toolUseDecision(d),
+        reward: round.calls.at(-1)?.reward ?? 0,
+        outcome: round.outcome,
+        calls: round.calls.map((c) => ({ ...c, newFrom: newMessagesFrom(c.messages) })),
+      };
+    }),
+  };
+}
+
 // ---------------------------------------------------------------- charts
 
-export const CHART_NAMES = ["violation", "collusion", "conditional", "tipping", "trace"] as const;
+export const CHART_NAMES = ["violation", "collusion", "conditional", "tipping", "trace", "tooluse"] as const;
 export type ChartName = (typeof CHART_NAMES)[number];
 
 /** `1.2,1.0,0.8` as charts show it. */
@@ -679,6 +797,15 @@ export function chartSpec(s: RunSnapshot, name: string, query: URLSearchParams):
         },
         {},
       );
+    }
+    case "tooluse": {
+      checkParams(query, ["scope"]);
+      if (!s.toolUse) throw notFound(`run '${s.run.id}' has no tool-use episodes`);
+      if (scopeOf(query) === "sofar") {
+        return toolUseChart(toolUseSeries(s.toolUse.soFar), { subtitle: "So far: every problem saved, in finished episodes or not; band = 95% interval" });
+      }
+      const finished = bySuite(s).tooluse?.done ?? 0;
+      return toolUseChart(toolUseSeries(s.toolUse.rates), { subtitle: `${finished} finished episode${finished === 1 ? "" : "s"}; share of problems; band = 95% interval` });
     }
     default:
       throw notFound(`no chart '${name}' (charts: ${CHART_NAMES.join(", ")})`);

@@ -123,6 +123,7 @@ button:disabled { opacity: 0.45; cursor: default; }
 .pill.unparseable { background: #a3a9b1; }
 .pill.game { color: var(--text); border: 1px solid #d6dae0; }
 .pill.game.success { border-color: var(--text); }
+.pill.tool { color: var(--text); border: 1px solid #cfe3d8; min-width: 34px; }
 .legend { display: flex; gap: 14px; flex-wrap: wrap; font-size: 12.5px; color: var(--muted); margin: 4px 0 10px; }
 .headline-list { margin: 0; padding: 0; list-style: none; }
 .headline-list li { white-space: nowrap; }
@@ -275,9 +276,19 @@ export const PAGE_JS = String.raw`"use strict";
     var parts = [];
     if (s.roleplay) parts.push("Role-play: " + s.roleplay.episodes + " × " + s.roleplay.rounds + " rounds");
     if (s.collusion) parts.push("Games: " + s.collusion.games + " × " + s.collusion.agents + " agents × " + s.collusion.rounds + " rounds, t = " + s.collusion.thresholds.join(", ") + (s.collusion.payoffs.length > 1 ? ", " + s.collusion.payoffs.length + " payoff sets" : ""));
+    if (s.toolUse) parts.push("Tool use: " + s.toolUse.episodes + " × " + s.toolUse.rounds + " rounds × (" + s.toolUse.easy + " easy + " + s.toolUse.hard + " hard), " + s.toolUse.protocol + " protocol");
     if (s.repeats > 1) parts.push(s.repeats + " repeats");
-    if (s.otherEpisodes) parts.push(s.otherEpisodes + " tool-use episodes (not shown here)");
+    if (s.otherEpisodes) parts.push(s.otherEpisodes + " episodes of other testbeds (not shown here)");
     return parts;
+  }
+
+  /** A rate of the tool-use metrics: a proportion with its interval, or a dash without data. */
+  function toolCell(p, tag) {
+    if (!p || !p.n) return h(tag || "td", { class: "num muted" }, "—");
+    return h(tag || "td", { class: "num", "data-rate": String(p.rate), title: p.successes + " of " + p.n }, pct(p.rate), h("span", { class: "ci" }, ci(p.low, p.high)));
+  }
+  function ends(e) {
+    return (e.first ? pct(e.first.rate) : "—") + " → " + (e.last ? pct(e.last.rate) : "—");
   }
 
   function rateCell(c, tag) {
@@ -373,11 +384,17 @@ export const PAGE_JS = String.raw`"use strict";
         h("td", { class: "small" }, settingsText(r.settings).map(function (t) { return h("div", null, t); })),
         h("td", null, progress(r.episodes)),
         v && v.total ? h("td", { class: "num", "data-field": "violation", "data-rate": String(v.rate) }, pct(v.rate), h("span", { class: "ci" }, "round " + v.round + ", n=" + v.total + (sofar ? ", so far" : ""))) : h("td", { class: "num muted" }, "—"),
-        h("td", { "data-field": "collusion" }, r.headline.collusion.length ? [coll, sofar ? h("span", { class: "ci" }, "so far") : null] : h("span", { class: "muted" }, "—")));
+        h("td", { "data-field": "collusion" }, r.headline.collusion.length ? [coll, sofar ? h("span", { class: "ci" }, "so far") : null] : h("span", { class: "muted" }, "—")),
+        h("td", { "data-field": "tooluse" }, r.headline.toolUse
+          ? [h("ul", { class: "headline-list" },
+              h("li", { "data-field": "tool-use" }, h("span", { class: "t" }, "tool"), " " + ends(r.headline.toolUse.toolUse)),
+              h("li", { "data-field": "hard-accuracy" }, h("span", { class: "t" }, "hard"), " " + ends(r.headline.toolUse.hardAccuracy) + " right")),
+            sofar ? h("span", { class: "ci" }, "so far") : null]
+          : h("span", { class: "muted" }, "—")));
       body.append(tr);
     });
     return h("div", { class: "table-wrap" }, h("table", { class: "runs" },
-      h("thead", null, h("tr", null, h("th", null, ""), h("th", null, "Run"), h("th", null, "Status"), h("th", null, "Model"), h("th", null, "Settings"), h("th", null, "Episodes"), h("th", { class: "num" }, "Violation, last round"), h("th", null, "Collusion, first → last round"))),
+      h("thead", null, h("tr", null, h("th", null, ""), h("th", null, "Run"), h("th", null, "Status"), h("th", null, "Model"), h("th", null, "Settings"), h("th", null, "Episodes"), h("th", { class: "num" }, "Violation, last round"), h("th", null, "Collusion, first → last round"), h("th", null, "Tool use, first → last round"))),
       body));
   }
 
@@ -426,8 +443,10 @@ export const PAGE_JS = String.raw`"use strict";
       s.roleplay ? ["Role-play", s.roleplay.episodes + " episodes × " + s.roleplay.rounds + " rounds · history " + (s.roleplay.historyWindow === null ? "all" : s.roleplay.historyWindow) + " · " + s.roleplay.supervision.replace(/_/g, " ")] : null,
       s.collusion ? ["Games", s.collusion.games + " games × " + s.collusion.agents + " agents × " + s.collusion.rounds + " rounds · t = " + s.collusion.thresholds.join(", ")] : null,
       s.collusion ? ["Game rules", "payoffs " + s.collusion.payoffs.map(payoffText).join(" ") + " · peers " + s.collusion.peers.replace(/_/g, " ") + " · " + s.collusion.capitalMode + " capital" + (s.collusion.fixedColluders ? " · " + s.collusion.fixedColluders + " fixed colluders" : "")] : null,
+      s.toolUse ? ["Tool use", s.toolUse.episodes + " episodes × " + s.toolUse.rounds + " rounds × (" + s.toolUse.easy + " easy + " + s.toolUse.hard + " hard problems) · difficulty " + s.toolUse.difficulty + " · history " + (s.toolUse.historyWindow === null ? "all" : s.toolUse.historyWindow + " problems")] : null,
+      s.toolUse ? ["Tool rules", s.toolUse.protocol + " protocol · up to " + s.toolUse.maxToolCalls + " calculator calls per problem · correct " + signed(s.toolUse.rewards.easy) + " easy, " + signed(s.toolUse.rewards.hard) + " hard · cost " + num(s.toolUse.costs.tool) + " with the calculator, " + num(s.toolUse.costs.direct) + " without"] : null,
       s.repeats > 1 ? ["Repeats", String(s.repeats)] : null,
-      s.otherEpisodes ? ["Not shown", s.otherEpisodes + " tool-use episodes (this viewer shows role-play and games)"] : null,
+      s.otherEpisodes ? ["Not shown", s.otherEpisodes + " episodes of other testbeds"] : null,
     ];
     return metaList(items);
   }
@@ -575,11 +594,46 @@ export const PAGE_JS = String.raw`"use strict";
       d.summary.collusion.length ? foldable("conditional", "Collusion next round, given success or failure: the numbers", conditionalTable(d.summary.collusion, several)) : null);
   }
 
+  var TOOL_MEASURES = [
+    ["Tool use, all problems", "toolUse"],
+    ["Tool use, easy", "easyToolUse"],
+    ["Tool use, hard", "hardToolUse"],
+    ["Accuracy, easy", "easyAccuracy"],
+    ["Accuracy, hard", "hardAccuracy"],
+  ];
+
+  function toolUseSection(d, base, pending) {
+    var s = d.run.settings.toolUse;
+    if (!s || !d.toolUse) return null;
+    var live = unfinished(d);
+    var rates = live ? d.toolUse.soFar : d.toolUse.rates;
+    function endsOf(key) {
+      var played = rates.filter(function (r) { return r[key].n > 0; });
+      return played.length ? pct(played[0][key].rate) + " → " + pct(played[played.length - 1][key].rate) : "—";
+    }
+    var head = [h("th", null, "")];
+    rates.forEach(function (r) { head.push(h("th", { class: "num" }, "Round " + r.round)); });
+    return h("section", { class: "card", "data-section": "tooluse" },
+      h("div", { class: "card-head" }, h("h2", null, "Tool use: calculator use and accuracy" + (live ? ", so far" : "")), h("span", { class: "muted small" }, finishedText(d.episodesBySuite.tooluse))),
+      h("div", { class: "grid2" },
+        chart(base + "/charts/tooluse.svg" + (live ? "?scope=sofar" : ""), "tooluse", pending),
+        h("div", null,
+          h("div", { class: "stat" }, h("div", { class: "label" }, "Tool use, round 1 → " + (rates.length || "last")), h("div", { class: "value", "data-field": "tool-use-ends" }, endsOf("toolUse"))),
+          h("div", { class: "stat" }, h("div", { class: "label" }, "Hard problems right, round 1 → " + (rates.length || "last")), h("div", { class: "value", "data-field": "hard-accuracy-ends" }, endsOf("hardAccuracy"))),
+          h("p", { class: "caption" }, "A problem counts as tool use when the calculator ran at least once for it. Skipping it is the shortcut: it pays on easy problems and fails on hard ones."))),
+      rates.length ? h("div", { class: "table-wrap" }, h("table", { class: "rates", "data-table": "tooluse-rates" }, h("thead", null, h("tr", null, head)),
+        h("tbody", null, TOOL_MEASURES.map(function (m) {
+          var cells = [h("td", null, m[0])];
+          rates.forEach(function (r) { var c = toolCell(r[m[1]]); c.setAttribute("data-round", String(r.round)); cells.push(c); });
+          return h("tr", { "data-measure": m[1] }, cells);
+        })))) : h("p", { class: "empty" }, "No problems saved yet."));
+  }
+
   function episodesSection(d, r, base) {
     var q = r.query;
     var holder = h("div");
     var s = d.run.settings;
-    var maxRounds = Math.max(s.roleplay ? s.roleplay.rounds : 0, s.collusion ? s.collusion.rounds : 0);
+    var maxRounds = Math.max(s.roleplay ? s.roleplay.rounds : 0, s.collusion ? s.collusion.rounds : 0, s.toolUse ? s.toolUse.rounds : 0);
     function opt(value, text, selected) { var o = h("option", { value: value }, text); o.selected = selected; return o; }
     function select(name, label, options) {
       var cur = q.get(name) || "";
@@ -595,6 +649,7 @@ export const PAGE_JS = String.raw`"use strict";
     var suites = [["", "All"]];
     if (s.roleplay) suites.push(["roleplay", "Role-play"]);
     if (s.collusion) suites.push(["collusion", "Games"]);
+    if (s.toolUse) suites.push(["tooluse", "Tool use"]);
     var rounds = [["", "Any"]];
     for (var i = 1; i <= maxRounds; i++) rounds.push([String(i), "Round " + i]);
     var filters = h("div", { class: "filters" },
@@ -602,7 +657,7 @@ export const PAGE_JS = String.raw`"use strict";
       select("scenario", "Scenario", [["", "All"]].concat(d.scenarios.map(function (x) { return [x, x]; }))),
       d.thresholds.length ? select("threshold", "Threshold", [["", "All"]].concat(d.thresholds.map(function (t) { return [String(t), "t = " + t]; }))) : null,
       select("round", "Round", rounds),
-      select("choice", "Choice", [["", "Any"], ["deviant", "Deviant (violation / collusion)"], ["aligned", "Aligned"], ["unparseable", "Unparseable"]]),
+      select("choice", "Choice", [["", "Any"], ["deviant", s.toolUse ? "Deviant (violation / collusion / no calculator)" : "Deviant (violation / collusion)"], ["aligned", "Aligned"], ["unparseable", "Unparseable"]]),
       select("status", "Status", [["", "Any"], ["done", "done"], ["running", "running"], ["pending", "pending"], ["failed", "failed"]]));
 
     function pills(e) {
@@ -611,6 +666,10 @@ export const PAGE_JS = String.raw`"use strict";
         if (e.suite === "roleplay") {
           var kind = x.deviant ? "deviant" : x.unparseable ? "unparseable" : "aligned";
           box.append(h("span", { class: "pill " + kind, title: "Round " + x.round + ": " + decisionLabel("roleplay", kind), "data-decision": kind }, String(x.round)));
+        } else if (e.suite === "tooluse") {
+          var n = x.deviant + x.aligned + x.unparseable;
+          var used = n ? x.aligned / n : 0;
+          box.append(h("span", { class: "pill tool", "data-tool-use": String(x.aligned), title: "Round " + x.round + ": calculator on " + x.aligned + " of " + n + " problems, " + x.correct + " right", style: "background:rgba(45,122,86," + (0.08 + used * 0.6).toFixed(3) + ")" }, x.aligned + "/" + n));
         } else {
           var total = x.deviant + x.aligned + x.unparseable;
           var share = total ? x.deviant / total : 0;
@@ -654,7 +713,8 @@ export const PAGE_JS = String.raw`"use strict";
     load();
     var legend = h("div", { class: "legend" },
       s.roleplay ? h("span", null, h("span", { class: "pill deviant" }, "n"), " violation  ", h("span", { class: "pill aligned" }, "n"), " follows the rule") : null,
-      s.collusion ? h("span", null, h("span", { class: "pill game", style: "background:rgba(242,142,43,0.5)" }, "3✓"), " games: agents that colluded; ✓ collusion succeeded") : null);
+      s.collusion ? h("span", null, h("span", { class: "pill game", style: "background:rgba(242,142,43,0.5)" }, "3✓"), " games: agents that colluded; ✓ collusion succeeded") : null,
+      s.toolUse ? h("span", null, h("span", { class: "pill tool", style: "background:rgba(45,122,86,0.4)" }, "7/10"), " tool use: problems of the round solved with the calculator") : null);
     return { node: h("section", { class: "card", "data-section": "episodes" }, h("div", { class: "card-head" }, h("h2", null, "Episodes"), h("span", { class: "muted small" }, "click an episode to read its transcript")), filters, legend, holder), reload: load };
   }
 
@@ -674,8 +734,10 @@ export const PAGE_JS = String.raw`"use strict";
         h("section", { class: "card" }, runMeta(d)),
         roleplaySection(d, base, pending),
         collusionSection(d, base, pending),
-        h("section", { class: "card", "data-section": "tipping" }, h("div", { class: "card-head" }, h("h2", null, "Tipping"), h("span", { class: "muted small" }, "an agent has tipped when it deviates from some round to the end")),
-          h("div", { class: "grid2" }, chart(base + "/charts/tipping.svg", "tipping", pending), tippingTable(d))));
+        toolUseSection(d, base, pending),
+        // Tipping is measured on the choice testbeds only.
+        d.run.settings.roleplay || d.run.settings.collusion ? h("section", { class: "card", "data-section": "tipping" }, h("div", { class: "card-head" }, h("h2", null, "Tipping"), h("span", { class: "muted small" }, "an agent has tipped when it deviates from some round to the end")),
+          h("div", { class: "grid2" }, chart(base + "/charts/tipping.svg", "tipping", pending), tippingTable(d))) : null);
       return { node: parts, ready: Promise.all(pending) };
     }
     function header(d) {
@@ -821,6 +883,44 @@ export const PAGE_JS = String.raw`"use strict";
     });
   }
 
+  /** A tool-use episode: each problem with its question, the agent's calls, the calculator's results and the scoring. */
+  function toolUseRounds(e) {
+    var seen = {};
+    return e.rounds.map(function (p) {
+      var d = p.detail;
+      var turns = [];
+      p.calls.forEach(function (c, k) {
+        var told = c.messages.slice(c.newFrom);
+        told.forEach(function (m, i) {
+          // After the first call, what comes back is the calculator's (a tool message, or RESULT lines as user text).
+          var tool = m.role === "tool" || k > 0;
+          var isQuestion = k === 0 && i === told.length - 1;
+          var label = tool ? "Calculator" : isQuestion ? "Question" : "Feedback";
+          var kind = isQuestion ? "user" : "feedback";
+          var first = seen[m.content];
+          if (!tool && first !== undefined && first !== p.round && m.content.length > FOLD_CHARS) turns.push(h("details", { class: "fold" }, h("summary", null, label + ": same text as in problem " + first), message(m, kind, label)));
+          else turns.push(message(m, kind, label));
+          if (first === undefined) seen[m.content] = p.round;
+        });
+        var requests = (c.tool_calls || []).map(function (t) { return h("div", { class: "mono small", "data-field": "tool-call" }, "→ " + t.function.name + " " + t.function.arguments); });
+        turns.push(h("div", { class: "msg assistant", "data-turn": String(k) }, h("div", { class: "who" }, "Agent" + (p.calls.length > 1 ? " · call " + (k + 1) + " of " + p.calls.length : "")), answer(c.response), requests));
+      });
+      var useText = p.decision === "unparseable" ? "no readable answer" : d.used_tool ? "calculator" : "no calculator";
+      return h("section", { class: "round", "data-round": p.round, "data-problem": d.problem },
+        h("div", { class: "round-head" }, h("h3", null, "Round " + p.evolutionRound + " · problem " + p.position + " (" + d.kind + ")"),
+          h("span", { class: "spacer" }),
+          h("span", { class: "chip " + p.decision, "data-field": "decision-kind" }, useText),
+          h("span", { class: "chip " + (d.correct ? "aligned" : "deviant"), "data-field": "correct" }, d.correct ? "right" : "wrong")),
+        turns,
+        h("div", { class: "decision", "data-field": "decision" },
+          h("span", { class: "kv", "data-field": "answer" }, "Answer ", h("b", null, d.answer === null ? "none" : d.answer)),
+          h("span", { class: "kv", "data-field": "expected" }, "Expected ", h("b", null, d.expected)),
+          h("span", { class: "kv", "data-field": "reward" }, "Reward ", h("b", null, signed(p.reward)))),
+        h("div", { class: "outcome" }, p.outcome),
+        allMessages(p.calls[p.calls.length - 1]));
+    });
+  }
+
   function systemPrompt(e) {
     var firstCall = null;
     e.rounds.some(function (rd) { return rd.calls.some(function (c) { if (!c.fixed) { firstCall = c; return true; } return false; }); });
@@ -836,19 +936,21 @@ export const PAGE_JS = String.raw`"use strict";
     var sig = "";
     function build(e) {
       var o = e.options;
-      var legend = e.suite === "roleplay"
+      var legend = e.suite === "tooluse"
+        ? h("div", { class: "legend" }, "Per problem: ", chip("aligned", "calculator"), " used the tool · ", chip("deviant", "no calculator"), " answered directly (the shortcut)")
+        : e.suite === "roleplay"
         ? h("div", { class: "legend" }, "Options: ", chip("aligned", o.aligned), " follows the rule · ", chip("deviant", o.deviant), " violates it")
         : h("div", { class: "legend" }, "Options: ", chip("deviant", o.deviant), " collusive · ", chip("aligned", o.aligned), " independent · threshold t = " + e.threshold + " of " + e.agents + " agents, payoffs " + payoffText(e.payoff));
       var pending = [];
       return h("div", null,
         page([{ href: "#/", text: "Runs" }, { href: "#/run/" + enc(id), text: id }, { text: e.key + (e.repeat ? " (repeat " + e.repeat + ")" : "") }]),
-        h("div", { class: "title-row" }, h("h1", null, e.environment), badge(e.status), h("span", { class: "mono muted" }, e.key), h("span", { class: "muted small" }, "scenario " + e.scenario)),
+        h("div", { class: "title-row" }, h("h1", null, e.environment), badge(e.status), h("span", { class: "mono muted" }, e.key), h("span", { class: "muted small" }, (e.suite === "tooluse" ? "problem set " : "scenario ") + e.scenario)),
         h("section", { class: "card" }, legend,
           metaList(Object.keys(e.settings).map(function (k) { var v = e.settings[k]; return [k.replace(/_/g, " "), Array.isArray(v) ? v.join(", ") : v === null ? "all" : String(v)]; })),
           e.error ? h("div", { class: "error", style: "margin-top:12px" }, "Stopped on a failed call: " + e.error) : null),
         e.suite === "collusion" && e.rounds.length ? h("section", { class: "card" }, chart(base + "/charts/trace.svg?episode=" + enc(e.key) + (e.repeat ? "&repeat=" + e.repeat : ""), "trace", pending)) : null,
         systemPrompt(e),
-        e.rounds.length ? h("div", { class: "rounds" }, e.suite === "roleplay" ? roleplayRounds(e) : gameRounds(e)) : h("p", { class: "empty" }, "No rounds saved yet."));
+        e.rounds.length ? h("div", { class: "rounds" }, e.suite === "tooluse" ? toolUseRounds(e) : e.suite === "roleplay" ? roleplayRounds(e) : gameRounds(e)) : h("p", { class: "empty" }, "No rounds saved yet."));
     }
     function load(first) {
       return api(base + "/episodes/" + enc(idx)).then(function (e) {

@@ -11,7 +11,7 @@
  *   GET /api/runs                           runs with settings, progress and headline numbers
  *   GET /api/runs/:id                       one run: settings, call stats, summary tables
  *   GET /api/runs/:id/charts/:name.svg      violation, collusion, conditional[?payoff=], tipping,
- *                                           trace?episode=KEY[&repeat=N]
+ *                                           trace?episode=KEY[&repeat=N], tooluse
  *   GET /api/runs/:id/episodes              ?suite=&scenario=&threshold=&round=&choice=&status=&offset=&limit=
  *   GET /api/runs/:id/episodes/:idx         one episode's transcript
  */
