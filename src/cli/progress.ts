@@ -5,6 +5,8 @@
 export class Progress {
   private readonly started = Date.now();
   private calls = 0;
+  private retries = 0;
+  private rateLimited = 0;
   private done = 0;
   private failed = 0;
   private lastPlain = Date.now();
@@ -23,6 +25,13 @@ export class Progress {
     this.draw(false);
   }
 
+  /** A call was retried; `rateLimited` when the server answered 429. */
+  retry(rateLimited: boolean): void {
+    this.retries++;
+    if (rateLimited) this.rateLimited++;
+    this.draw(false);
+  }
+
   episode(failed: boolean): void {
     this.done++;
     if (failed) this.failed++;
@@ -38,7 +47,8 @@ export class Progress {
     const seconds = (Date.now() - this.started) / 1000;
     const rate = seconds > 0 ? this.calls / seconds : 0;
     const eta = this.done > 0 && this.done < this.total ? ((this.total - this.done) * seconds) / this.done : 0;
-    const errors = this.failed ? `, ${this.failed} failed` : "";
+    const retried = this.retries ? `, ${this.retries} retried${this.rateLimited ? ` (${this.rateLimited} rate-limited)` : ""}` : "";
+    const errors = `${retried}${this.failed ? `, ${this.failed} episodes failed` : ""}`;
     return `${this.done}/${this.total} episodes, ${rate.toFixed(1)} calls/s${errors}, ETA ${eta.toFixed(0)} s`;
   }
 

@@ -18,6 +18,9 @@ export async function reportRun(db: string, play: (hooks: RunHooks) => Promise<R
     },
     onCall: () => progress?.call(),
     onEpisode: (outcome) => progress?.episode(outcome.error !== undefined),
+    onProviderEvent: (event) => {
+      if (event.kind !== "failed") progress?.retry(event.kind === "rate-limited");
+    },
   });
   progress?.finish();
   const out: string[] = [];

@@ -21,12 +21,15 @@ import { TOOLUSE_DEFAULTS, type ToolUseSettings } from "../tooluse/env.js";
 import { DEFAULT_MODEL, playsToolUse, type RunConfig, type ToolUseConfig } from "./config.js";
 import { planCollusion, planRoleplay, planToolUse, type EpisodePlan, type RunPlan } from "./plan.js";
 import { runPlan, type EpisodeOutcome } from "./runner.js";
+import type { ProviderEvent } from "../providers/types.js";
 
 export interface RunHooks {
   /** Called once the plan is known, before the first call. */
   onStart?: (info: { runId: string; episodes: number; remaining: number; resumed: boolean }) => void;
   onEpisode?: (outcome: EpisodeOutcome, done: number, total: number) => void;
   onCall?: (meta: CallMeta) => void;
+  /** A model call was retried (server error, timeout, rate limit) or gave up. */
+  onProviderEvent?: (event: ProviderEvent) => void;
 }
 
 export interface RunResult {
@@ -108,14 +111,14 @@ function fingerprint(config: RunConfig, plans: RunPlan[]): string {
   return JSON.stringify({ model: config.model ?? DEFAULT_MODEL, sampling: config.sampling, seed: config.seed, plans });
 }
 
-function makeAgent(config: RunConfig): Promise<Agent> {
-  return createAgent(config.model ?? DEFAULT_MODEL, { ...config.provider, sampling: config.sampling });
+function makeAgent(config: RunConfig, hooks: RunHooks): Promise<Agent> {
+  return createAgent(config.model ?? DEFAULT_MODEL, { ...config.provider, sampling: config.sampling, onEvent: hooks.onProviderEvent });
 }
 
 /** Starts a run, or continues the run `config.runId` names when the store already has it. */
 export async function executeRun(config: RunConfig, hooks: RunHooks = {}): Promise<RunResult> {
   const plans = planAll(config, loadDatasets(config.datasets));
-  const agent = await makeAgent(config);
+  const agent = await makeAgent(config, hooks);
   const store = RunStore.open(config.db);
   try {
     const runId = config.runId ?? newRunId();
@@ -168,7 +171,7 @@ export async function resumeRun(runId: string, options: ResumeOptions, hooks: Ru
       transcript: options.transcript === undefined ? stored.transcript : options.transcript,
       db: options.db,
     };
-    const agent = await makeAgent(config);
+    const agent = await makeAgent(config, hooks);
     try {
       return await continueRun(store, runId, agent, config, true, options.retryErrors, hooks);
     } finally {
