@@ -1,4 +1,4 @@
-import { collusionRates, violationRates } from "../metrics/rates.js";
+import { collusionRateGroups, rateRows } from "../metrics/summary.js";
 import { toolUseRates } from "../metrics/tooluse.js";
 import { collusionTable, toolUseTable, violationTable } from "../report/tables.js";
 import type { RunHooks, RunResult } from "../run/execute.js";
@@ -29,8 +29,8 @@ export async function reportRun(db: string, play: (hooks: RunHooks) => Promise<R
   const mode = suite === "tooluse" ? "" : `parity ${parity}, `;
   out.push(`atp run ${suite}: run ${result.runId}, model ${result.model}, ${mode}seed ${seed}, ${result.plans.length} episodes`);
   const roleplay = result.played.filter((p) => p.plan.suite === "roleplay");
-  if (roleplay.length) out.push("", violationTable(violationRates(roleplay), roleplay.length));
-  const groups = collusionRates(result.played);
+  if (roleplay.length) out.push("", violationTable(rateRows(roleplay), roleplay.length));
+  const groups = collusionRateGroups(result.played);
   if (groups.length) out.push("", collusionTable(groups));
   if (result.toolUse.length) out.push("", toolUseTable(toolUseRates(result.toolUse.map((p) => p.transcript)), result.toolUse.length));
   process.stdout.write(out.join("\n") + "\n");

@@ -1,7 +1,6 @@
 /** Plain-text tables in the paper's layout: rounds as columns, rates in percent. */
 import { cleanNumber, percent } from "../core/format.js";
-import { incentiveRatio } from "../envs/collusion.js";
-import type { CollusionGroup, RoundRate } from "../metrics/rates.js";
+import type { CollusionRates, RateRow } from "../metrics/summary.js";
 import type { Proportion, ToolUseRoundRates } from "../metrics/tooluse.js";
 
 function grid(rows: string[][]): string {
@@ -9,7 +8,7 @@ function grid(rows: string[][]): string {
   return rows.map((r) => r.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]) : cell.padStart(widths[c]))).join("  ")).join("\n");
 }
 
-export function violationTable(rates: RoundRate[], episodes: number): string {
+export function violationTable(rates: RateRow[], episodes: number): string {
   const unparseable = rates.reduce((n, r) => n + r.unparseable, 0);
   const header = `Role-play: violation rate per round (%), ${episodes} episodes` + (unparseable ? ` (${unparseable} unparseable answers counted as non-violations)` : "");
   return [
@@ -21,7 +20,7 @@ export function violationTable(rates: RoundRate[], episodes: number): string {
   ].join("\n");
 }
 
-export function collusionTable(groups: CollusionGroup[]): string {
+export function collusionTable(groups: CollusionRates[]): string {
   if (groups.length === 0) return "";
   const rounds = Math.max(...groups.map((g) => g.rates.length));
   const first = groups[0];
@@ -29,7 +28,8 @@ export function collusionTable(groups: CollusionGroup[]): string {
   const header = `Collusion: collusion rate per round (%), ${first.episodes} games x ${first.episodes ? decisions / first.episodes : 0} agents = ${decisions} decisions per round per threshold`;
   const rows = [["t", "rewards (H,N,L)", "k", ...Array.from({ length: rounds }, (_, r) => `round ${r + 1}`)]];
   for (const g of groups) {
-    rows.push([String(g.threshold), g.label, cleanNumber(Number(incentiveRatio(g.rewards).toFixed(2))), ...g.rates.map((r) => percent(r.rate))]);
+    const k = g.incentiveRatio === null ? "-" : cleanNumber(Number(g.incentiveRatio.toFixed(2)));
+    rows.push([String(g.threshold), g.label, k, ...g.rates.map((r) => percent(r.rate))]);
   }
   return [header, grid(rows)].join("\n");
 }
