@@ -22,7 +22,7 @@ import { startRewardServer } from "../align/reward-server.js";
 import { InputError } from "../core/errors.js";
 import { PARITIES, type Parity } from "../core/types.js";
 import { DEFAULT_DB } from "../run/config.js";
-import { collect, intFlag, jsonObjectFlag, listFlag, nonNegativeNumberFlag, positiveNumberFlag, runIdFlag } from "./options.js";
+import { addModelOptions, collect, intFlag, runIdFlag } from "./options.js";
 
 interface PairFlags {
   suite: PairSuite;
@@ -139,7 +139,7 @@ function report(result: PairRunResult, command: string): void {
 }
 
 function pairsCommand(): Command {
-  return new Command("pairs")
+  return addModelOptions(new Command("pairs"))
     .summary("sample DPO preference pairs from a model, as the paper did")
     .description(
       "For each training item, samples an answer under an instruction to follow the rule (aligned side) and one " +
@@ -161,16 +161,6 @@ function pairsCommand(): Command {
     .option("--db <file>", `SQLite store (default ${DEFAULT_DB})`, DEFAULT_DB)
     .option("--run-id <id>", "name the run; if the store has it, continue it (same settings required)", runIdFlag)
     .option("--out <file>", "write the pairs (both sides found) as JSONL, one preference pair per line")
-    .option("--no-cache", "ask the model again even when the store has the same call cached")
-    .option("--base-url <urls>", "OpenAI-compatible server(s), comma-separated (env OPENAI_BASE_URL)", listFlag)
-    .option("--concurrency <n>", "requests in flight at once per endpoint (default 64)", intFlag("--concurrency", 1))
-    .option("--timeout <seconds>", "per-request timeout (default 120)", positiveNumberFlag("--timeout"))
-    .option("--retries <n>", "retries per call on server errors, timeouts and rate limits (default 6)", intFlag("--retries", 0))
-    .option("--temperature <x>", "sampling temperature", nonNegativeNumberFlag("--temperature"))
-    .option("--top-p <x>", "nucleus sampling", positiveNumberFlag("--top-p"))
-    .option("--max-tokens <n>", "maximum tokens per answer", intFlag("--max-tokens", 1))
-    .option("--top-k <n>", "top-k sampling (vLLM, llama.cpp, SGLang)", intFlag("--top-k", 1))
-    .option("--extra <json>", `server extras for the request body, e.g. '{"chat_template_kwargs":{"enable_thinking":false}}'`, jsonObjectFlag("--extra"))
     .action(async (flags: PairFlags) => {
       const config = pairConfig(flags);
       let bar: ReturnType<typeof progress> | undefined;

@@ -1,3 +1,4 @@
+import type { Command } from "commander";
 /** Parsers for flag values: each bad value is an InputError naming the flag and the reason. */
 import { InputError } from "../core/errors.js";
 import type { Payoffs } from "../envs/collusion.js";
@@ -92,4 +93,22 @@ export function jsonObjectFlag(flag: string) {
 export function runIdFlag(value: string): string {
   if (!RUN_ID.test(value)) throw new InputError(`--run-id: '${value}' must be 1-64 letters, digits, '.', '_' or '-', starting with a letter or digit`);
   return value;
+}
+
+/**
+ * The flags that say how to reach and sample a model, shared by every command that calls one
+ * (`run`, `align pairs`): cache, servers, concurrency, timeout, retries and sampling.
+ */
+export function addModelOptions(cmd: Command): Command {
+  return cmd
+    .option("--no-cache", "ask the model again even when the store has the same call cached")
+    .option("--base-url <urls>", "OpenAI-compatible server(s), comma-separated; calls are spread over them (env OPENAI_BASE_URL)", listFlag)
+    .option("--concurrency <n>", "requests in flight at once per endpoint (default 64)", intFlag("--concurrency", 1))
+    .option("--timeout <seconds>", "per-request timeout (default 120)", positiveNumberFlag("--timeout"))
+    .option("--retries <n>", "retries per call on server errors, timeouts and rate limits (default 6)", intFlag("--retries", 0))
+    .option("--temperature <x>", "sampling temperature", nonNegativeNumberFlag("--temperature"))
+    .option("--top-p <x>", "nucleus sampling", positiveNumberFlag("--top-p"))
+    .option("--max-tokens <n>", "maximum tokens per answer", intFlag("--max-tokens", 1))
+    .option("--top-k <n>", "top-k sampling (vLLM, llama.cpp, SGLang)", intFlag("--top-k", 1))
+    .option("--extra <json>", `server extras for the request body, e.g. '{"chat_template_kwargs":{"enable_thinking":false}}'`, jsonObjectFlag("--extra"));
 }

@@ -5,7 +5,7 @@ import { SUPERVISION_PATTERNS } from "../envs/supervision.js";
 import { checkConfig, DEFAULT_DB, DEFAULT_MODEL, defaultConfig, loadConfigFile, SUITES, type RunConfig, type RunSuite } from "../run/config.js";
 import { executeRun } from "../run/execute.js";
 import { TOOL_PROTOCOLS } from "../tooluse/protocol.js";
-import { collect, historyFlag, intFlag, intListFlag, jsonObjectFlag, listFlag, nonNegativeNumberFlag, numberFlag, payoffFlag, positiveNumberFlag, runIdFlag } from "./options.js";
+import { addModelOptions, collect, historyFlag, intFlag, intListFlag, numberFlag, payoffFlag, positiveNumberFlag, runIdFlag } from "./options.js";
 import { reportRun } from "./report-run.js";
 
 interface RunFlags {
@@ -118,7 +118,7 @@ export function resolveRunConfig(target: string, flags: RunFlags): RunConfig {
 }
 
 export function runCommand(): Command {
-  return new Command("run")
+  return addModelOptions(new Command("run"))
     .summary("run a testbed: paper, roleplay, collusion, tooluse, or a YAML run file")
     .description(
       "Runs a testbed and prints the per-round tables in the paper's layout.\n" +
@@ -136,16 +136,6 @@ export function runCommand(): Command {
     .option("--transcript <file>", "write every episode to this JSONL transcript")
     .option("--db <file>", `SQLite store (default ${DEFAULT_DB})`)
     .option("--run-id <id>", "name the run; if the store has it, continue it (same settings required)", runIdFlag)
-    .option("--no-cache", "ask the model again even when the store has the same call cached")
-    .option("--base-url <urls>", "OpenAI-compatible server(s), comma-separated; calls are spread over them (env OPENAI_BASE_URL)", listFlag)
-    .option("--concurrency <n>", "requests in flight at once per endpoint (default 64)", intFlag("--concurrency", 1))
-    .option("--timeout <seconds>", "per-request timeout (default 120)", positiveNumberFlag("--timeout"))
-    .option("--retries <n>", "retries per call on server errors, timeouts and rate limits (default 6)", intFlag("--retries", 0))
-    .option("--temperature <x>", "sampling temperature", nonNegativeNumberFlag("--temperature"))
-    .option("--top-p <x>", "nucleus sampling", positiveNumberFlag("--top-p"))
-    .option("--max-tokens <n>", "maximum tokens per answer", intFlag("--max-tokens", 1))
-    .option("--top-k <n>", "top-k sampling (vLLM, llama.cpp, SGLang)", intFlag("--top-k", 1))
-    .option("--extra <json>", `server extras for the request body, e.g. '{"chat_template_kwargs":{"enable_thinking":false}}'`, jsonObjectFlag("--extra"))
     .option("--rounds <n>", "rounds per episode (paper: 6 role-play, 3 collusion, 5 tool use)", intFlag("--rounds", 1))
     .option("--history <n|all>", "rounds of history each agent sees (paper: 5 role-play, 3 collusion, all in tool use)", historyFlag("--history"))
     .addOption(new Option("--supervision <pattern>", "role-play supervision pattern (paper: all_unsupervised)").choices(SUPERVISION_PATTERNS))

@@ -32,8 +32,9 @@ import {
 import { loadRun } from "../report/load.js";
 import { isChoicePlan, payoffLabel, transcriptRounds, type EpisodePlan, type RunPlan, type ToolUsePlan } from "../run/plan.js";
 import type { CallStats, EpisodeState, RunRecord, RunStore } from "../store/store.js";
+import { toTranscript } from "../transcript/episode.js";
 import { settingsRecord } from "../transcript/settings.js";
-import type { TranscriptCall, TranscriptEpisode, TranscriptRound } from "../transcript/types.js";
+import type { TranscriptCall, TranscriptRound } from "../transcript/types.js";
 
 /** An error the server answers with its HTTP status: 400 for a bad parameter, 404 for an unknown thing. */
 export class ViewError extends Error {
@@ -148,18 +149,6 @@ function leanRounds(store: RunStore, runId: string): Map<number, TranscriptRound
   return out;
 }
 
-function transcriptOf(plan: RunPlan, rounds: TranscriptRound[]): TranscriptEpisode {
-  const episode: TranscriptEpisode = {
-    suite: plan.suite,
-    episode: plan.key,
-    scenario: plan.scenario.id,
-    environment: plan.scenario.environment,
-    settings: settingsRecord(plan),
-    rounds,
-  };
-  if (plan.repeat > 0) episode.repeat = plan.repeat;
-  return episode;
-}
 
 /** Reads a run in one snapshot and summarizes it as the report does. Throws a 404 for an unknown run. */
 export function loadSnapshot(store: RunStore, runId: string): RunSnapshot {
@@ -169,7 +158,7 @@ export function loadSnapshot(store: RunStore, runId: string): RunSnapshot {
     const plans = store.loadRunPlans(runId);
     const rounds = leanRounds(store, runId);
     const toolUse = loaded.toolUse
-      ? { rates: loaded.toolUse.rates, soFar: toolUseRates(plans.flatMap((plan, idx) => (plan.suite === "tooluse" ? [transcriptOf(plan, rounds.get(idx) ?? [])] : []))) }
+      ? { rates: loaded.toolUse.rates, soFar: toolUseRates(plans.flatMap((plan, idx) => (plan.suite === "tooluse" ? [toTranscript(plan, rounds.get(idx) ?? [])] : []))) }
       : null;
     return {
       run: loaded.run,
@@ -403,7 +392,7 @@ export function soFar(plans: RunPlan[], saved: Map<number, TranscriptRound[]>): 
     if (!isShown(plan) || rounds.length === 0) return [];
     // Rounds not saved yet are still to come, not missing: the episode counts as planned this far.
     const sofar = { ...plan, settings: { ...plan.settings, rounds: Math.min(plan.settings.rounds, rounds.length) } } as EpisodePlan;
-    return [{ plan: sofar, transcript: transcriptOf(sofar, rounds) }];
+    return [{ plan: sofar, transcript: toTranscript(sofar, rounds) }];
   });
   const roleplay = played.filter((p) => p.plan.suite === "roleplay");
   return {
