@@ -20,8 +20,8 @@ export const USAGE_EXIT = 2;
 function program(): Command {
   const atp = new Command("atp")
     .description(
-      "Testbed for the Alignment Tipping Process (arXiv 2510.04860): run the paper's role-play and\n" +
-        "collusion testbeds against a model and watch aligned agents drift as rewards feed back.",
+      "Testbed for the Alignment Tipping Process (arXiv 2510.04860): run the paper's role-play, collusion and " +
+        "tool-use testbeds against a model and watch aligned agents drift as rewards feed back.",
     )
     .version(VERSION)
     .showHelpAfterError("(run with --help for usage)")
