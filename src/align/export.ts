@@ -179,14 +179,15 @@ function requireSome(ctx: Context, what: "pairs" | "prompts", format: ExportForm
 
 // ----------------------------------------------------------------------------------------- TRL
 
+/** The prompt as messages and each answer as one assistant message: TRL's and OpenRLHF's DPO row. */
+function conversationalPair(p: PreferencePair) {
+  return { prompt: copyMessages(p.prompt), chosen: assistant(p.chosen), rejected: assistant(p.rejected) };
+}
+
 function exportTrl(ctx: Context): { pairs: number; prompts: number } {
   if (ctx.pairs.length === 0 && ctx.items.length === 0) requireSome(ctx, "pairs", "trl");
   if (ctx.pairs.length) {
-    emit(ctx, `${ctx.name}.dpo.jsonl`, jsonl(ctx.pairs.map((p) => ({
-      prompt: copyMessages(p.prompt),
-      chosen: assistant(p.chosen),
-      rejected: assistant(p.rejected),
-    }))));
+    emit(ctx, `${ctx.name}.dpo.jsonl`, jsonl(ctx.pairs.map(conversationalPair)));
   }
   if (ctx.items.length) {
     // GRPOTrainer passes every extra column to the reward function as a keyword argument.
@@ -383,11 +384,7 @@ function exportOpenRlhf(ctx: Context): { pairs: number; prompts: number } {
   if (ctx.pairs.length) {
     // With --prompt_key, OpenRLHF renders template(prompt + chosen) and cuts the rendered prompt
     // off the front, so chosen/rejected hold the response message only, not the whole dialogue.
-    emit(ctx, `${ctx.name}.dpo.jsonl`, jsonl(ctx.pairs.map((p) => ({
-      prompt: copyMessages(p.prompt),
-      chosen: assistant(p.chosen),
-      rejected: assistant(p.rejected),
-    }))));
+    emit(ctx, `${ctx.name}.dpo.jsonl`, jsonl(ctx.pairs.map(conversationalPair)));
   }
   if (ctx.items.length) {
     // --label_key values reach the remote reward model unchanged, as the `labels` list.
