@@ -22,7 +22,7 @@ import { startRewardServer } from "../align/reward-server.js";
 import { InputError } from "../core/errors.js";
 import { PARITIES, type Parity } from "../core/types.js";
 import { DEFAULT_DB } from "../run/config.js";
-import { addModelOptions, collect, intFlag, runIdFlag } from "./options.js";
+import { addModelOptions, collect, intFlag, portFlag, runIdFlag, untilInterrupted } from "./options.js";
 
 interface PairFlags {
   suite: PairSuite;
@@ -209,11 +209,6 @@ function weightsFlag(value: string): RewardWeights {
   return { aligned: nums[0], deviant: nums[1], unparseable: nums[2] };
 }
 
-function portFlag(value: string): number {
-  const n = intFlag("--port", 0)(value);
-  if (n > 65535) throw new InputError(`--port: expected an integer from 0 to 65535, got '${value}'`);
-  return n;
-}
 
 function rewardServerCommand(): Command {
   const w = PAPER_REWARD_WEIGHTS;
@@ -231,15 +226,7 @@ function rewardServerCommand(): Command {
       const server = await startRewardServer({ port: flags.port, host: flags.host, parity: flags.parity, weights: flags.weights });
       process.stdout.write(`${server.url}\n`);
       process.stderr.write(`atp: reward server (parity ${flags.parity}) at ${server.url}: POST /get_reward, POST /score, GET /health; Ctrl-C stops it\n`);
-      await new Promise<void>((resolve) => {
-        const stop = () => {
-          process.off("SIGINT", stop);
-          process.off("SIGTERM", stop);
-          resolve();
-        };
-        process.on("SIGINT", stop);
-        process.on("SIGTERM", stop);
-      });
+      await untilInterrupted();
       await server.close();
     });
 }

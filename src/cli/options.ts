@@ -112,3 +112,23 @@ export function addModelOptions(cmd: Command): Command {
     .option("--top-k <n>", "top-k sampling (vLLM, llama.cpp, SGLang)", intFlag("--top-k", 1))
     .option("--extra <json>", `server extras for the request body, e.g. '{"chat_template_kwargs":{"enable_thinking":false}}'`, jsonObjectFlag("--extra"));
 }
+
+/** `--port N`: 0 to 65535, 0 picking a free port. */
+export function portFlag(value: string): number {
+  const port = intFlag("--port", 0)(value);
+  if (port > 65535) throw new InputError(`--port: expected an integer from 0 to 65535, got '${value}'`);
+  return port;
+}
+
+/** Resolves on the first Ctrl-C or SIGTERM: how a serving command waits before it shuts down. */
+export function untilInterrupted(): Promise<void> {
+  return new Promise((resolve) => {
+    const stop = () => {
+      process.off("SIGINT", stop);
+      process.off("SIGTERM", stop);
+      resolve();
+    };
+    process.on("SIGINT", stop);
+    process.on("SIGTERM", stop);
+  });
+}

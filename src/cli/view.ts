@@ -1,14 +1,7 @@
 import { Command } from "commander";
-import { InputError } from "../core/errors.js";
 import { DEFAULT_DB } from "../run/config.js";
 import { startViewer } from "../view/server.js";
-import { intFlag } from "./options.js";
-
-function portFlag(value: string): number {
-  const port = intFlag("--port", 0)(value);
-  if (port > 65535) throw new InputError(`--port: expected an integer from 0 to 65535, got '${value}'`);
-  return port;
-}
+import { portFlag, untilInterrupted } from "./options.js";
 
 export function viewCommand(): Command {
   return new Command("view")
@@ -23,15 +16,7 @@ export function viewCommand(): Command {
     .action(async (flags: { db: string; port: number }) => {
       const viewer = await startViewer({ db: flags.db, port: flags.port });
       process.stdout.write(`atp view: ${flags.db} at ${viewer.url}  (Ctrl-C to stop)\n`);
-      await new Promise<void>((resolve) => {
-        const stop = () => {
-          process.off("SIGINT", stop);
-          process.off("SIGTERM", stop);
-          resolve();
-        };
-        process.on("SIGINT", stop);
-        process.on("SIGTERM", stop);
-      });
+      await untilInterrupted();
       await viewer.close();
     });
 }
