@@ -49,7 +49,8 @@ async function measure(suite: RunSuite, url: string, dir: string): Promise<Row> 
   config.model = "openai:bench-model";
   config.provider.baseUrls = [url];
   config.provider.concurrency = capacity;
-  config.cache = false;
+  // The default settings, cache included: each run has a fresh store, so nothing is answered
+  // from the cache, but every answer is written to it as in a real run.
   config.db = join(dir, `${suite}.db`);
   let calls = 0;
   const cpu = process.cpuUsage();

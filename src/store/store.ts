@@ -393,11 +393,15 @@ export class RunStore {
   private readonly q: Statements;
   /** Built once: better-sqlite3 compiles a wrapper each time db.transaction() is called. */
   private readonly saveRoundTx: Database.Transaction<RunStore["insertRound"]>;
+  private readonly cachePutTx: Database.Transaction<RunStore["writeCache"]>;
+  /** Cache answers not yet written (see cachePut). */
+  private readonly cacheQueue = new Map<string, CachedResponse>();
 
   /** `db` is the open connection, for tools and tests that query the tables directly. */
   private constructor(readonly db: Database.Database) {
     this.q = prepareStatements(db);
     this.saveRoundTx = db.transaction(this.insertRound.bind(this));
+    this.cachePutTx = db.transaction(this.writeCache.bind(this));
   }
 
   /** Opens (creating if needed) a store file and its folder; ':memory:' for a throwaway store. */
@@ -415,6 +419,7 @@ export class RunStore {
   }
 
   close(): void {
+    this.flushCache();
     this.db.close();
   }
 
@@ -623,6 +628,8 @@ export class RunStore {
   }
 
   cacheGet(key: string): CachedResponse | undefined {
+    const waiting = this.cacheQueue.get(key);
+    if (waiting !== undefined) return waiting;
     const row = this.q.cacheGet.get(key);
     if (row === undefined) return undefined;
     const value: CachedResponse = { text: row.text };
@@ -632,9 +639,29 @@ export class RunStore {
     return value;
   }
 
+  /**
+   * Answers arriving in the same turn of the event loop are written together in one transaction
+   * (a commit per answer would cost more than the answer at a thousand calls a second); a crash
+   * loses at most that turn's answers, which are only a cache.
+   */
   cachePut(key: string, value: CachedResponse): void {
-    const toolCalls = value.toolCalls !== undefined && value.toolCalls.length > 0 ? JSON.stringify(value.toolCalls) : null;
-    this.q.cachePut.run(key, value.text, toolCalls, value.promptTokens ?? null, value.completionTokens ?? null, now());
+    this.cacheQueue.set(key, value);
+    if (this.cacheQueue.size === 1) setImmediate(() => this.flushCache());
+  }
+
+  private flushCache(): void {
+    if (this.cacheQueue.size === 0 || !this.db.open) return;
+    const entries = [...this.cacheQueue];
+    this.cacheQueue.clear();
+    this.cachePutTx(entries);
+  }
+
+  private writeCache(entries: [string, CachedResponse][]): void {
+    const t = now();
+    for (const [key, value] of entries) {
+      const toolCalls = value.toolCalls !== undefined && value.toolCalls.length > 0 ? JSON.stringify(value.toolCalls) : null;
+      this.q.cachePut.run(key, value.text, toolCalls, value.promptTokens ?? null, value.completionTokens ?? null, t);
+    }
   }
 
   private requireRun(runId: string): void {
