@@ -22,9 +22,10 @@ import { startRewardServer } from "../align/reward-server.js";
 import { InputError } from "../core/errors.js";
 import { PARITIES, type Parity } from "../core/types.js";
 import { DEFAULT_DB } from "../run/config.js";
-import { addModelOptions, collect, intFlag, portFlag, runIdFlag, untilInterrupted } from "./options.js";
+import { addModelOptions, collect, intFlag, portFlag, providerFlags, runIdFlag, samplingFlags, untilInterrupted, type ModelFlags } from "./options.js";
 
-interface PairFlags {
+interface PairFlags extends ModelFlags {
+  cache: boolean;
   suite: PairSuite;
   dataset?: string[];
   model: string;
@@ -37,26 +38,11 @@ interface PairFlags {
   out?: string;
   variants: number;
   perFraming: number;
-  cache: boolean;
-  baseUrl?: string[];
-  concurrency?: number;
-  timeout?: number;
-  retries?: number;
-  temperature?: number;
-  topP?: number;
-  maxTokens?: number;
-  topK?: number;
   extra?: Record<string, unknown>;
 }
 
 /** The flags as a PairConfig (exported for tests). */
 export function pairConfig(f: PairFlags): PairConfig {
-  const sampling: PairConfig["sampling"] = {};
-  if (f.temperature !== undefined) sampling.temperature = f.temperature;
-  if (f.topP !== undefined) sampling.topP = f.topP;
-  if (f.maxTokens !== undefined) sampling.maxTokens = f.maxTokens;
-  if (f.topK !== undefined) sampling.topK = f.topK;
-  if (f.extra !== undefined) sampling.extra = f.extra;
   return {
     suite: f.suite,
     model: f.model,
@@ -67,13 +53,8 @@ export function pairConfig(f: PairFlags): PairConfig {
     retriesPerSide: f.retriesPerSide,
     variants: f.variants,
     perFraming: f.perFraming,
-    sampling,
-    provider: {
-      baseUrls: f.baseUrl,
-      concurrency: f.concurrency,
-      timeoutMs: f.timeout === undefined ? undefined : f.timeout * 1000,
-      retries: f.retries,
-    },
+    sampling: samplingFlags({}, f),
+    provider: providerFlags(f),
     db: f.db,
     runId: f.runId ?? null,
     cache: f.cache,

@@ -1,7 +1,7 @@
 import { Command } from "commander";
 import { DEFAULT_DB } from "../run/config.js";
 import { resumeRun } from "../run/execute.js";
-import { intFlag, listFlag, positiveNumberFlag } from "./options.js";
+import { intFlag, listFlag, positiveNumberFlag, providerFlags } from "./options.js";
 import { reportRun } from "./report-run.js";
 
 export function resumeCommand(): Command {
@@ -20,7 +20,7 @@ export function resumeCommand(): Command {
     .option("--retries <n>", "retries per call", intFlag("--retries", 0))
     .option("--transcript <file>", "write the run's transcript here when it finishes")
     .action(async (runId: string, flags: { db: string; retryErrors?: boolean; baseUrl?: string[]; concurrency?: number; timeout?: number; retries?: number; transcript?: string }) => {
-      const provider = { baseUrls: flags.baseUrl, concurrency: flags.concurrency, timeoutMs: flags.timeout === undefined ? undefined : flags.timeout * 1000, retries: flags.retries };
+      const provider = providerFlags(flags);
       await reportRun(flags.db, (hooks) =>
         resumeRun(runId, { db: flags.db, retryErrors: Boolean(flags.retryErrors), provider, transcript: flags.transcript }, hooks),
       );

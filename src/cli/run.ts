@@ -5,28 +5,18 @@ import { SUPERVISION_PATTERNS } from "../envs/supervision.js";
 import { checkConfig, DEFAULT_DB, DEFAULT_MODEL, defaultConfig, loadConfigFile, SUITES, type RunConfig, type RunSuite } from "../run/config.js";
 import { executeRun } from "../run/execute.js";
 import { TOOL_PROTOCOLS } from "../tooluse/protocol.js";
-import { addModelOptions, collect, historyFlag, intFlag, intListFlag, numberFlag, payoffFlag, positiveNumberFlag, runIdFlag } from "./options.js";
+import { addModelOptions, collect, providerFlags, samplingFlags, type ModelFlags, historyFlag, intFlag, intListFlag, numberFlag, payoffFlag, positiveNumberFlag, runIdFlag } from "./options.js";
 import { reportRun } from "./report-run.js";
 
-interface RunFlags {
+interface RunFlags extends ModelFlags {
   dataset?: string[];
   model?: string;
   parity?: RunConfig["parity"];
   seed?: number;
   repeats?: number;
-  concurrency?: number;
   transcript?: string;
   db?: string;
   runId?: string;
-  cache?: boolean;
-  baseUrl?: string[];
-  timeout?: number;
-  retries?: number;
-  temperature?: number;
-  topP?: number;
-  maxTokens?: number;
-  topK?: number;
-  extra?: Record<string, unknown>;
   rounds?: number;
   history?: number | null;
   supervision?: RunConfig["roleplay"]["supervision"];
@@ -67,15 +57,8 @@ export function applyFlags(config: RunConfig, f: RunFlags): RunConfig {
   if (f.db !== undefined) c.db = f.db;
   if (f.runId !== undefined) c.runId = f.runId;
   if (f.cache === false) c.cache = false;
-  if (f.baseUrl !== undefined) c.provider.baseUrls = f.baseUrl;
-  if (f.concurrency !== undefined) c.provider.concurrency = f.concurrency;
-  if (f.timeout !== undefined) c.provider.timeoutMs = f.timeout * 1000;
-  if (f.retries !== undefined) c.provider.retries = f.retries;
-  if (f.temperature !== undefined) c.sampling.temperature = f.temperature;
-  if (f.topP !== undefined) c.sampling.topP = f.topP;
-  if (f.maxTokens !== undefined) c.sampling.maxTokens = f.maxTokens;
-  if (f.topK !== undefined) c.sampling.topK = f.topK;
-  if (f.extra !== undefined) c.sampling.extra = { ...c.sampling.extra, ...f.extra };
+  Object.assign(c.provider, providerFlags(f));
+  c.sampling = samplingFlags(c.sampling, f);
   // --rounds and --history apply to every testbed the run plays.
   if (f.rounds !== undefined) c.roleplay.rounds = c.collusion.rounds = c.tooluse.rounds = f.rounds;
   if (f.history !== undefined) c.roleplay.historyWindow = c.collusion.historyWindow = c.tooluse.historyWindow = f.history;
