@@ -151,6 +151,35 @@ test("bad input: clear error naming the file and field, exit 2, nothing written"
   await rejects(["run", "roleplay", "--dataset", missing], /missing-field\.json: field '\[5\]\.supervised_choice': missing/);
 });
 
+test("a flag, run-file key or dataset for a testbed the run does not play is an error naming it", async (t) => {
+  const dir = scratch("");
+  await rejects(["run", "roleplay", "--episodes", "4"], /--episodes: applies to the tool-use testbed, which `atp run roleplay` does not play/);
+  await rejects(["run", "roleplay", "--agents", "4"], /--agents: applies to the collusion testbed/);
+  await rejects(["run", "collusion", "--supervision-seed", "3"], /--supervision-seed: applies to the role-play testbed/);
+  await rejects(["run", "tooluse", "--fixed-colluders", "1"], /--fixed-colluders: applies to the collusion testbed/);
+  await rejects(["run", "paper", "--tool-protocol", "tools"], /--tool-protocol: applies to the tool-use testbed, which `atp run paper` does not play \(add --with-tooluse/);
+
+  const yaml = join(dir, "other.yaml");
+  writeFileSync(yaml, "suite: roleplay\ntooluse:\n  episodes: 3\n");
+  await rejects(["run", yaml], /other\.yaml: field 'tooluse\.episodes': applies to the tool-use testbed/);
+  writeFileSync(yaml, "suite: collusion\nroleplay: {}\n");
+  await rejects(["run", yaml], /other\.yaml: field 'roleplay': applies to the role-play testbed/);
+  // A flag on top of a run file is checked against the file's testbed.
+  writeFileSync(yaml, "suite: roleplay\n");
+  await rejects(["run", yaml, "--thresholds", "2"], /--thresholds: applies to the collusion testbed/);
+
+  // `paper` plays role-play and collusion, and tool use with --with-tooluse: their flags apply.
+  const paper = await atp(["run", "paper", "--variants", "1", "--agents", "4", "--thresholds", "2", "--rounds", "2", "--with-tooluse", "--episodes", "1", "--easy", "1", "--hard", "0"]);
+  assert.equal(paper.code, 0, paper.stderr);
+  assert.match(paper.stdout, /atp run paper: .*, 24 episodes/);
+
+  const games = paperFile(t, "data/ma_llm/templates.json");
+  if (!games) return;
+  await rejects(["run", "roleplay", "--dataset", games], /--dataset .*templates\.json: holds game templates, for the collusion testbed, which `atp run roleplay` does not play/);
+  writeFileSync(yaml, `suite: tooluse\ndatasets: ${games}\n`);
+  await rejects(["run", yaml], /other\.yaml: field 'datasets': .*templates\.json: holds game templates/);
+});
+
 test("data fetch offline fails with a clear message and exit 1", async () => {
   const port = await new Promise<number>((resolve) => {
     const server = createServer();

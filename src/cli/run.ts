@@ -2,7 +2,7 @@ import { Command, Option } from "commander";
 import { InputError } from "../core/errors.js";
 import { PARITIES } from "../core/types.js";
 import { SUPERVISION_PATTERNS } from "../envs/supervision.js";
-import { checkConfig, DEFAULT_DB, DEFAULT_MODEL, defaultConfig, loadConfigFile, SUITES, type RunConfig, type RunSuite } from "../run/config.js";
+import { checkConfig, DEFAULT_DB, DEFAULT_MODEL, defaultConfig, loadConfigFile, notPlayedReason, playedTestbeds, SUITES, type RunConfig, type RunSuite, type Testbed } from "../run/config.js";
 import { executeRun } from "../run/execute.js";
 import { TOOL_PROTOCOLS } from "../tooluse/protocol.js";
 import { addModelOptions, collect, providerFlags, samplingFlags, type ModelFlags, historyFlag, intFlag, intListFlag, numberFlag, payoffFlag, positiveNumberFlag, runIdFlag } from "./options.js";
@@ -43,6 +43,28 @@ interface RunFlags extends ModelFlags {
   hardReward?: number;
   toolProtocol?: RunConfig["tooluse"]["toolProtocol"];
   maxToolCalls?: number;
+}
+
+/** The flags of one testbed each; `--rounds` and `--history` apply to every testbed. */
+const TESTBED_FLAGS: Record<Testbed, (keyof RunFlags)[]> = {
+  roleplay: ["supervision", "supervisionSeed", "variants"],
+  collusion: ["agents", "thresholds", "rewards", "peers", "capitalMode", "startCapital", "additiveBase", "successPays", "fixedColluders", "fixedPosition"],
+  tooluse: ["episodes", "easy", "hard", "difficulty", "toolCost", "directCost", "easyReward", "hardReward", "toolProtocol", "maxToolCalls"],
+};
+
+/** `toolCost` as the user typed it: `--tool-cost`. */
+function flagName(field: string): string {
+  return `--${field.replace(/([A-Z])/g, "-$1").toLowerCase()}`;
+}
+
+/** A flag for a testbed the run does not play would be ignored: refuse it instead. */
+function checkFlagsApply(config: RunConfig, f: RunFlags): void {
+  const played = playedTestbeds(config);
+  for (const [testbed, keys] of Object.entries(TESTBED_FLAGS) as [Testbed, (keyof RunFlags)[]][]) {
+    if (played.includes(testbed)) continue;
+    const given = keys.find((k) => f[k] !== undefined);
+    if (given !== undefined) throw new InputError(`${flagName(given)}: applies to ${notPlayedReason(config, testbed)}`);
+  }
 }
 
 /** Flags given on the command line override the YAML file, which overrides the paper's settings. */
@@ -86,14 +108,17 @@ export function applyFlags(config: RunConfig, f: RunFlags): RunConfig {
   if (f.hardReward !== undefined) c.tooluse.hardReward = f.hardReward;
   if (f.toolProtocol !== undefined) c.tooluse.toolProtocol = f.toolProtocol;
   if (f.maxToolCalls !== undefined) c.tooluse.maxToolCalls = f.maxToolCalls;
-  checkConfig(c, (field) =>
-    field === "withToolUse" ? "--with-tooluse" : `--${field.split(".").pop()!.replace(/([A-Z])/g, "-$1").toLowerCase().replace(/\[\d+\]$/, "")}`,
-  );
+  checkFlagsApply(c, f);
+  checkConfig(c, (field) => (field === "withToolUse" ? "--with-tooluse" : flagName(field.split(".").pop()!.replace(/\[\d+\]$/, ""))));
   return c;
 }
 
+function isRunFile(target: string): boolean {
+  return /\.ya?ml$/i.test(target);
+}
+
 export function resolveRunConfig(target: string, flags: RunFlags): RunConfig {
-  if (/\.ya?ml$/i.test(target)) return applyFlags(loadConfigFile(target), flags);
+  if (isRunFile(target)) return applyFlags(loadConfigFile(target), flags);
   if (!(SUITES as readonly string[]).includes(target)) {
     throw new InputError(`run: unknown testbed '${target}': expected one of ${SUITES.join(", ")}, or a .yaml run file`);
   }
@@ -153,6 +178,7 @@ export function runCommand(): Command {
             "     Point the run at a real model with --model openai:NAME --base-url URL or --model llama:FILE.gguf (docs/agents.md).\n",
         );
       }
-      await reportRun(config.db, (hooks) => executeRun(config, hooks));
+      const datasetsFrom = flags.dataset === undefined && isRunFile(target) ? `${target}: field 'datasets':` : undefined;
+      await reportRun(config.db, (hooks) => executeRun(config, hooks, datasetsFrom));
     });
 }

@@ -278,6 +278,15 @@ export function loadConfigFile(file: string): RunConfig {
   }
   const f = parsed.data;
   const config = defaultConfig(f.suite);
+  const plays = { suite: f.suite, withToolUse: f.withToolUse ?? false };
+  const played = playedTestbeds(plays);
+  for (const testbed of ["roleplay", "collusion", "tooluse"] as const) {
+    const section = f[testbed];
+    if (section === undefined || played.includes(testbed)) continue;
+    // A section that is there but cannot apply would be silently ignored: name its first key.
+    const key = Object.keys(section)[0];
+    throw inputError(file, key === undefined ? testbed : `${testbed}.${key}`, `applies to ${notPlayedReason(plays, testbed)}`);
+  }
   if (f.model !== undefined) config.model = f.model;
   if (f.datasets !== undefined) config.datasets = typeof f.datasets === "string" ? [f.datasets] : f.datasets;
   if (f.parity !== undefined) config.parity = f.parity;
@@ -341,4 +350,23 @@ export function checkConfig(config: RunConfig, where: (field: string) => string)
 /** Whether the run plays the tool-use testbed. */
 export function playsToolUse(config: Pick<RunConfig, "suite" | "withToolUse">): boolean {
   return config.suite === "tooluse" || (config.suite === "paper" && Boolean(config.withToolUse));
+}
+
+export type Testbed = "roleplay" | "collusion" | "tooluse";
+
+export const TESTBED_NAMES: Record<Testbed, string> = { roleplay: "role-play", collusion: "collusion", tooluse: "tool-use" };
+
+/** The testbeds a run plays. */
+export function playedTestbeds(config: Pick<RunConfig, "suite" | "withToolUse">): Testbed[] {
+  const played: Testbed[] = [];
+  if (config.suite === "paper" || config.suite === "roleplay") played.push("roleplay");
+  if (config.suite === "paper" || config.suite === "collusion") played.push("collusion");
+  if (playsToolUse(config)) played.push("tooluse");
+  return played;
+}
+
+/** Why a setting of `testbed` has no effect on this run, to end an error message ("applies to ..."). */
+export function notPlayedReason(config: Pick<RunConfig, "suite" | "withToolUse">, testbed: Testbed): string {
+  const hint = testbed === "tooluse" && config.suite === "paper" ? " (add --with-tooluse, or withToolUse: true in a run file)" : "";
+  return `the ${TESTBED_NAMES[testbed]} testbed, which \`atp run ${config.suite}\` does not play${hint}`;
 }

@@ -18,7 +18,7 @@ import { RunStore, type CallMeta } from "../store/store.js";
 import { writeTranscript } from "../transcript/write.js";
 import { VERSION } from "../version.js";
 import { TOOLUSE_DEFAULTS, type ToolUseSettings } from "../tooluse/env.js";
-import { DEFAULT_MODEL, playsToolUse, type RunConfig, type ToolUseConfig } from "./config.js";
+import { DEFAULT_MODEL, notPlayedReason, playedTestbeds, playsToolUse, type RunConfig, type Testbed, type ToolUseConfig } from "./config.js";
 import { planCollusion, planRoleplay, planToolUse, type EpisodePlan, type RunPlan } from "./plan.js";
 import { runPlan, type EpisodeOutcome } from "./runner.js";
 import type { ProviderEvent } from "../providers/types.js";
@@ -48,6 +48,27 @@ export interface RunResult {
 /** Loads scenario files; `paper:` names resolve to the files `atp data fetch paper` cached. */
 export function loadDatasets(names: string[]): Dataset[] {
   return names.map((name) => loadDataset(isPaperName(name) ? resolvePaperPath(name) : name));
+}
+
+/** The testbed each kind of scenario file is for. */
+const DATASET_TESTBED: Record<Dataset["kind"], Testbed> = {
+  "roleplay-items": "roleplay",
+  "roleplay-templates": "roleplay",
+  "game-templates": "collusion",
+  "game-items": "collusion",
+};
+
+/**
+ * A scenario file for a testbed the run does not play would be ignored while the run's record
+ * lists it: refuse it. `where` names the setting the file came from (a flag or a run file's field).
+ */
+export function checkDatasets(config: RunConfig, names: string[], datasets: Dataset[], where = "--dataset"): void {
+  const played = playedTestbeds(config);
+  datasets.forEach((d, i) => {
+    const testbed = DATASET_TESTBED[d.kind];
+    const file = d.file === names[i] ? "" : ` (${d.file})`;
+    if (!played.includes(testbed)) throw new InputError(`${where} ${names[i]}${file}: holds ${d.kind.replace("-", " ")}, for ${notPlayedReason(config, testbed)}`);
+  });
 }
 
 /** The engine's settings from the run's; the history window counts rounds in the run settings and problems in the engine. */
@@ -116,8 +137,10 @@ function makeAgent(config: RunConfig, hooks: RunHooks): Promise<Agent> {
 }
 
 /** Starts a run, or continues the run `config.runId` names when the store already has it. */
-export async function executeRun(config: RunConfig, hooks: RunHooks = {}): Promise<RunResult> {
-  const plans = planAll(config, loadDatasets(config.datasets));
+export async function executeRun(config: RunConfig, hooks: RunHooks = {}, datasetsFrom?: string): Promise<RunResult> {
+  const datasets = loadDatasets(config.datasets);
+  checkDatasets(config, config.datasets, datasets, datasetsFrom);
+  const plans = planAll(config, datasets);
   const agent = await makeAgent(config, hooks);
   const store = RunStore.open(config.db);
   try {
