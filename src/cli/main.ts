@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 /** The `atp` command: parses arguments and calls the library; exit code 2 for bad input. */
 import { Command, CommanderError } from "commander";
-import { InputError } from "../core/errors.js";
+import { InputError, RunStopped } from "../core/errors.js";
 import { FetchError } from "../scenarios/fetch.js";
 import { alignCommand } from "./align.js";
 import { dataCommand } from "./data.js";
@@ -10,6 +10,7 @@ import { exportCommand } from "./export.js";
 import { resumeCommand } from "./resume.js";
 import { runCommand } from "./run.js";
 import { runsCommand } from "./runs.js";
+import { signalExitCode } from "./options.js";
 import { reportCommand } from "./report.js";
 import { compareCommand } from "./compare.js";
 import { viewCommand } from "./view.js";
@@ -58,6 +59,11 @@ async function main(argv: string[]): Promise<number> {
     if (err instanceof InputError) {
       process.stderr.write(`atp: error: ${err.message}\n`);
       return USAGE_EXIT;
+    }
+    if (err instanceof RunStopped) {
+      process.stderr.write(`atp: ${err.message}\n`);
+      // Calls abandoned in flight would keep the process alive until they answer.
+      process.exit(signalExitCode(err.signal));
     }
     if (err instanceof FetchError) {
       process.stderr.write(`atp: ${err.message}\n`);

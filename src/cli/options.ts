@@ -1,4 +1,5 @@
 import type { Command } from "commander";
+import { constants } from "node:os";
 /** Parsers for flag values: each bad value is an InputError naming the flag and the reason. */
 import { InputError } from "../core/errors.js";
 import type { Payoffs } from "../envs/collusion.js";
@@ -154,6 +155,11 @@ export function portFlag(value: string): number {
   const port = intFlag("--port", 0)(value);
   if (port > 65535) throw new InputError(`--port: expected an integer from 0 to 65535, got '${value}'`);
   return port;
+}
+
+/** The exit code of a command stopped by a signal, as shells report it: 128 + its number (130 for SIGINT, 143 for SIGTERM). */
+export function signalExitCode(signal: NodeJS.Signals): number {
+  return 128 + constants.signals[signal];
 }
 
 /** Resolves on the first Ctrl-C or SIGTERM: how a serving command waits before it shuts down. */

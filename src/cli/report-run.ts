@@ -1,27 +1,59 @@
+import { setMaxListeners } from "node:events";
 import { collusionRateGroups, rateRows } from "../metrics/summary.js";
 import { toolUseRates } from "../metrics/tooluse.js";
 import { collusionTable, toolUseTable, violationTable } from "../report/tables.js";
 import type { RunHooks, RunResult } from "../run/execute.js";
 import { Progress } from "./progress.js";
+import { signalExitCode } from "./options.js";
+
+/** The end of a session: where the run is, what this session asked, and how to look at it. */
+function summary(p: Progress, runId: string, db: string): string {
+  const parts = [`${p.cached} from the cache`, `${p.retriedCalls} needed a retry`, `${p.failedCalls} failed`];
+  // Truncated and empty answers join this list once calls record their finish reason.
+  const tokens = p.tokensKnown ? `, ${p.promptTokens} tokens in, ${p.completionTokens} out` : "";
+  const lines = [
+    `atp: run ${runId} stored in ${db}: ${p.calls} calls this session (${parts.join(", ")})${tokens}, wall time ${p.seconds.toFixed(1)} s`,
+    ...(p.cached ? ["atp: answers from the cache are the store's earlier answers to the same calls; a run with --no-cache asks the model again"] : []),
+    `atp: see it with \`atp report ${runId} --db ${db}\` or \`atp view --db ${db}\``,
+  ];
+  return lines.map((l) => l + "\n").join("");
+}
 
 /**
  * Plays a run (new or resumed) with progress on stderr, then prints the tables on stdout. A run
  * with failed episodes exits 1 and says how to retry them.
  */
 export async function reportRun(db: string, play: (hooks: RunHooks) => Promise<RunResult>): Promise<void> {
-  const started = Date.now();
   let progress: Progress | undefined;
-  const result = await play({
-    onStart: ({ runId, episodes, remaining, resumed }) => {
-      if (resumed) process.stderr.write(`atp: continuing run ${runId}: ${episodes - remaining} of ${episodes} episodes already finished\n`);
-      progress = new Progress(remaining);
-    },
-    onCall: () => progress?.call(),
-    onEpisode: (outcome) => progress?.episode(outcome.error !== undefined),
-    onProviderEvent: (event) => {
-      if (event.kind !== "failed") progress?.retry(event.kind === "rate-limited");
-    },
-  });
+  // The first Ctrl-C or SIGTERM stops the run cleanly; a second one quits at once.
+  const stop = new AbortController();
+  // Every call in flight listens for the stop.
+  setMaxListeners(0, stop.signal);
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (stop.signal.aborted) process.exit(signalExitCode(signal));
+    progress?.finish();
+    process.stderr.write(`atp: ${signal}: stopping, calls in flight are abandoned (Ctrl-C again quits at once)\n`);
+    stop.abort(signal);
+  };
+  process.on("SIGINT", onSignal);
+  process.on("SIGTERM", onSignal);
+  let result: RunResult;
+  try {
+    result = await play({
+      signal: stop.signal,
+      onStart: ({ runId, episodes, remaining, resumed, work }) => {
+        if (resumed) process.stderr.write(`atp: continuing run ${runId}: ${episodes - remaining} of ${episodes} episodes already finished\n`);
+        progress = new Progress(work);
+      },
+      onWork: (done, total) => progress?.work(done, total),
+      onCall: (meta) => progress?.call(meta),
+      onEpisode: (outcome) => progress?.episode(outcome.error !== undefined),
+      onProviderEvent: (event) => progress?.providerEvent(event),
+    });
+  } finally {
+    process.off("SIGINT", onSignal);
+    process.off("SIGTERM", onSignal);
+  }
   progress?.finish();
   const out: string[] = [];
   const { suite, parity, seed } = result.config;
@@ -34,7 +66,8 @@ export async function reportRun(db: string, play: (hooks: RunHooks) => Promise<R
   if (groups.length) out.push("", collusionTable(groups));
   if (result.toolUse.length) out.push("", toolUseTable(toolUseRates(result.toolUse.map((p) => p.transcript)), result.toolUse.length));
   process.stdout.write(out.join("\n") + "\n");
-  process.stderr.write(`atp: run ${result.runId} stored in ${db}; finished in ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
+  // onStart comes before the first call, so every finished session has its progress.
+  process.stderr.write(summary(progress!, result.runId, db));
   if (result.failed.length) {
     const shown = result.failed.slice(0, 5).map((f) => `  ${f.plan.key} (repeat ${f.plan.repeat}): ${f.error}`);
     process.stderr.write(

@@ -14,3 +14,17 @@ export function inputError(file: string, field: string, reason: string): InputEr
   const where = field ? `${file}: field '${field}'` : file;
   return new InputError(`${where}: ${reason}`);
 }
+
+/**
+ * A run stopped by a signal (Ctrl-C, SIGTERM) after saving what it had finished. The CLI prints
+ * the message, which says what is saved and how to continue, and exits with 128 + the signal's number.
+ */
+export class RunStopped extends Error {
+  constructor(
+    message: string,
+    readonly signal: NodeJS.Signals,
+  ) {
+    super(message);
+    this.name = "RunStopped";
+  }
+}

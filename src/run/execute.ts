@@ -7,7 +7,7 @@
 import { randomBytes } from "node:crypto";
 import { createAgent } from "../agents/registry.js";
 import type { Agent } from "../agents/types.js";
-import { InputError } from "../core/errors.js";
+import { InputError, RunStopped } from "../core/errors.js";
 import type { PlayedEpisode } from "../metrics/rates.js";
 import type { PlayedToolUse } from "../metrics/tooluse.js";
 import { isPaperName, resolvePaperPath } from "../scenarios/fetch.js";
@@ -19,17 +19,31 @@ import { writeTranscript } from "../transcript/write.js";
 import { VERSION } from "../version.js";
 import { TOOLUSE_DEFAULTS, type ToolUseSettings } from "../tooluse/env.js";
 import { DEFAULT_MODEL, notPlayedReason, playedTestbeds, playsToolUse, type RunConfig, type Testbed, type ToolUseConfig } from "./config.js";
-import { planCollusion, planRoleplay, planToolUse, type EpisodePlan, type RunPlan } from "./plan.js";
+import { planCollusion, planRoleplay, planToolUse, transcriptRounds, type EpisodePlan, type RunPlan } from "./plan.js";
 import { runPlan, type EpisodeOutcome } from "./runner.js";
 import type { ProviderEvent } from "../providers/types.js";
 
+/**
+ * What a run's progress counts: calls when every round's calls are known in advance, else
+ * rounds (a tool-use problem takes from one call to its calculator limit plus one).
+ */
+export interface Work {
+  unit: "calls" | "rounds";
+  /** Left to do in this session: the unsaved rounds of the episodes it plays. */
+  total: number;
+}
+
 export interface RunHooks {
   /** Called once the plan is known, before the first call. */
-  onStart?: (info: { runId: string; episodes: number; remaining: number; resumed: boolean }) => void;
+  onStart?: (info: { runId: string; episodes: number; remaining: number; resumed: boolean; work: Work }) => void;
+  /** Called as rounds are saved, and when a failed episode drops the rest of its work from the total. */
+  onWork?: (done: number, total: number) => void;
   onEpisode?: (outcome: EpisodeOutcome, done: number, total: number) => void;
   onCall?: (meta: CallMeta) => void;
   /** A model call was retried (server error, timeout, rate limit) or gave up. */
   onProviderEvent?: (event: ProviderEvent) => void;
+  /** Aborted with a signal's name (SIGINT, SIGTERM): the run stops, is marked interrupted and throws RunStopped. */
+  signal?: AbortSignal;
 }
 
 export interface RunResult {
@@ -205,6 +219,19 @@ export async function resumeRun(runId: string, options: ResumeOptions, hooks: Ru
   }
 }
 
+/** Marks a stopped run interrupted and says what it has saved and how to continue it. */
+function stopped(store: RunStore, runId: string, db: string, signal: NodeJS.Signals): RunStopped {
+  store.setRunStatus(runId, "interrupted");
+  const states = store.episodeStates(runId);
+  const finished = states.filter((s) => s.status === "done").length;
+  const rounds = states.reduce((n, s) => n + s.roundsSaved, 0);
+  return new RunStopped(
+    `stopped by ${signal}: run ${runId} has ${finished} of ${states.length} episodes finished and ${rounds} rounds saved in ${db}; ` +
+      `calls in flight were abandoned.\n     Continue it with: atp resume ${runId} --db ${db}`,
+    signal,
+  );
+}
+
 async function continueRun(
   store: RunStore,
   runId: string,
@@ -220,9 +247,40 @@ async function continueRun(
   // Finished episodes are never asked again; failed ones wait for --retry-errors.
   const skip = new Set(states.filter((s) => s.status === "done" || s.status === "failed").map((s) => s.idx));
   store.setRunStatus(runId, "running");
-  hooks.onStart?.({ runId, episodes: plans.length, remaining: plans.length - skip.size, resumed });
-  const outcomes = await runPlan(plans, agent, { seed: config.seed, store: { store, runId }, cache: config.cache ? store : undefined, onEpisode: hooks.onEpisode, onCall: hooks.onCall }, skip);
+  const todo = states.filter((s) => !skip.has(s.idx));
+  const unit: Work["unit"] = todo.some((s) => plans[s.idx].suite === "tooluse") ? "rounds" : "calls";
+  const perRound = (plan: RunPlan) => (unit === "calls" && plan.suite === "collusion" ? plan.settings.agents - plan.settings.fixedColluders : 1);
+  // Work left per episode, so a failed episode can take the rest of its work off the total.
+  const left = new Map(todo.map((s) => [plans[s.idx], (transcriptRounds(plans[s.idx]) - s.roundsSaved) * perRound(plans[s.idx])]));
+  let total = [...left.values()].reduce((a, b) => a + b, 0);
+  let done = 0;
+  hooks.onStart?.({ runId, episodes: plans.length, remaining: plans.length - skip.size, resumed, work: { unit, total } });
+  const outcomes = await runPlan(
+    plans,
+    agent,
+    {
+      seed: config.seed,
+      signal: hooks.signal,
+      store: { store, runId },
+      cache: config.cache ? store : undefined,
+      onCall: hooks.onCall,
+      onRound: (plan) => {
+        done += perRound(plan);
+        left.set(plan, left.get(plan)! - perRound(plan));
+        hooks.onWork?.(done, total);
+      },
+      onEpisode: (outcome, n, of) => {
+        if (outcome.error !== undefined) {
+          total -= left.get(outcome.plan)!;
+          hooks.onWork?.(done, total);
+        }
+        hooks.onEpisode?.(outcome, n, of);
+      },
+    },
+    skip,
+  );
 
+  if (hooks.signal?.aborted) throw stopped(store, runId, config.db, hooks.signal.reason as NodeJS.Signals);
   const finalStates = store.episodeStates(runId);
   const failed = finalStates.filter((s) => s.status === "failed").map((s) => ({ plan: plans[s.idx], error: s.error ?? "unknown error" }));
   store.setRunStatus(runId, failed.length ? "failed" : "done");

@@ -33,6 +33,10 @@ export interface RunOptions {
   onEpisode?: (outcome: EpisodeOutcome, done: number, total: number) => void;
   /** Called after every answered call. */
   onCall?: (meta: CallMeta) => void;
+  /** Called as each round is saved (tool use: each scored problem). */
+  onRound?: (plan: RunPlan) => void;
+  /** Stops the run: calls in flight are abandoned, no new round starts, and nothing unfinished is saved. */
+  signal?: AbortSignal;
 }
 
 export interface EpisodeOutcome {
@@ -41,6 +45,8 @@ export interface EpisodeOutcome {
   transcript?: TranscriptEpisode;
   /** Why it stopped, when a call failed after its retries. */
   error?: string;
+  /** The run was stopped before the episode finished; it continues on resume. */
+  stopped?: true;
 }
 
 /** The seed of one call: a pure function of where the call sits in the run. */
@@ -239,7 +245,21 @@ function checkReplayed(plan: RunPlan, saved: TranscriptRound, replayed: Transcri
   }
 }
 
-async function ask(agent: Agent, call: AgentCall, cache: RunStore | undefined): Promise<Answered> {
+/** The call's answer, or a rejection as soon as the run is stopped: an abandoned call's answer is never used. */
+function unlessStopped<T>(answer: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (!signal) return answer;
+  if (signal.aborted) return Promise.reject(new Error("the run was stopped"));
+  return new Promise((resolve, reject) => {
+    const stop = () => reject(new Error("the run was stopped"));
+    signal.addEventListener("abort", stop, { once: true });
+    answer.then(
+      (value) => (signal.removeEventListener("abort", stop), resolve(value)),
+      (err) => (signal.removeEventListener("abort", stop), reject(err)),
+    );
+  });
+}
+
+async function ask(agent: Agent, call: AgentCall, cache: RunStore | undefined, signal: AbortSignal | undefined): Promise<Answered> {
   const identity = agent.cacheIdentity;
   const tools = call.suite === "tooluse" ? call.tools : undefined;
   const key =
@@ -252,7 +272,7 @@ async function ask(agent: Agent, call: AgentCall, cache: RunStore | undefined): 
     return { reply, meta: { agent: call.agent, latencyMs: 0, attempts: 0, cached: true, promptTokens: hit.promptTokens, completionTokens: hit.completionTokens } };
   }
   const started = performance.now();
-  const reply = await agent.respond(call);
+  const reply = await unlessStopped(agent.respond(call), signal);
   const latencyMs = performance.now() - started;
   if (key !== undefined) {
     cache!.cachePut(key, { text: reply.text, toolCalls: reply.toolCalls, promptTokens: reply.promptTokens, completionTokens: reply.completionTokens });
@@ -274,12 +294,16 @@ export async function runEpisode(plan: RunPlan, index: number, agent: Agent, opt
   }
   try {
     while (!d.done) {
-      const { record, metas, asked } = await d.play((call) => ask(agent, call, options.cache));
+      if (options.signal?.aborted) return { plan, stopped: true };
+      const { record, metas, asked } = await d.play((call) => ask(agent, call, options.cache, options.signal));
       options.store?.store.saveRound(options.store.runId, index, record, metas);
       for (const m of asked) options.onCall?.(m);
+      options.onRound?.(plan);
       rounds.push(record);
     }
   } catch (err) {
+    // Calls abandoned by a stop are no failure: the episode goes on from its last saved round on resume.
+    if (options.signal?.aborted) return { plan, stopped: true };
     const error = err instanceof Error ? err.message : String(err);
     options.store?.store.failEpisode(options.store.runId, index, error);
     return { plan, error };
