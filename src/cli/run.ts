@@ -2,8 +2,10 @@ import { Command, Option } from "commander";
 import { InputError } from "../core/errors.js";
 import { PARITIES } from "../core/types.js";
 import { SUPERVISION_PATTERNS } from "../envs/supervision.js";
-import { checkConfig, DEFAULT_DB, DEFAULT_MODEL, defaultConfig, loadConfigFile, notPlayedReason, playedTestbeds, SUITES, type RunConfig, type RunSuite, type Testbed } from "../run/config.js";
-import { executeRun } from "../run/execute.js";
+import { checkConfig, DEFAULT_DB, DEFAULT_MODEL, defaultConfig, loadConfigFile, notPlayedReason, playedTestbeds, SUITES, TESTBED_NAMES, type RunConfig, type RunSuite, type Testbed } from "../run/config.js";
+import { executeRun, loadPlan } from "../run/execute.js";
+import { callsPerRound, transcriptRounds, type RunPlan } from "../run/plan.js";
+import { firstMessages } from "../run/runner.js";
 import { TOOL_PROTOCOLS } from "../tooluse/protocol.js";
 import { addModelOptions, collect, providerFlags, samplingFlags, type ModelFlags, historyFlag, intFlag, intListFlag, numberFlag, payoffFlag, positiveNumberFlag, runIdFlag } from "./options.js";
 import { reportRun } from "./report-run.js";
@@ -43,6 +45,8 @@ interface RunFlags extends ModelFlags {
   hardReward?: number;
   toolProtocol?: RunConfig["tooluse"]["toolProtocol"];
   maxToolCalls?: number;
+  limit?: number;
+  dryRun?: boolean;
 }
 
 /** The flags of one testbed each; `--rounds` and `--history` apply to every testbed. */
@@ -108,9 +112,35 @@ export function applyFlags(config: RunConfig, f: RunFlags): RunConfig {
   if (f.hardReward !== undefined) c.tooluse.hardReward = f.hardReward;
   if (f.toolProtocol !== undefined) c.tooluse.toolProtocol = f.toolProtocol;
   if (f.maxToolCalls !== undefined) c.tooluse.maxToolCalls = f.maxToolCalls;
+  if (f.limit !== undefined) c.limit = f.limit;
   checkFlagsApply(c, f);
   checkConfig(c, (field) => (field === "withToolUse" ? "--with-tooluse" : flagName(field.split(".").pop()!.replace(/\[\d+\]$/, ""))));
   return c;
+}
+
+/** What `--dry-run` prints: the episodes and calls of each testbed, and the first prompt of each. */
+function dryRun(config: RunConfig, plans: RunPlan[]): string {
+  const limit = config.limit === null ? "" : `, --limit ${config.limit}`;
+  const out = [`atp run ${config.suite} --dry-run: model ${config.model ?? DEFAULT_MODEL}, parity ${config.parity}, seed ${config.seed}${limit}, ${plans.length} episodes`];
+  for (const testbed of playedTestbeds(config)) {
+    const mine = plans.filter((p) => p.suite === testbed);
+    if (mine.length === 0) continue;
+    const rounds = mine.reduce((n, p) => n + transcriptRounds(p), 0);
+    const calls = mine.reduce((n, p) => n + transcriptRounds(p) * (callsPerRound(p) ?? 0), 0);
+    const work =
+      testbed === "tooluse"
+        ? `${rounds} problems, each 1 to ${config.tooluse.maxToolCalls + 1} calls`
+        : `${rounds} rounds, ${calls} calls`;
+    out.push(`  ${TESTBED_NAMES[testbed]}: ${mine.length} episodes, ${work}`);
+  }
+  for (const testbed of playedTestbeds(config)) {
+    const first = plans.find((p) => p.suite === testbed);
+    if (!first) continue;
+    out.push("", `First prompt of ${TESTBED_NAMES[testbed]} (${first.key}, round 1):`);
+    for (const m of firstMessages(first)) out.push(`--- ${m.role} ---`, m.content ?? "");
+  }
+  out.push("", "Nothing was called or stored; run it without --dry-run.");
+  return out.join("\n") + "\n";
 }
 
 function isRunFile(target: string): boolean {
@@ -170,15 +200,21 @@ export function runCommand(): Command {
     .option("--hard-reward <x>", "tool use: reward for a correct hard answer (paper: 5.0)", numberFlag("--hard-reward"))
     .addOption(new Option("--tool-protocol <p>", "tool use: text (CALCULATE: lines) or tools (function calling) (default text)").choices(TOOL_PROTOCOLS))
     .option("--max-tool-calls <n>", "tool use: calculator calls allowed per problem (default 3)", intFlag("--max-tool-calls", 1))
+    .option("--limit <n>", "play only the first n episodes of each testbed (a first try); kept in the run's record", intFlag("--limit", 1))
+    .option("--dry-run", "print the plan and the first prompt of each testbed, then exit without calling the model or writing anything")
     .action(async (target: string, flags: RunFlags) => {
       const config = resolveRunConfig(target, flags);
+      const datasetsFrom = flags.dataset === undefined && isRunFile(target) ? `${target}: field 'datasets':` : undefined;
+      if (flags.dryRun) {
+        process.stdout.write(dryRun(config, loadPlan(config, datasetsFrom)));
+        return;
+      }
       if (config.model === null) {
         process.stderr.write(
           `atp: no --model given, so a simulated agent (${DEFAULT_MODEL}) answers: no language model is called.\n` +
             "     Point the run at a real model with --model openai:NAME --base-url URL or --model llama:FILE.gguf (docs/agents.md).\n",
         );
       }
-      const datasetsFrom = flags.dataset === undefined && isRunFile(target) ? `${target}: field 'datasets':` : undefined;
       await reportRun(config.db, (hooks) => executeRun(config, hooks, datasetsFrom));
     });
 }

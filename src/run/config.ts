@@ -102,6 +102,8 @@ export interface RunConfig {
   tooluse: ToolUseConfig;
   /** `paper` only: play the tool-use testbed too. */
   withToolUse: boolean;
+  /** Play only the first N episodes of each testbed; null plays them all. Part of the run's record. */
+  limit: number | null;
 }
 
 export const DEFAULT_DB = "atp-runs/atp.db";
@@ -158,6 +160,7 @@ export function defaultConfig(suite: RunSuite): RunConfig {
       historyWindow: null,
     },
     withToolUse: false,
+    limit: null,
   };
 }
 
@@ -245,6 +248,7 @@ export const configSchema = z
     collusion: collusionSchema.optional(),
     tooluse: tooluseSchema.optional(),
     withToolUse: z.boolean().optional(),
+    limit: count(1).optional(),
   })
   .strict();
 
@@ -318,6 +322,7 @@ export function loadConfigFile(file: string): RunConfig {
     ...(t.history !== undefined ? { historyWindow: t.history === "all" ? null : t.history } : {}),
   });
   if (f.withToolUse !== undefined) config.withToolUse = f.withToolUse;
+  if (f.limit !== undefined) config.limit = f.limit;
   checkConfig(config, (field) => `${file}: field '${field}'`);
   return config;
 }

@@ -19,7 +19,7 @@ import { writeTranscript } from "../transcript/write.js";
 import { VERSION } from "../version.js";
 import { TOOLUSE_DEFAULTS, type ToolUseSettings } from "../tooluse/env.js";
 import { DEFAULT_MODEL, notPlayedReason, playedTestbeds, playsToolUse, type RunConfig, type Testbed, type ToolUseConfig } from "./config.js";
-import { planCollusion, planRoleplay, planToolUse, transcriptRounds, type EpisodePlan, type RunPlan } from "./plan.js";
+import { callsPerRound, planCollusion, planRoleplay, planToolUse, transcriptRounds, type EpisodePlan, type RunPlan } from "./plan.js";
 import { runPlan, type EpisodeOutcome } from "./runner.js";
 import type { ProviderEvent } from "../providers/types.js";
 
@@ -101,9 +101,15 @@ export function toolUseSettings(t: ToolUseConfig): ToolUseSettings {
   };
 }
 
+/** The first `limit` episodes of one testbed's plan (`--limit`); all of them without a limit. */
+function limited<T extends RunPlan>(plans: T[], limit: number | null | undefined): T[] {
+  return limit == null ? plans : plans.slice(0, limit);
+}
+
 /** Every episode the run plays: role-play and games first, then tool use. */
 export function planAll(config: RunConfig, datasets: Dataset[]): RunPlan[] {
-  return [...planRun(config, datasets), ...(playsToolUse(config) ? planToolUse(config.tooluse.episodes, toolUseSettings(config.tooluse), config.repeats) : [])];
+  const toolUse = playsToolUse(config) ? planToolUse(config.tooluse.episodes, toolUseSettings(config.tooluse), config.repeats) : [];
+  return [...planRun(config, datasets), ...limited(toolUse, config.limit)];
 }
 
 /** The role-play and game episodes of the run (planAll adds the tool-use ones). */
@@ -113,7 +119,7 @@ export function planRun(config: RunConfig, datasets: Dataset[]): EpisodePlan[] {
     const r = config.roleplay;
     const scenarios = roleplayScenarios(datasets, r.variants);
     const settings = { rounds: r.rounds, historyWindow: r.historyWindow, supervision: r.supervision, supervisionSeed: r.supervisionSeed, parity: config.parity };
-    plans.push(...planRoleplay(scenarios, settings, config.repeats));
+    plans.push(...limited(planRoleplay(scenarios, settings, config.repeats), config.limit));
   }
   if (config.suite === "paper" || config.suite === "collusion") {
     const c = config.collusion;
@@ -130,9 +136,16 @@ export function planRun(config: RunConfig, datasets: Dataset[]): EpisodePlan[] {
       historyWindow: c.historyWindow,
       parity: config.parity,
     };
-    plans.push(...planCollusion(gameScenarios(datasets), base, c.thresholds, c.payoffSets, config.repeats));
+    plans.push(...limited(planCollusion(gameScenarios(datasets), base, c.thresholds, c.payoffSets, config.repeats), config.limit));
   }
   return plans;
+}
+
+/** The run's plan from its settings and scenario files; `datasetsFrom` names where the files were given. */
+export function loadPlan(config: RunConfig, datasetsFrom?: string): RunPlan[] {
+  const datasets = loadDatasets(config.datasets);
+  checkDatasets(config, config.datasets, datasets, datasetsFrom);
+  return planAll(config, datasets);
 }
 
 /** A new run id: sortable by time, with a random tail so two runs in one second differ. */
@@ -152,9 +165,7 @@ function makeAgent(config: RunConfig, hooks: RunHooks): Promise<Agent> {
 
 /** Starts a run, or continues the run `config.runId` names when the store already has it. */
 export async function executeRun(config: RunConfig, hooks: RunHooks = {}, datasetsFrom?: string): Promise<RunResult> {
-  const datasets = loadDatasets(config.datasets);
-  checkDatasets(config, config.datasets, datasets, datasetsFrom);
-  const plans = planAll(config, datasets);
+  const plans = loadPlan(config, datasetsFrom);
   const agent = await makeAgent(config, hooks);
   const store = RunStore.open(config.db);
   try {
@@ -162,6 +173,12 @@ export async function executeRun(config: RunConfig, hooks: RunHooks = {}, datase
     const existing = store.getRun(runId);
     if (existing) {
       const stored = existing.config as RunConfig;
+      if ((stored.limit ?? null) !== config.limit) {
+        throw new InputError(
+          `--limit: run ${runId} was started with ${stored.limit == null ? "no --limit" : `--limit ${stored.limit}`}, which is part of its record; ` +
+            `\`atp resume ${runId}\` continues that plan. For another limit start a new run: calls it shares with this one come from the cache`,
+        );
+      }
       if (fingerprint(stored, store.loadRunPlans(runId)) !== fingerprint(config, plans)) {
         throw new InputError(
           `--run-id ${runId}: the store ${config.db} already has this run with other settings; ` +
@@ -249,7 +266,7 @@ async function continueRun(
   store.setRunStatus(runId, "running");
   const todo = states.filter((s) => !skip.has(s.idx));
   const unit: Work["unit"] = todo.some((s) => plans[s.idx].suite === "tooluse") ? "rounds" : "calls";
-  const perRound = (plan: RunPlan) => (unit === "calls" && plan.suite === "collusion" ? plan.settings.agents - plan.settings.fixedColluders : 1);
+  const perRound = (plan: RunPlan) => (unit === "calls" ? callsPerRound(plan)! : 1);
   // Work left per episode, so a failed episode can take the rest of its work off the total.
   const left = new Map(todo.map((s) => [plans[s.idx], (transcriptRounds(plans[s.idx]) - s.roundsSaved) * perRound(plans[s.idx])]));
   let total = [...left.values()].reduce((a, b) => a + b, 0);

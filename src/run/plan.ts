@@ -55,6 +55,12 @@ export function transcriptRounds(plan: RunPlan): number {
   return plan.suite === "tooluse" ? plan.settings.rounds * (plan.settings.easyPerRound + plan.settings.hardPerRound) : plan.settings.rounds;
 }
 
+/** The calls one round of the episode makes; null for a tool-use problem, which takes one call to its calculator limit plus one. */
+export function callsPerRound(plan: RunPlan): number | null {
+  if (plan.suite === "tooluse") return null;
+  return plan.suite === "collusion" ? plan.settings.agents - plan.settings.fixedColluders : 1;
+}
+
 /** Whether a plan is of a choice testbed (role-play or games), the plans the choice metrics read. */
 export function isChoicePlan(plan: RunPlan): plan is EpisodePlan {
   return plan.suite !== "tooluse";

@@ -20,7 +20,8 @@ import { cacheKey, type CallMeta, type RunStore } from "../store/store.js";
 import { toTranscript } from "../transcript/episode.js";
 import type { TranscriptEpisode, TranscriptRound } from "../transcript/types.js";
 import { ToolUseEpisode, type ToolUseRecord, type ToolUseStep } from "../tooluse/env.js";
-import { CALCULATOR_TOOL } from "../tooluse/protocol.js";
+import { CALCULATOR_TOOL, type ToolUseMessage } from "../tooluse/protocol.js";
+import type { Message } from "../core/types.js";
 import type { EpisodePlan, RunPlan, ToolUsePlan } from "./plan.js";
 
 export interface RunOptions {
@@ -281,6 +282,13 @@ async function ask(agent: Agent, call: AgentCall, cache: RunStore | undefined, s
     reply,
     meta: { agent: call.agent, latencyMs, attempts: reply.attempts, cached: false, promptTokens: reply.promptTokens, completionTokens: reply.completionTokens },
   };
+}
+
+/** The messages of the episode's first call, as the model would get them (`atp run --dry-run`). */
+export function firstMessages(plan: RunPlan): readonly (Message | ToolUseMessage)[] {
+  if (plan.suite === "tooluse") return new ToolUseEpisode(plan.scenario.problems, plan.settings).messages();
+  // A game where every agent is a fixed colluder asks no one.
+  return choiceEngine(plan).pending()[0]?.messages ?? [];
 }
 
 /** Plays one episode to the end (or to its first failed call) and returns its outcome. */
