@@ -47,7 +47,7 @@ test("--limit plays the first N episodes of each testbed, keeps the limit on res
     assert.deepEqual(episodeKeys(db, "first-try"), ["roleplay/0", "roleplay/1", "roleplay/2", "collusion/t=2/r=1.2,1.0,0.8/0", "collusion/t=2/r=1.2,1.0,0.8/1", "collusion/t=2/r=1.2,1.0,0.8/2"]);
     // Without a terminal the progress is plain lines: no carriage returns, no escape codes.
     assert.doesNotMatch(limited.stderr, /[\r\x1b]/);
-    assert.match(limited.stderr, new RegExp(`run first-try stored in .*: ${limitedCalls} calls this session \\(0 from the cache, 0 needed a retry, 0 failed\\)`));
+    assert.match(limited.stderr, new RegExp(`run first-try stored in .*: ${limitedCalls} calls this session \\(0 from the cache, 0 needed a retry, 0 failed, 0 cut off, 0 empty\\)`));
     assert.ok(limited.stderr.includes(`atp report first-try --db ${db}`), limited.stderr);
 
     // The limit is part of the run's record: resume keeps it, and another limit is refused.
@@ -65,7 +65,7 @@ test("--limit plays the first N episodes of each testbed, keeps the limit on res
     const fullCalls = 64 * 6 + 28 * 3 * 8;
     assert.equal(server.requests.length, fullCalls);
     assert.match(full.stderr, new RegExp(`${fullCalls} calls this session \\(${limitedCalls} from the cache`));
-    assert.match(full.stderr, /a run with --no-cache asks the model again/);
+    assert.match(full.stderr, new RegExp(`${limitedCalls} of ${fullCalls} calls were answered from the store's cache; --no-cache asks the model again`));
   } finally {
     await server.close();
     rmSync(dir, { recursive: true, force: true });

@@ -8,12 +8,11 @@ import { signalExitCode } from "./options.js";
 
 /** The end of a session: where the run is, what this session asked, and how to look at it. */
 function summary(p: Progress, runId: string, db: string): string {
-  const parts = [`${p.cached} from the cache`, `${p.retriedCalls} needed a retry`, `${p.failedCalls} failed`];
-  // Truncated and empty answers join this list once calls record their finish reason.
+  const parts = [`${p.cached} from the cache`, `${p.retriedCalls} needed a retry`, `${p.failedCalls} failed`, `${p.truncated} cut off`, `${p.empty} empty`];
   const tokens = p.tokensKnown ? `, ${p.promptTokens} tokens in, ${p.completionTokens} out` : "";
   const lines = [
     `atp: run ${runId} stored in ${db}: ${p.calls} calls this session (${parts.join(", ")})${tokens}, wall time ${p.seconds.toFixed(1)} s`,
-    ...(p.cached ? ["atp: answers from the cache are the store's earlier answers to the same calls; a run with --no-cache asks the model again"] : []),
+    ...(p.cached ? [`atp: ${p.cached} of ${p.calls} calls were answered from the store's cache; --no-cache asks the model again`] : []),
     `atp: see it with \`atp report ${runId} --db ${db}\` or \`atp view --db ${db}\``,
   ];
   return lines.map((l) => l + "\n").join("");
@@ -47,6 +46,7 @@ export async function reportRun(db: string, play: (hooks: RunHooks) => Promise<R
       },
       onWork: (done, total) => progress?.work(done, total),
       onCall: (meta) => progress?.call(meta),
+      onRejected: (why) => progress?.rejected(why),
       onEpisode: (outcome) => progress?.episode(outcome.error !== undefined),
       onProviderEvent: (event) => progress?.providerEvent(event),
     });

@@ -2,7 +2,7 @@ import { Command, Option } from "commander";
 import { InputError } from "../core/errors.js";
 import { PARITIES } from "../core/types.js";
 import { SUPERVISION_PATTERNS } from "../envs/supervision.js";
-import { checkConfig, DEFAULT_DB, DEFAULT_MODEL, defaultConfig, loadConfigFile, notPlayedReason, playedTestbeds, SUITES, TESTBED_NAMES, type RunConfig, type RunSuite, type Testbed } from "../run/config.js";
+import { checkConfig, DEFAULT_DB, HISTORY_REASONING, DEFAULT_MODEL, defaultConfig, loadConfigFile, notPlayedReason, playedTestbeds, SUITES, TESTBED_NAMES, type RunConfig, type RunSuite, type Testbed } from "../run/config.js";
 import { executeRun, loadPlan } from "../run/execute.js";
 import { callsPerRound, transcriptRounds, type RunPlan } from "../run/plan.js";
 import { firstMessages } from "../run/runner.js";
@@ -47,6 +47,8 @@ interface RunFlags extends ModelFlags {
   maxToolCalls?: number;
   limit?: number;
   dryRun?: boolean;
+  scoreTruncated?: boolean;
+  historyReasoning?: RunConfig["historyReasoning"];
 }
 
 /** The flags of one testbed each; `--rounds` and `--history` apply to every testbed. */
@@ -113,6 +115,8 @@ export function applyFlags(config: RunConfig, f: RunFlags): RunConfig {
   if (f.toolProtocol !== undefined) c.tooluse.toolProtocol = f.toolProtocol;
   if (f.maxToolCalls !== undefined) c.tooluse.maxToolCalls = f.maxToolCalls;
   if (f.limit !== undefined) c.limit = f.limit;
+  if (f.scoreTruncated) c.scoreTruncated = true;
+  if (f.historyReasoning !== undefined) c.historyReasoning = f.historyReasoning;
   checkFlagsApply(c, f);
   checkConfig(c, (field) => (field === "withToolUse" ? "--with-tooluse" : flagName(field.split(".").pop()!.replace(/\[\d+\]$/, ""))));
   return c;
@@ -202,6 +206,10 @@ export function runCommand(): Command {
     .option("--max-tool-calls <n>", "tool use: calculator calls allowed per problem (default 3)", intFlag("--max-tool-calls", 1))
     .option("--limit <n>", "play only the first n episodes of each testbed (a first try); kept in the run's record", intFlag("--limit", 1))
     .option("--dry-run", "print the plan and the first prompt of each testbed, then exit without calling the model or writing anything")
+    .option("--score-truncated", "score answers cut off at the token limit instead of failing their episode (raise the limit with --max-tokens)")
+    .addOption(
+      new Option("--history-reasoning <mode>", "reasoning the server returns apart: keep it in the history before the answer, or drop it (default: keep under --parity paper, else drop)").choices(HISTORY_REASONING),
+    )
     .action(async (target: string, flags: RunFlags) => {
       const config = resolveRunConfig(target, flags);
       const datasetsFrom = flags.dataset === undefined && isRunFile(target) ? `${target}: field 'datasets':` : undefined;

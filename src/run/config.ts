@@ -15,6 +15,7 @@ import { DEFAULT_VARIANTS } from "../scenarios/sources.js";
 import { DEFAULT_PROVIDER_OPTIONS, type Sampling } from "../providers/types.js";
 import { TOOLUSE_DEFAULTS } from "../tooluse/env.js";
 import { TOOL_PROTOCOLS, type ToolProtocol } from "../tooluse/protocol.js";
+import type { HistoryReasoning } from "./runner.js";
 
 export const SUITES = ["paper", "roleplay", "collusion", "tooluse"] as const;
 /** Run ids name rows and appear in commands: keep them to a safe alphabet. */
@@ -104,6 +105,17 @@ export interface RunConfig {
   withToolUse: boolean;
   /** Play only the first N episodes of each testbed; null plays them all. Part of the run's record. */
   limit: number | null;
+  /** Score answers cut off at the token limit instead of failing their episode. */
+  scoreTruncated: boolean;
+  /** Whether separated reasoning goes back into the history; null follows the parity (historyReasoningOf). */
+  historyReasoning: HistoryReasoning | null;
+}
+
+export const HISTORY_REASONING = ["keep", "drop"] as const;
+
+/** The reference kept the whole generated text, thinking included, in the history; the default mode sends the answer only. */
+export function historyReasoningOf(config: Pick<RunConfig, "historyReasoning" | "parity">): HistoryReasoning {
+  return config.historyReasoning ?? (config.parity === "paper" ? "keep" : "drop");
 }
 
 export const DEFAULT_DB = "atp-runs/atp.db";
@@ -161,6 +173,8 @@ export function defaultConfig(suite: RunSuite): RunConfig {
     },
     withToolUse: false,
     limit: null,
+    scoreTruncated: false,
+    historyReasoning: null,
   };
 }
 
@@ -249,10 +263,22 @@ export const configSchema = z
     tooluse: tooluseSchema.optional(),
     withToolUse: z.boolean().optional(),
     limit: count(1).optional(),
+    scoreTruncated: z.boolean().optional(),
+    historyReasoning: z.enum(HISTORY_REASONING).optional(),
   })
   .strict();
 
 export type ConfigFile = z.infer<typeof configSchema>;
+
+const CHOICE_PROMPT = "the reference's role-play choice_prompt override is not supported (atp sends the dataset's question as it is)";
+const MERGE_PROMPTS = "the reference's merge_prompts switch is not supported (atp sends the game template's question alone, as the paper's runs do)";
+/** Settings of the reference that atp does not reproduce, as a user may spell them: refused by name, never ignored. */
+export const REFERENCE_ONLY: Record<string, string> = {
+  choice_prompt: CHOICE_PROMPT,
+  choicePrompt: CHOICE_PROMPT,
+  merge_prompts: MERGE_PROMPTS,
+  mergePrompts: MERGE_PROMPTS,
+};
 
 function fieldPath(path: PropertyKey[]): string {
   return path.map((p, i) => (typeof p === "number" ? `[${p}]` : `${i ? "." : ""}${String(p)}`)).join("");
@@ -277,7 +303,7 @@ export function loadConfigFile(file: string): RunConfig {
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     const keys = issue.code === "unrecognized_keys" ? issue.keys : [];
-    if (keys.length) throw inputError(file, fieldPath([...issue.path, keys[0]]), "unknown setting");
+    if (keys.length) throw inputError(file, fieldPath([...issue.path, keys[0]]), REFERENCE_ONLY[keys[0]] ?? "unknown setting");
     throw inputError(file, fieldPath(issue.path), issue.message.replace(/^Invalid input: /, ""));
   }
   const f = parsed.data;
@@ -323,6 +349,8 @@ export function loadConfigFile(file: string): RunConfig {
   });
   if (f.withToolUse !== undefined) config.withToolUse = f.withToolUse;
   if (f.limit !== undefined) config.limit = f.limit;
+  if (f.scoreTruncated !== undefined) config.scoreTruncated = f.scoreTruncated;
+  if (f.historyReasoning !== undefined) config.historyReasoning = f.historyReasoning;
   checkConfig(config, (field) => `${file}: field '${field}'`);
   return config;
 }

@@ -14,13 +14,14 @@ import { isPaperName, resolvePaperPath } from "../scenarios/fetch.js";
 import { loadDataset } from "../scenarios/load.js";
 import { gameScenarios, roleplayScenarios } from "../scenarios/sources.js";
 import type { Dataset } from "../scenarios/types.js";
-import { RunStore, type CallMeta } from "../store/store.js";
+import { RunStore, type CallMeta, type RejectedWhy } from "../store/store.js";
 import { writeTranscript } from "../transcript/write.js";
 import { VERSION } from "../version.js";
 import { TOOLUSE_DEFAULTS, type ToolUseSettings } from "../tooluse/env.js";
-import { DEFAULT_MODEL, notPlayedReason, playedTestbeds, playsToolUse, type RunConfig, type Testbed, type ToolUseConfig } from "./config.js";
+import { DEFAULT_MODEL, historyReasoningOf, notPlayedReason, playedTestbeds, playsToolUse, type RunConfig, type Testbed, type ToolUseConfig } from "./config.js";
 import { callsPerRound, planCollusion, planRoleplay, planToolUse, transcriptRounds, type EpisodePlan, type RunPlan } from "./plan.js";
 import { runPlan, type EpisodeOutcome } from "./runner.js";
+import { lostCredentials, storedEndpoint } from "../providers/errors.js";
 import type { ProviderEvent } from "../providers/types.js";
 
 /**
@@ -40,6 +41,8 @@ export interface RunHooks {
   onWork?: (done: number, total: number) => void;
   onEpisode?: (outcome: EpisodeOutcome, done: number, total: number) => void;
   onCall?: (meta: CallMeta) => void;
+  /** An answer was not scored (cut off or empty); its episode fails. */
+  onRejected?: (why: RejectedWhy) => void;
   /** A model call was retried (server error, timeout, rate limit) or gave up. */
   onProviderEvent?: (event: ProviderEvent) => void;
   /** Aborted with a signal's name (SIGINT, SIGTERM): the run stops, is marked interrupted and throws RunStopped. */
@@ -156,11 +159,16 @@ export function newRunId(now = new Date()): string {
 
 /** What must match for `--run-id` to continue an existing run: everything that shapes the answers. */
 function fingerprint(config: RunConfig, plans: RunPlan[]): string {
-  return JSON.stringify({ model: config.model ?? DEFAULT_MODEL, sampling: config.sampling, seed: config.seed, plans });
+  return JSON.stringify({ model: config.model ?? DEFAULT_MODEL, sampling: config.sampling, seed: config.seed, historyReasoning: historyReasoningOf(config), plans });
 }
 
 function makeAgent(config: RunConfig, hooks: RunHooks): Promise<Agent> {
-  return createAgent(config.model ?? DEFAULT_MODEL, { ...config.provider, sampling: config.sampling, onEvent: hooks.onProviderEvent });
+  return createAgent(config.model ?? DEFAULT_MODEL, { ...config.provider, sampling: config.sampling, onEvent: hooks.onProviderEvent, checkEndpoints: true });
+}
+
+/** The settings as stored: keys written into base URLs are masked, like OPENAI_API_KEY they never reach the store. */
+function storedConfig(config: RunConfig): RunConfig {
+  return { ...config, provider: { ...config.provider, baseUrls: config.provider.baseUrls.map(storedEndpoint) } };
 }
 
 /** Starts a run, or continues the run `config.runId` names when the store already has it. */
@@ -192,7 +200,7 @@ export async function executeRun(config: RunConfig, hooks: RunHooks = {}, datase
         model: config.model ?? DEFAULT_MODEL,
         seed: config.seed,
         parity: config.parity,
-        config,
+        config: storedConfig(config),
         versions: { "atp-testbed": VERSION, node: process.version, ...store.libraryVersions() },
         plans,
       });
@@ -210,6 +218,8 @@ export interface ResumeOptions {
   /** Server settings may change between sessions (a server moved, a new rate limit). */
   provider?: Partial<RunConfig["provider"]>;
   transcript?: string | null;
+  /** Score cut-off answers from now on (the run's setting otherwise). */
+  scoreTruncated?: boolean;
 }
 
 /** Continues a stored run where it stopped, with the settings it was started with. */
@@ -219,10 +229,14 @@ export async function resumeRun(runId: string, options: ResumeOptions, hooks: Ru
     const run = store.getRun(runId);
     if (!run) throw new InputError(`resume: no run '${runId}' in ${options.db} (\`atp runs --db ${options.db}\` lists them)`);
     const stored = run.config as RunConfig;
+    if (options.provider?.baseUrls === undefined && stored.provider.baseUrls.some(lostCredentials)) {
+      throw new InputError(`resume: run '${runId}' was started with a key in --base-url, which is not stored; give --base-url again`);
+    }
     const config: RunConfig = {
       ...stored,
       provider: { ...stored.provider, ...Object.fromEntries(Object.entries(options.provider ?? {}).filter(([, v]) => v !== undefined)) },
       transcript: options.transcript === undefined ? stored.transcript : options.transcript,
+      scoreTruncated: options.scoreTruncated ?? stored.scoreTruncated ?? false,
       db: options.db,
     };
     const agent = await makeAgent(config, hooks);
@@ -281,6 +295,7 @@ async function continueRun(
       store: { store, runId },
       cache: config.cache ? store : undefined,
       onCall: hooks.onCall,
+      onRejected: hooks.onRejected,
       onRound: (plan) => {
         done += perRound(plan);
         left.set(plan, left.get(plan)! - perRound(plan));
@@ -293,6 +308,9 @@ async function continueRun(
         }
         hooks.onEpisode?.(outcome, n, of);
       },
+      // Runs stored before these settings existed read as their defaults.
+      scoreTruncated: config.scoreTruncated ?? false,
+      historyReasoning: historyReasoningOf(config),
     },
     skip,
   );
