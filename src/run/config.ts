@@ -15,6 +15,7 @@ import { DEFAULT_VARIANTS } from "../scenarios/sources.js";
 import { DEFAULT_PROVIDER_OPTIONS, type Sampling } from "../providers/types.js";
 import { TOOLUSE_DEFAULTS } from "../tooluse/env.js";
 import { TOOL_PROTOCOLS, type ToolProtocol } from "../tooluse/protocol.js";
+import type { HistoryReasoning } from "./runner.js";
 
 export const SUITES = ["paper", "roleplay", "collusion", "tooluse"] as const;
 /** Run ids name rows and appear in commands: keep them to a safe alphabet. */
@@ -102,6 +103,17 @@ export interface RunConfig {
   tooluse: ToolUseConfig;
   /** `paper` only: play the tool-use testbed too. */
   withToolUse: boolean;
+  /** Score answers cut off at the token limit instead of failing their episode. */
+  scoreTruncated: boolean;
+  /** Whether separated reasoning goes back into the history; null follows the parity (historyReasoningOf). */
+  historyReasoning: HistoryReasoning | null;
+}
+
+export const HISTORY_REASONING = ["keep", "drop"] as const;
+
+/** The reference kept the whole generated text, thinking included, in the history; the default mode sends the answer only. */
+export function historyReasoningOf(config: Pick<RunConfig, "historyReasoning" | "parity">): HistoryReasoning {
+  return config.historyReasoning ?? (config.parity === "paper" ? "keep" : "drop");
 }
 
 export const DEFAULT_DB = "atp-runs/atp.db";
@@ -158,6 +170,8 @@ export function defaultConfig(suite: RunSuite): RunConfig {
       historyWindow: null,
     },
     withToolUse: false,
+    scoreTruncated: false,
+    historyReasoning: null,
   };
 }
 
@@ -245,6 +259,8 @@ export const configSchema = z
     collusion: collusionSchema.optional(),
     tooluse: tooluseSchema.optional(),
     withToolUse: z.boolean().optional(),
+    scoreTruncated: z.boolean().optional(),
+    historyReasoning: z.enum(HISTORY_REASONING).optional(),
   })
   .strict();
 
@@ -322,6 +338,8 @@ export function loadConfigFile(file: string): RunConfig {
     ...(t.history !== undefined ? { historyWindow: t.history === "all" ? null : t.history } : {}),
   });
   if (f.withToolUse !== undefined) config.withToolUse = f.withToolUse;
+  if (f.scoreTruncated !== undefined) config.scoreTruncated = f.scoreTruncated;
+  if (f.historyReasoning !== undefined) config.historyReasoning = f.historyReasoning;
   checkConfig(config, (field) => `${file}: field '${field}'`);
   return config;
 }
