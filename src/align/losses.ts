@@ -1,8 +1,8 @@
 /**
  * Reference implementations of the two alignment objectives, on plain numbers.
  *
- * They mirror what the trainers compute (TRL's DPOTrainer with the sigmoid loss, TRL's
- * GRPOTrainer), so a toy policy can be trained and checked against hand-derived updates, and so
+ * They mirror what the trainers compute (TRL's DPOTrainer with the sigmoid loss, the per-token
+ * term of TRL's GRPOTrainer), so a toy policy can be trained and checked against hand-derived updates, and so
  * the meaning of each hyperparameter is written down in one place. Each function also returns
  * its derivative with respect to the policy's log-probabilities: the chain rule to any
  * parameterisation is then one multiplication.
@@ -138,9 +138,13 @@ export interface GrpoTokenResult {
 }
 
 /**
- * The per-token GRPO loss: -min(ratio·A, clip(ratio, 1-ε, 1+ε_high)·A) + β·k3.
- * Averaging over a completion's tokens and over the group is left to the caller (TRL's
- * loss_type decides that; with one token per completion every variant is the plain mean).
+ * The per-token GRPO loss: -min(ratio·A, clip(ratio, 1-ε, 1+ε_high)·A) + β·k3. Only this term is
+ * implemented; summing it over tokens and completions is left to the caller. TRL's loss_type
+ * decides that sum: "grpo" averages each completion's tokens, then the completions; "bnpo" and
+ * "dapo" (TRL's default, also in TRL 0.23.1, the paper's) divide the sum over all tokens by the
+ * number of completion tokens (local batch for bnpo, whole accumulated batch for dapo); "dr_grpo"
+ * divides it by completions × max_completion_length. With one token per completion the first
+ * three are the plain mean and dr_grpo is that mean / max_completion_length.
  */
 export function grpoTokenLoss(inputs: GrpoTokenInputs, options: GrpoLossOptions = {}): GrpoTokenResult {
   const epsilon = options.epsilon ?? 0.2;
