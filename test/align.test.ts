@@ -16,7 +16,7 @@ import { InputError } from "../src/core/errors.js";
 import type { Message } from "../src/core/types.js";
 import type { PreferencePair, RewardItem, RewardLabels } from "../src/align/types.js";
 import { choiceReward, choiceRewards, readChoice, scoreChoice } from "../src/align/reward.js";
-import { dpoLoss, groupAdvantages, grpoTokenLoss, logSigmoid, sigmoid, softplus } from "../src/align/losses.js";
+import { dpoLoss, groupAdvantages, grpoBatchLoss, grpoTokenLoss, logSigmoid, sigmoid, softplus } from "../src/align/losses.js";
 import {
   exportPairs,
   llamaFactoryDatasetInfo,
@@ -247,6 +247,22 @@ function dpoStep(theta: number, thetaRef: number, batch: readonly PreferencePair
   return theta - (eta * grad) / batch.length;
 }
 
+test("grpoBatchLoss: TRL's loss types by hand, and why dr_grpo is not the plain mean", () => {
+  // Completion 1 has token losses 1, 2, 3; completion 2 has one token, 4.
+  const batch = [[1, 2, 3], [4]];
+  assert.equal(grpoBatchLoss(batch, "grpo"), 3); // (6/3 + 4/1) / 2
+  assert.equal(grpoBatchLoss(batch, "dapo"), 2.5); // 10 / 4 tokens
+  assert.equal(grpoBatchLoss(batch, "bnpo"), 2.5);
+  assert.equal(grpoBatchLoss(batch, "dr_grpo", 8), 0.625); // 10 / (2 x 8)
+  // One token per completion: the first three are the mean, dr_grpo is not.
+  const single = [[0.5], [1.5], [-1]];
+  for (const type of ["grpo", "bnpo", "dapo"] as const) close(grpoBatchLoss(single, type), 1 / 3, 1e-15, type);
+  close(grpoBatchLoss(single, "dr_grpo", 2048), 1 / 3 / 2048, 1e-18, "dr_grpo");
+  assert.throws(() => grpoBatchLoss(batch, "dr_grpo"), /maxCompletionLength/);
+  assert.throws(() => grpoBatchLoss(batch, "dr_grpo", 2), /maxCompletionLength/);
+  assert.throws(() => grpoBatchLoss([[]], "dapo"), RangeError);
+});
+
 test("DPO trains the toy policy toward the aligned choice by exactly the predicted step", () => {
   // h(θ) = [log σ(θ) - log σ(θ_ref)] - [log σ(-θ) - log σ(-θ_ref)] = θ - θ_ref, since
   // log σ(θ) - log σ(-θ) = θ. So dh/dθ = 1 and, with loss = -log σ(β h),
@@ -285,16 +301,16 @@ const GRPO = { epsilon: 0.2, beta: 0.04 };
 function grpoStep(theta: number, thetaRef: number, sample: readonly boolean[], eta: number): number {
   const texts = sample.map((a) => (a ? ALIGNED_TEXT : DEVIANT_TEXT));
   const adv = groupAdvantages(choiceRewards(texts, ROUTE, { parity: "paper" }));
-  let grad = 0;
-  texts.forEach((t, i) => {
+  const grads = texts.map((t, i) => {
     const cur = answerLogp(t, ROUTE, theta);
     const r = grpoTokenLoss(
       { logp: cur.logp, oldLogp: cur.logp, refLogp: answerLogp(t, ROUTE, thetaRef).logp, advantage: adv[i] },
       GRPO,
     );
-    grad += r.grad * cur.dlogp;
+    return [r.grad * cur.dlogp];
   });
-  return theta - (eta * grad) / texts.length;
+  // The batch loss is linear in the token losses, so its gradient reduces the same way (TRL's default, dapo).
+  return theta - eta * grpoBatchLoss(grads, "dapo");
 }
 
 function sampleGroup(rng: Rng, theta: number, g = 4): boolean[] {

@@ -138,13 +138,8 @@ export interface GrpoTokenResult {
 }
 
 /**
- * The per-token GRPO loss: -min(ratio·A, clip(ratio, 1-ε, 1+ε_high)·A) + β·k3. Only this term is
- * implemented; summing it over tokens and completions is left to the caller. TRL's loss_type
- * decides that sum: "grpo" averages each completion's tokens, then the completions; "bnpo" and
- * "dapo" (TRL's default, also in TRL 0.23.1, the paper's) divide the sum over all tokens by the
- * number of completion tokens (local batch for bnpo, whole accumulated batch for dapo); "dr_grpo"
- * divides it by completions × max_completion_length. With one token per completion the first
- * three are the plain mean and dr_grpo is that mean / max_completion_length.
+ * The per-token GRPO loss: -min(ratio·A, clip(ratio, 1-ε, 1+ε_high)·A) + β·k3. How the token
+ * losses of a batch add up to one number is TRL's loss_type, which grpoBatchLoss implements.
  */
 export function grpoTokenLoss(inputs: GrpoTokenInputs, options: GrpoLossOptions = {}): GrpoTokenResult {
   const epsilon = options.epsilon ?? 0.2;
@@ -171,4 +166,36 @@ export function grpoTokenLoss(inputs: GrpoTokenInputs, options: GrpoLossOptions 
     grad += beta * (1 - Math.exp(d));
   }
   return { loss, ratio, clippedRatio, clipped, kl, grad };
+}
+
+/** TRL's ways of reducing token losses to a batch loss (its loss_type; "dapo" is its default). */
+export type GrpoLossType = "grpo" | "bnpo" | "dapo" | "dr_grpo";
+
+/**
+ * The batch loss from each completion's token losses, as TRL's loss_type reduces them for one
+ * process and one accumulation step:
+ * - "grpo": each completion's mean over its tokens, then the mean over completions;
+ * - "bnpo" and "dapo": the sum over all tokens / the number of tokens (they differ only across
+ *   processes and accumulation steps, which dapo counts whole: TRL's default, also in TRL 0.23.1,
+ *   the release the paper ran);
+ * - "dr_grpo": the sum over all tokens / (completions × maxCompletionLength).
+ * With one token per completion the first three are the plain mean, dr_grpo that mean divided
+ * by maxCompletionLength.
+ */
+export function grpoBatchLoss(tokenLosses: readonly (readonly number[])[], lossType: GrpoLossType, maxCompletionLength?: number): number {
+  if (tokenLosses.length === 0 || tokenLosses.some((t) => t.length === 0)) throw new RangeError("grpoBatchLoss: every completion needs at least one token");
+  const sum = (xs: readonly number[]) => xs.reduce((a, b) => a + b, 0);
+  const total = sum(tokenLosses.map(sum));
+  switch (lossType) {
+    case "grpo":
+      return sum(tokenLosses.map((t) => sum(t) / t.length)) / tokenLosses.length;
+    case "bnpo":
+    case "dapo":
+      return total / sum(tokenLosses.map((t) => t.length));
+    case "dr_grpo":
+      if (!maxCompletionLength || maxCompletionLength < Math.max(...tokenLosses.map((t) => t.length))) {
+        throw new RangeError("grpoBatchLoss: dr_grpo needs maxCompletionLength of at least the longest completion");
+      }
+      return total / (tokenLosses.length * maxCompletionLength);
+  }
 }
