@@ -428,6 +428,9 @@ test("export trl: conversational preference JSONL and a prompt-only GRPO file", 
     assert.ok(readme.includes("LoraConfig(r=8, lora_alpha=16,"), "the paper's LoRA alpha");
     assert.ok(!/GRPOConfig\([^)]*max_prompt_length/.test(readme), "TRL 0.28 removed GRPOConfig(max_prompt_length)");
     assert.ok(readme.includes("\n    atp align reward-server --parity paper --port 5000\n"), "the reward server with the pairs' parser");
+    assert.ok(readme.includes("learning_rate=1e-6,"), "role-play prompts: the paper's role-play rate");
+    exportPairs([pairs[2]], "trl", dir, { name: "games" });
+    assert.ok(readFileSync(join(dir, "README.trl.md"), "utf8").includes("learning_rate=5e-6,  # the paper: 1e-6 role-play, 5e-6 collusion"));
     noTempFiles(dir);
   } finally {
     rmSync(dir, { recursive: true, force: true });

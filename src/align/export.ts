@@ -320,7 +320,7 @@ def atp_choice_reward(completions, aligned, deviant, suite, **kwargs):
 data = load_dataset("json", data_files="${ctx.name}.grpo.jsonl", split="train")
 config = GRPOConfig(
     output_dir="grpo-out", num_generations=${g.numGenerations}, beta=${g.beta}, epsilon=${g.epsilon},
-    learning_rate=${g.learningRate.roleplay},  # the paper: 1e-6 role-play, 5e-6 collusion
+    learning_rate=${grpoLearningRate(ctx)},  # the paper: 1e-6 role-play, 5e-6 collusion
     num_train_epochs=${g.epochs}, max_completion_length=${g.maxCompletionLength},
     per_device_train_batch_size=${g.numGenerations}, gradient_accumulation_steps=4, bf16=True,
 )
@@ -526,7 +526,7 @@ OpenRLHF posts \`{"query": [prompt+response texts], "prompts": [prompt texts], "
       --reward.remote_url ${ctx.rewardUrl}/get_reward \\
       --algo.advantage.estimator group_norm --rollout.n_samples_per_prompt ${g.numGenerations} \\
       --algo.kl.use_loss --algo.kl.estimator k3 --algo.kl.init_coef ${g.beta} --actor.eps_clip ${g.epsilon} \\
-      --actor.adam.lr ${g.learningRate.roleplay} --train.num_episodes ${g.epochs} \\
+      --actor.adam.lr ${grpoLearningRate(ctx)} --train.num_episodes ${g.epochs} \\
       --rollout.batch_size ${g.promptsPerStep} --rollout.micro_batch_size ${g.numGenerations} \\
       --train.batch_size ${g.promptsPerStep * g.numGenerations} --train.micro_batch_size ${g.numGenerations} \\
       --data.max_len ${g.maxPromptLength + g.maxCompletionLength} --rollout.max_new_tokens ${g.maxCompletionLength} \\
@@ -645,7 +645,7 @@ On one node with 8 GPUs:
       actor_rollout_ref.rollout.log_prob_micro_batch_size_per_gpu=${g.numGenerations} \\
       actor_rollout_ref.ref.log_prob_micro_batch_size_per_gpu=${g.numGenerations} \\
       actor_rollout_ref.actor.ppo_mini_batch_size=${batch} actor_rollout_ref.actor.ppo_micro_batch_size_per_gpu=${g.numGenerations} \\
-      actor_rollout_ref.actor.optim.lr=${g.learningRate.roleplay} \\
+      actor_rollout_ref.actor.optim.lr=${grpoLearningRate(ctx)} \\
       actor_rollout_ref.actor.use_kl_loss=True actor_rollout_ref.actor.kl_loss_coef=${g.beta} \\
       actor_rollout_ref.actor.kl_loss_type=low_var_kl actor_rollout_ref.actor.clip_ratio=${g.epsilon} \\
       custom_reward_function.path=atp_reward.py custom_reward_function.name=compute_score \\
@@ -658,6 +658,12 @@ rows than \`data.train_batch_size\` (its default is 1024). ${short}
 \`rollout.name\` has no default, and verl asserts on the three micro-batch sizes when they are unset.
 \`low_var_kl\` is the k3 estimator GRPO uses. Learning rate: 1e-6 role-play, 5e-6 collusion.
 `;
+}
+
+/** The paper's GRPO learning rate for these prompts: collusion's when all are games, else role-play's. */
+function grpoLearningRate(ctx: Context): string {
+  const suite = ctx.items.length > 0 && ctx.items.every((it) => it.suite === "collusion") ? "collusion" : "roleplay";
+  return PAPER_GRPO.learningRate[suite].toExponential();
 }
 
 /** The command that starts the reward server the READMEs' GRPO runs expect, at the reward URL. */
