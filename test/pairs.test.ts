@@ -460,6 +460,17 @@ test("atp align export: the generated pairs in all four trainer formats, read ba
     const runReadme = readFileSync(join(dir, "run", "README.trl.md"), "utf8");
     assert.ok(runReadme.includes("16 prompt-only rows (every item of pair run r1)"));
     assert.ok(runReadme.includes("atp align reward-server --parity default --port 5000"));
+    // The README's start command, run as printed (on a free port): the server reads with the pairs' parser.
+    const printed = /\n {4}atp (align reward-server [^\n]*)\n/.exec(runReadme);
+    assert.ok(printed, "the README prints the reward server's start command");
+    const server = startServer(printed[1].replace("--port 5000", "--port 0").split(" ").slice(2));
+    try {
+      const health = (await (await fetch(`${await server.url}/health`)).json()) as { parity: string };
+      assert.equal(health.parity, "default");
+    } finally {
+      server.child.kill("SIGTERM");
+      await server.exited;
+    }
     const paired = await atp(["align", "export", "--run-id", "r1", "--db", db, "--format", "verl", "--grpo-prompts", "paired", "--out", join(dir, "paired")], dir);
     assert.equal(paired.code, 0, paired.stderr);
     assert.deepEqual(await parquetRows(join(dir, "paired", "atp_pairs.train.parquet")), rows);
