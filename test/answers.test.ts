@@ -132,7 +132,7 @@ for (const server of SHAPE_SERVERS) {
     assert.equal(r.status, "failed");
     assert.equal(r.calls.length, 0, "nothing cut off is scored");
     assert.equal(r.errors.length, EPISODES);
-    for (const e of r.errors) assert.match(e, /round 0 agent 0: the answer was cut off at the token limit.*--max-tokens.*--score-truncated/);
+    for (const e of r.errors) assert.match(e, /round 1 agent 0: the answer was cut off at the token limit.*--max-tokens.*--score-truncated/);
     assert.equal(r.rejected.length, EPISODES);
     for (const a of r.rejected) {
       assert.equal(a.why, "truncated");

@@ -65,7 +65,7 @@ export function rejectionOf(reply: Reply, scoreTruncated: boolean): RejectedWhy 
 }
 
 function rejectionMessage(call: AgentCall, reply: Reply, why: RejectedWhy): string {
-  const place = call.suite === "tooluse" ? `problem ${call.problem} call ${call.turn}` : `round ${call.round} agent ${call.agent}`;
+  const place = call.suite === "tooluse" ? `problem ${call.problem + 1} call ${call.turn + 1}` : `round ${call.round + 1} agent ${call.agent}`;
   if (why === "truncated") {
     const tokens = reply.completionTokens !== undefined ? ` after ${reply.completionTokens} tokens` : "";
     return (
