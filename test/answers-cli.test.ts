@@ -31,7 +31,7 @@ test("atp run: cut-off answers fail the run and are counted; --score-truncated s
   if (!length) return;
   const server = await startFakeOpenAI({ respond: () => ({ body: fillShape(length, { content: "I would rather" }) }) });
   try {
-    const common = ["run", "roleplay", "--model", "openai:m", "--base-url", server.url, "--rounds", "1", "--variants", "1", "--retries", "0", "--no-cache"];
+    const common = ["run", "roleplay", "--model", "openai:fake-model", "--base-url", server.url, "--rounds", "1", "--variants", "1", "--retries", "0", "--no-cache"];
     const db = join(root, "a.db");
     const failed = await atp([...common, "--db", db, "--run-id", "cut"]);
     assert.equal(failed.code, 1, failed.stderr);

@@ -266,6 +266,16 @@ export const configSchema = z
 
 export type ConfigFile = z.infer<typeof configSchema>;
 
+const CHOICE_PROMPT = "the reference's role-play choice_prompt override is not supported (atp sends the dataset's question as it is)";
+const MERGE_PROMPTS = "the reference's merge_prompts switch is not supported (atp sends the game template's question alone, as the paper's runs do)";
+/** Settings of the reference that atp does not reproduce, as a user may spell them: refused by name, never ignored. */
+export const REFERENCE_ONLY: Record<string, string> = {
+  choice_prompt: CHOICE_PROMPT,
+  choicePrompt: CHOICE_PROMPT,
+  merge_prompts: MERGE_PROMPTS,
+  mergePrompts: MERGE_PROMPTS,
+};
+
 function fieldPath(path: PropertyKey[]): string {
   return path.map((p, i) => (typeof p === "number" ? `[${p}]` : `${i ? "." : ""}${String(p)}`)).join("");
 }
@@ -289,7 +299,7 @@ export function loadConfigFile(file: string): RunConfig {
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     const keys = issue.code === "unrecognized_keys" ? issue.keys : [];
-    if (keys.length) throw inputError(file, fieldPath([...issue.path, keys[0]]), "unknown setting");
+    if (keys.length) throw inputError(file, fieldPath([...issue.path, keys[0]]), REFERENCE_ONLY[keys[0]] ?? "unknown setting");
     throw inputError(file, fieldPath(issue.path), issue.message.replace(/^Invalid input: /, ""));
   }
   const f = parsed.data;

@@ -21,6 +21,7 @@ import { TOOLUSE_DEFAULTS, type ToolUseSettings } from "../tooluse/env.js";
 import { DEFAULT_MODEL, historyReasoningOf, playsToolUse, type RunConfig, type ToolUseConfig } from "./config.js";
 import { planCollusion, planRoleplay, planToolUse, type EpisodePlan, type RunPlan } from "./plan.js";
 import { runPlan, type EpisodeOutcome } from "./runner.js";
+import { lostCredentials, storedEndpoint } from "../providers/errors.js";
 import type { ProviderEvent } from "../providers/types.js";
 
 export interface RunHooks {
@@ -114,7 +115,12 @@ function fingerprint(config: RunConfig, plans: RunPlan[]): string {
 }
 
 function makeAgent(config: RunConfig, hooks: RunHooks): Promise<Agent> {
-  return createAgent(config.model ?? DEFAULT_MODEL, { ...config.provider, sampling: config.sampling, onEvent: hooks.onProviderEvent });
+  return createAgent(config.model ?? DEFAULT_MODEL, { ...config.provider, sampling: config.sampling, onEvent: hooks.onProviderEvent, checkEndpoints: true });
+}
+
+/** The settings as stored: keys written into base URLs are masked, like OPENAI_API_KEY they never reach the store. */
+function storedConfig(config: RunConfig): RunConfig {
+  return { ...config, provider: { ...config.provider, baseUrls: config.provider.baseUrls.map(storedEndpoint) } };
 }
 
 /** Starts a run, or continues the run `config.runId` names when the store already has it. */
@@ -140,7 +146,7 @@ export async function executeRun(config: RunConfig, hooks: RunHooks = {}): Promi
         model: config.model ?? DEFAULT_MODEL,
         seed: config.seed,
         parity: config.parity,
-        config,
+        config: storedConfig(config),
         versions: { "atp-testbed": VERSION, node: process.version, ...store.libraryVersions() },
         plans,
       });
@@ -169,6 +175,9 @@ export async function resumeRun(runId: string, options: ResumeOptions, hooks: Ru
     const run = store.getRun(runId);
     if (!run) throw new InputError(`resume: no run '${runId}' in ${options.db} (\`atp runs --db ${options.db}\` lists them)`);
     const stored = run.config as RunConfig;
+    if (options.provider?.baseUrls === undefined && stored.provider.baseUrls.some(lostCredentials)) {
+      throw new InputError(`resume: run '${runId}' was started with a key in --base-url, which is not stored; give --base-url again`);
+    }
     const config: RunConfig = {
       ...stored,
       provider: { ...stored.provider, ...Object.fromEntries(Object.entries(options.provider ?? {}).filter(([, v]) => v !== undefined)) },
