@@ -220,8 +220,12 @@ test("calls answered after a retry are counted as needing one", async () => {
     const result = await executeRun(config);
     const store = RunStore.open(config.db);
     try {
-      const rows = store.db.prepare("SELECT attempts FROM calls").all() as { attempts: number }[];
+      const rows = store.db.prepare("SELECT attempts, error FROM calls").all() as { attempts: number; error: string | null }[];
       assert.equal(rows.reduce((n, r) => n + r.attempts - 1, 0), 5, "the five failed requests were retried");
+      for (const r of rows) {
+        if (r.attempts > 1) assert.match(r.error!, /^http:\/\/127\.0\.0\.1:\d+\/v1: .*500/, "the last failed attempt's error is kept");
+        else assert.equal(r.error, null);
+      }
       const stats = store.callStats(result.runId);
       assert.equal(stats.errors, rows.filter((r) => r.attempts > 1).length);
       assert.ok(stats.errors >= 1);

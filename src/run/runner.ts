@@ -340,9 +340,10 @@ async function fetchAnswer(agent: Agent, call: AgentCall, cache: RunStore | unde
   };
 }
 
-/** The reply's finish reason and reasoning, for the call's record (only those it has). */
-function extras(reply: Reply): Pick<CallMeta, "finishReason" | "reasoning"> {
+/** The reply's retry error, finish reason and reasoning, for the call's record (only those it has). */
+function extras(reply: Reply): Pick<CallMeta, "error" | "finishReason" | "reasoning"> {
   return {
+    ...(reply.retryError !== undefined ? { error: reply.retryError } : {}),
     ...(reply.finishReason !== undefined ? { finishReason: reply.finishReason } : {}),
     ...(reply.reasoning !== undefined ? { reasoning: reply.reasoning } : {}),
   };
