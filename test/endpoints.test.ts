@@ -15,6 +15,7 @@ import { join } from "node:path";
 import Database from "better-sqlite3";
 import { createAgent } from "../src/agents/registry.js";
 import type { AgentCall } from "../src/agents/types.js";
+import { printable } from "../src/providers/errors.js";
 import type { OpenAIAgent } from "../src/providers/openai.js";
 import { choosingAnswer, serverShape, startFakeOpenAI, type FakeOpenAI, type FakeOpenAIOptions, type ServerShape } from "./helpers/fake-openai.js";
 import { repoRoot } from "./helpers/paper.js";
@@ -217,6 +218,51 @@ test("the pool keeps the last error, printable and without the key, while retrie
       }
     },
   );
+});
+
+test("each server's error shapes: 5xx are retried with the server's words as the last error, 4xx fail the call with them", async () => {
+  const cases: [ServerShape, boolean][] = [
+    [serverShape("vllm", "error.internal"), true],
+    [serverShape("sglang", "error.internal"), true],
+    [serverShape("llamacpp", "error.loading"), true],
+    [serverShape("ollama", "error.overloaded"), true],
+    [serverShape("vllm", "error.invalid-request"), false],
+    [serverShape("sglang", "error.invalid-request"), false],
+    [serverShape("llamacpp", "error.invalid-request"), false],
+    [serverShape("ollama", "error.invalid-request"), false],
+  ];
+  process.env.OPENAI_API_KEY = KEY;
+  try {
+    for (const [shape, retried] of cases) {
+      const body = shape.body as { message?: string; error?: { message: string } };
+      const said = printable(body.error?.message ?? body.message!);
+      await withServer({ fault: (i) => (i === 0 ? { reply: shape } : undefined) }, async (server) => {
+        const agent = (await createAgent("openai:fake-model", { baseUrls: [server.url], backoffBaseMs: 5, backoffCapMs: 10 })) as OpenAIAgent;
+        try {
+          const call: AgentCall = { suite: "roleplay", episode: "roleplay/0", round: 0, agent: 0, repeat: 0, seed: 1, messages: [{ role: "user", content: "hi" }], options: { aligned: "A", deviant: "B" }, seen: [] };
+          if (retried) {
+            assert.equal((await agent.respond(call)).attempts, 2, said);
+          } else {
+            await assert.rejects(agent.respond(call), (err: Error) => err.message.endsWith(`(http): ${shape.status} ${said}`));
+          }
+          assert.deepEqual(agent.pool.lastError(), { endpoint: server.url, error: `${shape.status} ${said}` });
+        } finally {
+          await agent.close?.();
+        }
+      });
+    }
+  } finally {
+    delete process.env.OPENAI_API_KEY;
+  }
+});
+
+test("a server still loading its model (llama.cpp's 503) is asked three times, then the run is refused", async () => {
+  await withServer({ models: serverShape("llamacpp", "error.loading") }, async (server) => {
+    const dir = scratchDir();
+    const db = join(dir, "atp.db");
+    const r = await atp(roleplay("openai:fake-model", server.url, db), dir);
+    assertRefused(r, db, /is not ready: GET \/models answered 503 Loading model \(3 tries\)/);
+  });
 });
 
 test("a key written into --base-url never reaches the store, reports, viewer or messages; resume asks for it again", async () => {
