@@ -154,13 +154,28 @@ function readCompletion(completion: unknown): Omit<Reply, "attempts"> {
   if (content !== undefined && content !== null && typeof content !== "string") {
     throw new AttemptFailure("malformed", `choices[0].message.content is not text: ${JSON.stringify(content).slice(0, 200)}`);
   }
-  const reply: Omit<Reply, "attempts"> = { text: content ?? "" };
+  const finish = (choices as { finish_reason?: unknown }[])[0].finish_reason;
+  const reply: Omit<Reply, "attempts"> = { text: content ?? "", finishReason: typeof finish === "string" ? finish : null };
   const toolCalls = readToolCalls((message as { tool_calls?: unknown }).tool_calls);
   if (toolCalls.length > 0) reply.toolCalls = toolCalls;
+  const reasoning = readReasoning(message as Record<string, unknown>);
+  if (reasoning !== undefined) reply.reasoning = reasoning;
   const usage = (completion as { usage?: { prompt_tokens?: unknown; completion_tokens?: unknown } | null }).usage;
   if (typeof usage?.prompt_tokens === "number") reply.promptTokens = usage.prompt_tokens;
   if (typeof usage?.completion_tokens === "number") reply.completionTokens = usage.completion_tokens;
   return reply;
+}
+
+/**
+ * The reasoning a server parsed out of the answer: vLLM (since its rename) and Ollama send
+ * `reasoning`, SGLang, llama.cpp's server and older vLLM `reasoning_content`. Null or empty is none.
+ */
+function readReasoning(message: Record<string, unknown>): string | undefined {
+  for (const key of ["reasoning_content", "reasoning"]) {
+    const value = message[key];
+    if (typeof value === "string" && value !== "") return value;
+  }
+  return undefined;
 }
 
 /**

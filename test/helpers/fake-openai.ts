@@ -40,6 +40,8 @@ export interface FakeMessage {
   content?: string | null;
   /** Sent as they are, so tests can also send ones a server gets wrong. */
   tool_calls?: unknown[];
+  /** A whole completion body sent as it is instead (e.g. a real server's, see openai-shapes.ts). */
+  body?: unknown;
 }
 
 export interface FakeOpenAIOptions {
@@ -183,6 +185,10 @@ export async function startFakeOpenAI(opts: FakeOpenAIOptions = {}): Promise<Fak
       if (fault === undefined) {
         const answer = respond(body, index);
         const reply: FakeMessage = typeof answer === "string" ? { content: answer } : answer;
+        if (reply.body !== undefined) {
+          completed++;
+          return sendJson(res, 200, reply.body);
+        }
         const content = reply.content ?? null;
         const toolCalls = reply.tool_calls !== undefined && reply.tool_calls.length > 0 ? reply.tool_calls : undefined;
         const promptChars = JSON.stringify(body.messages ?? []).length;
