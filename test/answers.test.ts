@@ -46,7 +46,7 @@ async function play(body: any, over: Partial<RunConfig> = {}): Promise<Played> {
   });
   const dir = mkdtempSync(join(tmpdir(), "atp-answers-"));
   try {
-    const config: RunConfig = { ...defaultConfig("roleplay"), model: "openai:m", db: join(dir, "runs.db"), ...over };
+    const config: RunConfig = { ...defaultConfig("roleplay"), model: "openai:fake-model", db: join(dir, "runs.db"), ...over };
     config.provider = { ...config.provider, baseUrls: [server.url], retries: 0 };
     config.roleplay = { ...config.roleplay, rounds: 2, variants: 1 };
     await executeRun(config);
@@ -185,7 +185,7 @@ for (const server of SHAPE_SERVERS) {
     const dir = mkdtempSync(join(tmpdir(), "atp-answers-"));
     try {
       const config = defaultConfig("tooluse");
-      config.model = "openai:m";
+      config.model = "openai:fake-model";
       config.db = join(dir, "runs.db");
       config.provider = { ...config.provider, baseUrls: [fake.url], retries: 0 };
       config.tooluse = { ...config.tooluse, episodes: 1, rounds: 1, easy: 1, hard: 0, toolProtocol: "tools" };
@@ -214,7 +214,7 @@ test("calls answered after a retry are counted as needing one", async () => {
   const server = await startFakeOpenAI({ fault: (index) => (index < 5 ? { status: 500 } : undefined) });
   const dir = mkdtempSync(join(tmpdir(), "atp-answers-"));
   try {
-    const config: RunConfig = { ...defaultConfig("roleplay"), model: "openai:m", db: join(dir, "runs.db") };
+    const config: RunConfig = { ...defaultConfig("roleplay"), model: "openai:fake-model", db: join(dir, "runs.db") };
     config.provider = { ...config.provider, baseUrls: [server.url], retries: 3 };
     config.roleplay = { ...config.roleplay, rounds: 1, variants: 1 };
     const result = await executeRun(config);
