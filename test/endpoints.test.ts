@@ -154,10 +154,13 @@ test("llama.cpp and SGLang answer any name: the run goes on with the one model t
   for (const name of ["llamacpp", "sglang"] as const) {
     await withServer({ models: shape(name, "models") }, async (server) => {
       const dir = scratchDir();
-      const r = await atp(roleplay("openai:whatever-name", server.url, join(dir, "atp.db")), dir);
+      const extra = ["--extra", '{"max_completion_tokens":512,"min_p":0.1}'];
+      const r = await atp(roleplay("openai:whatever-name", server.url, join(dir, "atp.db"), extra), dir);
       assert.equal(r.code, 0, `${name}: ${r.stderr}`);
       assert.equal(server.requests.length, 65, `${name}: one one-token call, then the 64 calls of the run`);
-      assert.equal(server.requests[0].body.max_tokens, 1);
+      const [probe, first] = server.requests.map((q) => q.body);
+      assert.deepEqual([probe.max_tokens, probe.max_completion_tokens, probe.min_p], [1, undefined, 0.1], "the test call is the run's request, one token long");
+      assert.equal(first.max_completion_tokens, 512);
     });
   }
 });
