@@ -1,6 +1,6 @@
 import type { Work } from "../run/execute.js";
 import type { ProviderEvent } from "../providers/types.js";
-import type { CallMeta, RejectedWhy } from "../store/store.js";
+import type { CallMeta } from "../store/store.js";
 
 /** How long the last error stays in the progress line after it happened. */
 const LAST_ERROR_MS = 30_000;
@@ -22,9 +22,6 @@ export class Progress {
   retriedCalls = 0;
   /** Calls that gave up after their retries. */
   failedCalls = 0;
-  /** Answers cut off at the token limit (failed, or scored with --score-truncated), and empty answers. */
-  truncated = 0;
-  empty = 0;
   promptTokens = 0;
   completionTokens = 0;
   /** Whether any call reported its token counts (simulated agents do not). */
@@ -65,7 +62,6 @@ export class Progress {
     this.calls++;
     if (meta.cached) this.cached++;
     if (meta.attempts > 1) this.retriedCalls++;
-    if (meta.finishReason === "length") this.truncated++;
     if (meta.promptTokens !== undefined || meta.completionTokens !== undefined) this.tokensKnown = true;
     this.promptTokens += meta.promptTokens ?? 0;
     this.completionTokens += meta.completionTokens ?? 0;
@@ -78,14 +74,6 @@ export class Progress {
     else this.retries++;
     if (event.kind === "rate-limited") this.rateLimited++;
     this.lastError = { text: event.error, at: Date.now() };
-    this.draw(false);
-  }
-
-  /** An answer that is not scored; its call counts as failed. */
-  rejected(why: RejectedWhy): void {
-    if (why === "truncated") this.truncated++;
-    else this.empty++;
-    this.failedCalls++;
     this.draw(false);
   }
 

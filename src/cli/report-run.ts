@@ -7,11 +7,16 @@ import { Progress } from "./progress.js";
 import { signalExitCode } from "./options.js";
 
 /** The end of a session: where the run is, what this session asked, and how to look at it. */
-function summary(p: Progress, runId: string, db: string): string {
-  const parts = [`${p.cached} from the cache`, `${p.retriedCalls} needed a retry`, `${p.failedCalls} failed`, `${p.truncated} cut off`, `${p.empty} empty`];
+function summary(p: Progress, result: RunResult, db: string): string {
+  const { runId } = result;
+  const parts = [`${p.cached} from the cache`, `${p.retriedCalls} needed a retry`, `${p.failedCalls} failed`];
+  const { truncated, empty } = result.stats;
+  const how = result.config.scoreTruncated ? "scored as they are (--score-truncated)" : "not scored; score them with --score-truncated";
   const tokens = p.tokensKnown ? `, ${p.promptTokens} tokens in, ${p.completionTokens} out` : "";
   const lines = [
     `atp: run ${runId} stored in ${db}: ${p.calls} calls this session (${parts.join(", ")})${tokens}, wall time ${p.seconds.toFixed(1)} s`,
+    ...(truncated > 0 ? [`atp: ${truncated} answers were cut off at the token limit (${how}); raise the limit with --max-tokens`] : []),
+    ...(empty > 0 ? [`atp: ${empty} answers were empty (no content and no tool calls) and were not scored`] : []),
     ...(p.cached ? [`atp: ${p.cached} of ${p.calls} calls were answered from the store's cache; --no-cache asks the model again`] : []),
     `atp: see it with \`atp report ${runId} --db ${db}\` or \`atp view --db ${db}\``,
   ];
@@ -46,7 +51,6 @@ export async function reportRun(db: string, play: (hooks: RunHooks) => Promise<R
       },
       onWork: (done, total) => progress?.work(done, total),
       onCall: (meta) => progress?.call(meta),
-      onRejected: (why) => progress?.rejected(why),
       onEpisode: (outcome) => progress?.episode(outcome.error !== undefined),
       onProviderEvent: (event) => progress?.providerEvent(event),
     });
@@ -67,7 +71,7 @@ export async function reportRun(db: string, play: (hooks: RunHooks) => Promise<R
   if (result.toolUse.length) out.push("", toolUseTable(toolUseRates(result.toolUse.map((p) => p.transcript)), result.toolUse.length));
   process.stdout.write(out.join("\n") + "\n");
   // onStart comes before the first call, so every finished session has its progress.
-  process.stderr.write(summary(progress!, result.runId, db));
+  process.stderr.write(summary(progress!, result, db));
   if (result.failed.length) {
     const shown = result.failed.slice(0, 5).map((f) => `  ${f.plan.key} (repeat ${f.plan.repeat}): ${f.error}`);
     process.stderr.write(

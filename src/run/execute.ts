@@ -14,7 +14,7 @@ import { isPaperName, resolvePaperPath } from "../scenarios/fetch.js";
 import { loadDataset } from "../scenarios/load.js";
 import { gameScenarios, roleplayScenarios } from "../scenarios/sources.js";
 import type { Dataset } from "../scenarios/types.js";
-import { RunStore, type CallMeta, type RejectedWhy } from "../store/store.js";
+import { RunStore, type CallMeta, type CallStats } from "../store/store.js";
 import { writeTranscript } from "../transcript/write.js";
 import { VERSION } from "../version.js";
 import { TOOLUSE_DEFAULTS, type ToolUseSettings } from "../tooluse/env.js";
@@ -41,8 +41,6 @@ export interface RunHooks {
   onWork?: (done: number, total: number) => void;
   onEpisode?: (outcome: EpisodeOutcome, done: number, total: number) => void;
   onCall?: (meta: CallMeta) => void;
-  /** An answer was not scored (cut off or empty); its episode fails. */
-  onRejected?: (why: RejectedWhy) => void;
   /** A model call was retried (server error, timeout, rate limit) or gave up. */
   onProviderEvent?: (event: ProviderEvent) => void;
   /** Aborted with a signal's name (SIGINT, SIGTERM): the run stops, is marked interrupted and throws RunStopped. */
@@ -60,6 +58,8 @@ export interface RunResult {
   toolUse: PlayedToolUse[];
   /** Episodes that stopped on a failed call. */
   failed: { plan: RunPlan; error: string }[];
+  /** The run's calls over all its sessions: retries, cut-off and empty answers. */
+  stats: CallStats;
 }
 
 /** Loads scenario files; `paper:` names resolve to the files `atp data fetch paper` cached. */
@@ -295,7 +295,6 @@ async function continueRun(
       store: { store, runId },
       cache: config.cache ? store : undefined,
       onCall: hooks.onCall,
-      onRejected: hooks.onRejected,
       onRound: (plan) => {
         done += perRound(plan);
         left.set(plan, left.get(plan)! - perRound(plan));
@@ -331,5 +330,5 @@ async function continueRun(
     if (plan.suite === "tooluse") toolUse.push({ plan, transcript });
     else played.push({ plan, transcript });
   }
-  return { runId, config, model: config.model ?? DEFAULT_MODEL, plans, played, toolUse, failed };
+  return { runId, config, model: config.model ?? DEFAULT_MODEL, plans, played, toolUse, failed, stats: store.callStats(runId) };
 }

@@ -36,8 +36,6 @@ export interface RunOptions {
   onCall?: (meta: CallMeta) => void;
   /** Called as each round is saved (tool use: each scored problem). */
   onRound?: (plan: RunPlan) => void;
-  /** Called when an answer is not scored: cut off at the token limit, or empty. */
-  onRejected?: (why: RejectedWhy) => void;
   /** Stops the run: calls in flight are abandoned, no new round starts, and nothing unfinished is saved. */
   signal?: AbortSignal;
   /** Score answers cut off at the token limit instead of failing their call (default false). */
@@ -72,7 +70,7 @@ export function rejectionOf(reply: Reply, scoreTruncated: boolean): RejectedWhy 
 }
 
 function rejectionMessage(call: AgentCall, reply: Reply, why: RejectedWhy): string {
-  const place = call.suite === "tooluse" ? `problem ${call.problem} call ${call.turn}` : `round ${call.round} agent ${call.agent}`;
+  const place = call.suite === "tooluse" ? `problem ${call.problem + 1} call ${call.turn + 1}` : `round ${call.round + 1} agent ${call.agent}`;
   if (why === "truncated") {
     const tokens = reply.completionTokens !== undefined ? ` after ${reply.completionTokens} tokens` : "";
     return (
@@ -331,7 +329,6 @@ async function ask(agent: Agent, call: AgentCall, options: RunOptions, episodeId
       completionTokens: reply.completionTokens,
       attempts: reply.attempts,
     });
-    options.onRejected?.(why);
     throw new RejectedAnswerError(why, rejectionMessage(call, reply, why));
   }
   if (!meta.cached && answered.cacheKey !== undefined) {
@@ -364,9 +361,10 @@ async function fetchAnswer(agent: Agent, call: AgentCall, cache: RunStore | unde
   };
 }
 
-/** The reply's finish reason and reasoning, for the call's record (only those it has). */
-function extras(reply: Reply): Pick<CallMeta, "finishReason" | "reasoning"> {
+/** The reply's retry error, finish reason and reasoning, for the call's record (only those it has). */
+function extras(reply: Reply): Pick<CallMeta, "error" | "finishReason" | "reasoning"> {
   return {
+    ...(reply.retryError !== undefined ? { error: reply.retryError } : {}),
     ...(reply.finishReason !== undefined ? { finishReason: reply.finishReason } : {}),
     ...(reply.reasoning !== undefined ? { reasoning: reply.reasoning } : {}),
   };
