@@ -1,8 +1,8 @@
 /** The `atp` command as a user runs it: a real child process, real files, real exit codes. */
 import { after, test } from "node:test";
 import assert from "node:assert/strict";
-import { execFile } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { execFile, spawn } from "node:child_process";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -192,4 +192,33 @@ test("data fetch offline fails with a clear message and exit 1", async () => {
   assert.equal(r.code, 1);
   assert.match(r.stderr, /could not reach/);
   assert.match(r.stderr, /--dataset/);
+});
+
+test("a report killed while it writes leaves no report folder; a whole one appears at once", async () => {
+  const dir = scratchDir();
+  const db = join(dir, "runs.db");
+  assert.equal((await atp(["run", "paper", "--db", db, "--run-id", "r"], dir)).code, 0);
+  const out = join(dir, "report");
+  const child = spawn(process.execPath, [CLI, "report", "r", "--db", db, "--format", "md,html,csv,json", "--out", out], { cwd: dir, stdio: "ignore" });
+  const exited = new Promise<NodeJS.Signals | null>((resolve) => child.on("exit", (_code, signal) => resolve(signal)));
+  // The files go to a folder beside the target first; kill the report as soon as it starts writing there.
+  const temp = `${out}.tmp-${child.pid}`;
+  const deadline = Date.now() + 30_000;
+  while (!existsSync(temp)) {
+    assert.ok(Date.now() < deadline && child.exitCode === null, "the report wrote no temporary folder");
+    await new Promise((r) => setTimeout(r, 2));
+  }
+  child.kill("SIGKILL");
+  assert.equal(await exited, "SIGKILL");
+  assert.ok(!existsSync(out), "no report folder after a killed report");
+
+  const whole = await atp(["report", "r", "--db", db, "--format", "md,html,csv,json", "--out", out], dir);
+  assert.equal(whole.code, 0, whole.stderr);
+  for (const file of whole.stdout.trim().split("\n")) assert.ok(existsSync(file), file);
+  assert.ok(existsSync(join(out, "report.md")) && existsSync(join(out, "report.html")) && existsSync(join(out, "charts")));
+  // Reported again into the folder that now exists: its files are replaced, other files stay.
+  writeFileSync(join(out, "notes.txt"), "mine");
+  assert.equal((await atp(["report", "r", "--db", db, "--out", out], dir)).code, 0);
+  assert.equal(readFileSync(join(out, "notes.txt"), "utf8"), "mine");
+  assert.ok(!readdirSync(dir).some((f) => f.startsWith("report.tmp-") && f !== `report.tmp-${child.pid}`), "a finished report leaves no temporary folder");
 });

@@ -6,7 +6,8 @@
  * Markdown and HTML are rendered from the same sections, so they always show the same numbers.
  * Every text is built in memory before the first file is written, so an error while building writes nothing.
  */
-import { join } from "node:path";
+import { existsSync, mkdirSync, renameSync, rmSync } from "node:fs";
+import { dirname, join, relative, resolve } from "node:path";
 import type { TopLevelSpec } from "vega-lite";
 import { InputError } from "../core/errors.js";
 import { cleanNumber, percent } from "../core/format.js";
@@ -1012,18 +1013,39 @@ export async function writeReport(r: LoadedRun, options: WriteReportOptions): Pr
     else if (format === "json") files.push(["report.json", reportJson(r)]);
     else files.push(["report.html", await reportHtml(r, charts)]);
   }
-  const written: string[] = [];
-  const { writeChart } = await loadRenderer();
-  for (const c of charts) {
-    const paths = await writeChart(c.spec, join(outDir, "charts"), c.name);
-    written.push(paths.svg, paths.png);
+  // Written into a folder beside the target and moved in at the end, so a report stopped midway leaves no folder that looks complete.
+  const target = resolve(outDir);
+  const temp = `${target}.tmp-${process.pid}`;
+  rmSync(temp, { recursive: true, force: true });
+  try {
+    const names: string[] = [];
+    const { writeChart } = await loadRenderer();
+    for (const c of charts) {
+      const paths = await writeChart(c.spec, join(temp, "charts"), c.name);
+      names.push(relative(temp, paths.svg), relative(temp, paths.png));
+    }
+    for (const [name, content] of files) {
+      writeFileAtomic(join(temp, name), content);
+      names.push(name);
+    }
+    moveInto(temp, target, names);
+    return names.map((name) => join(outDir, name));
+  } finally {
+    rmSync(temp, { recursive: true, force: true });
   }
-  for (const [name, content] of files) {
-    const file = join(outDir, name);
-    writeFileAtomic(file, content);
-    written.push(file);
+}
+
+/** A new folder is renamed into place whole; into an existing one (which may hold other files) each file is renamed over its old version. */
+function moveInto(temp: string, target: string, names: string[]): void {
+  if (!existsSync(target)) {
+    mkdirSync(dirname(target), { recursive: true });
+    renameSync(temp, target);
+    return;
   }
-  return written;
+  for (const name of names) {
+    mkdirSync(dirname(join(target, name)), { recursive: true });
+    renameSync(join(temp, name), join(target, name));
+  }
 }
 
 // ---------------------------------------------------------------- comparison
