@@ -860,7 +860,7 @@ export interface StoredPairRun {
   paired: Set<string>;
 }
 
-/** Reads pair run `runId` from the store `file` without changing it. */
+/** Reads pair run `runId` from the store `file`, which must exist. */
 export function readPairRun(file: string, runId: string): StoredPairRun {
   if (!existsSync(file)) throw new InputError(`--db ${file}: no such store file`);
   const store = PairStore.open(file);

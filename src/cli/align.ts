@@ -209,7 +209,7 @@ function exportSubcommand(): Command {
     .option("--name <name>", "dataset name and file stem (default atp_pairs)")
     .option("--reward-url <url>", "reward server base URL used in the READMEs (default http://127.0.0.1:5000)")
     .option("--run-id <id>", "export this pair run from --db instead of a pairs file", runIdFlag)
-    .option("--db <file>", `SQLite store holding --run-id (default ${DEFAULT_DB})`, DEFAULT_DB)
+    .option("--db <file>", "SQLite store holding --run-id", DEFAULT_DB)
     .addOption(new Option("--parity <mode>", "the parity the pairs were made with, for pairs that do not record it").choices(PARITIES))
     .addOption(new Option("--grpo-prompts <which>", "GRPO prompts of a stored run: all items (default) or only those with a pair").choices(["all", "paired"]))
     .action((file: string | undefined, flags: ExportFlags) => {
@@ -219,6 +219,9 @@ function exportSubcommand(): Command {
         `atp align export: ${result.pairs} pairs and ${result.prompts} prompts in ${flags.format} format\n` +
           result.files.map((f) => `  ${f}\n`).join(""),
       );
+      if (file !== undefined && result.prompts > 0) {
+        process.stderr.write("atp: the GRPO prompts cover only the items with a pair; export the pair run (--run-id, --db) to cover every item\n");
+      }
     });
 }
 
@@ -255,7 +258,7 @@ function rewardServerCommand(): Command {
         .makeOptionMandatory(),
     )
     .option("--weights <a,d,u>", `rewards for aligned, deviant, unparseable (paper: ${w.aligned},${w.deviant},${w.unparseable})`, weightsFlag)
-    .option("--max-body-mb <n>", `largest request body accepted, in MiB (default ${DEFAULT_MAX_BODY_MB})`, maxBodyFlag, DEFAULT_MAX_BODY_MB)
+    .option("--max-body-mb <n>", "largest request body accepted, in MiB", maxBodyFlag, DEFAULT_MAX_BODY_MB)
     .action(async (flags: { port: number; host: string; parity: Parity; weights?: RewardWeights; maxBodyMb: number }) => {
       const server = await startRewardServer({
         port: flags.port,
