@@ -358,12 +358,13 @@ test("the cache replays for the same server and asks again for another base URL 
       const first = await atp(roleplay("openai:my-lora", a.url, db), dir);
       assert.equal(first.code, 0, first.stderr);
       assert.equal(a.requests.length, 64);
-      assert.doesNotMatch(first.stderr, /from the store's cache/);
+      assert.doesNotMatch(first.stderr, /[1-9]\d* from the cache/);
 
       const same = await atp(roleplay("openai:my-lora", a.url, db), dir);
       assert.equal(same.code, 0, same.stderr);
       assert.equal(a.requests.length, 64, "the same server and weights replay from the cache");
-      assert.match(same.stderr, /atp: 64 of 64 calls were answered from the store's cache; --no-cache asks the model again/);
+      assert.match(same.stderr, /\b64 from the cache\b/);
+      assert.match(same.stderr, /a run with --no-cache asks the model again/);
       assert.equal(same.stdout.split("\n").slice(1).join("\n"), first.stdout.split("\n").slice(1).join("\n"), "the same tables");
 
       const elsewhere = await atp(roleplay("openai:my-lora", b.url, db), dir);

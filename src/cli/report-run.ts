@@ -42,7 +42,7 @@ export async function reportRun(db: string, play: (hooks: RunHooks) => Promise<R
   process.stdout.write(out.join("\n") + "\n");
   process.stderr.write(`atp: run ${result.runId} stored in ${db}; finished in ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
   if (cached > 0) {
-    process.stderr.write(`atp: ${cached} of ${calls} calls were answered from the store's cache; --no-cache asks the model again\n`);
+    process.stderr.write(`atp: ${calls} calls answered, ${cached} from the cache; a run with --no-cache asks the model again\n`);
   }
   if (result.failed.length) {
     const shown = result.failed.slice(0, 5).map((f) => `  ${f.plan.key} (repeat ${f.plan.repeat}): ${f.error}`);
