@@ -132,7 +132,7 @@ for (const server of SHAPE_SERVERS) {
     assert.equal(r.status, "failed");
     assert.equal(r.calls.length, 0, "nothing cut off is scored");
     assert.equal(r.errors.length, EPISODES);
-    for (const e of r.errors) assert.match(e, /round 0 agent 0: the answer was cut off at the token limit.*--max-tokens.*--score-truncated/);
+    for (const e of r.errors) assert.match(e, /round 1 agent 0: the answer was cut off at the token limit.*--max-tokens.*--score-truncated/);
     assert.equal(r.rejected.length, EPISODES);
     for (const a of r.rejected) {
       assert.equal(a.why, "truncated");
@@ -220,8 +220,12 @@ test("calls answered after a retry are counted as needing one", async () => {
     const result = await executeRun(config);
     const store = RunStore.open(config.db);
     try {
-      const rows = store.db.prepare("SELECT attempts FROM calls").all() as { attempts: number }[];
+      const rows = store.db.prepare("SELECT attempts, error FROM calls").all() as { attempts: number; error: string | null }[];
       assert.equal(rows.reduce((n, r) => n + r.attempts - 1, 0), 5, "the five failed requests were retried");
+      for (const r of rows) {
+        if (r.attempts > 1) assert.match(r.error!, /^http:\/\/127\.0\.0\.1:\d+\/v1: .*500/, "the last failed attempt's error is kept");
+        else assert.equal(r.error, null);
+      }
       const stats = store.callStats(result.runId);
       assert.equal(stats.errors, rows.filter((r) => r.attempts > 1).length);
       assert.ok(stats.errors >= 1);
