@@ -148,6 +148,18 @@ for (const name of ["vllm", "ollama"] as const) {
   });
 }
 
+test("Ollama with no models installed (data: null) refuses the run and says it lists none", async (t) => {
+  const shape = shapes(t);
+  if (!shape) return;
+  const unknown = shape("ollama", "error.unknown-model");
+  await withServer({ models: { status: 200, body: { object: "list", data: null } }, fault: () => ({ reply: unknown }) }, async (server) => {
+    const dir = scratchDir();
+    const db = join(dir, "atp.db");
+    const r = await atp(roleplay("openai:gpt-4o", server.url, db), dir);
+    assertRefused(r, db, /does not serve model 'gpt-4o' \(404 model 'gpt-4o' not found\); it lists no models/);
+  });
+});
+
 test("llama.cpp and SGLang answer any name: the run goes on with the one model they list", async (t) => {
   const shape = shapes(t);
   if (!shape) return;
