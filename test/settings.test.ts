@@ -1,7 +1,6 @@
 /** Run files with server settings, `.env`, and `atp init`: the real command line in a fresh folder. */
 import { after, test } from "node:test";
 import assert from "node:assert/strict";
-import { execFile } from "node:child_process";
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -9,32 +8,12 @@ import { parseDotenv, loadDotenv } from "../src/core/dotenv.js";
 import { InputError } from "../src/core/errors.js";
 import { loadConfigFile } from "../src/run/config.js";
 import { startFakeOpenAI } from "./helpers/fake-openai.js";
+import { atp, cleanEnv as baseEnv } from "./helpers/atp-cli.js";
 import { repoRoot } from "./helpers/paper.js";
 
-const CLI = join(repoRoot, "dist", "src", "cli", "main.js");
 const root = mkdtempSync(join(tmpdir(), "atp-settings-"));
 after(() => rmSync(root, { recursive: true, force: true }));
-
-interface Result {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-/** The environment without any OpenAI settings of the machine running the tests. */
-function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
-  const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith("OPENAI_")));
-  return { ...env, ATP_CACHE_DIR: join(root, "cache"), ...extra };
-}
-
-function atp(args: string[], cwd: string, env = cleanEnv()): Promise<Result> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, [CLI, ...args], { cwd, env }, (err, stdout, stderr) => {
-      const code = err ? ((err as { code?: number }).code ?? 1) : 0;
-      resolve({ code: typeof code === "number" ? code : 1, stdout, stderr });
-    });
-  });
-}
+const cleanEnv = (extra: Record<string, string> = {}) => baseEnv(join(root, "cache"), extra);
 
 const dir = () => mkdtempSync(join(root, "t-"));
 const tables = (stdout: string) => stdout.split("\n").slice(1).join("\n");

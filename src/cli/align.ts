@@ -136,10 +136,10 @@ function pairsCommand(): Command {
     .option("--retries-per-side <n>", `attempts per side until the choice matches (paper: ${DEFAULT_RETRIES_PER_SIDE})`, intFlag("--retries-per-side", 1), DEFAULT_RETRIES_PER_SIDE)
     .addOption(new Option("--parity <mode>", "paper: the reference's steering texts and parser; default: our wording, robust parser").choices(PARITIES).default("default"))
     .addOption(new Option("--parser <mode>", "which parser reads the choices (default: the --parity mode's)").choices(PARITIES))
-    .option("--seed <n>", "run seed: every attempt's seed derives from it (default 0)", intFlag("--seed", 0), 0)
-    .option("--variants <n>", `reward variants per role-play template (default ${DEFAULT_PAIR_VARIANTS})`, intFlag("--variants", 1), DEFAULT_PAIR_VARIANTS)
-    .option("--per-framing <n>", `random games per framing from game templates (default ${DEFAULT_PER_FRAMING})`, intFlag("--per-framing", 1), DEFAULT_PER_FRAMING)
-    .option("--db <file>", `SQLite store (default ${DEFAULT_DB})`, DEFAULT_DB)
+    .option("--seed <n>", "run seed: every attempt's seed derives from it", intFlag("--seed", 0), 0)
+    .option("--variants <n>", "reward variants per role-play template", intFlag("--variants", 1), DEFAULT_PAIR_VARIANTS)
+    .option("--per-framing <n>", "random games per framing from game templates", intFlag("--per-framing", 1), DEFAULT_PER_FRAMING)
+    .option("--db <file>", "SQLite store", DEFAULT_DB)
     .option("--run-id <id>", "name the run; if the store has it, continue it (same settings required)", runIdFlag)
     .option("--out <file>", "write the pairs (both sides found) as JSONL, one preference pair per line")
     .action(async (flags: PairFlags) => {
@@ -199,8 +199,8 @@ function rewardServerCommand(): Command {
       "POST /get_reward (OpenRLHF's remote reward protocol), POST /score {items: [{completion, aligned, deviant, suite}]}, " +
         "GET /health. Prints the base URL on standard output, then serves until interrupted.",
     )
-    .option("--port <n>", "port (0 picks a free one; default 5000)", portFlag, 5000)
-    .option("--host <host>", "address to listen on (default 127.0.0.1: this machine only)", "127.0.0.1")
+    .option("--port <n>", "port (0 picks a free one)", portFlag, 5000)
+    .option("--host <host>", "address to listen on (127.0.0.1: this machine only)", "127.0.0.1")
     .addOption(new Option("--parity <mode>", "paper: the reference reward's parser; default: the robust parser").choices(PARITIES).default("default"))
     .option("--weights <a,d,u>", `rewards for aligned, deviant, unparseable (paper: ${w.aligned},${w.deviant},${w.unparseable})`, weightsFlag)
     .action(async (flags: { port: number; host: string; parity: Parity; weights?: RewardWeights }) => {

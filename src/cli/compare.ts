@@ -16,9 +16,9 @@ export function compareCommand(): Command {
     )
     .argument("<run-a>", "the first run (A)")
     .argument("<run-b>", "the second run (B)")
-    .option("--db <file>", `SQLite store of run A (default ${DEFAULT_DB})`, DEFAULT_DB)
+    .option("--db <file>", "SQLite store of run A", DEFAULT_DB)
     .option("--db-b <file>", "SQLite store of run B (default: the --db store)")
-    .option("--format <format>", "md or json (default md)", "md")
+    .option("--format <format>", "md or json", "md")
     .option("--out <dir>", "write compare.md or compare.json into this folder instead of standard output")
     .action((runA: string, runB: string, flags: { db: string; dbB?: string; format: string; out?: string }) => {
       const formats = parseFormats([flags.format], ["md", "json"]);

@@ -13,7 +13,7 @@ export function reportCommand(): Command {
         "self-contained page with the tables, inline charts and a few conversations). Charts go to charts/ as SVG and PNG.",
     )
     .argument("<run-id>", "the run to report on (atp runs lists them)")
-    .option("--db <file>", `SQLite store (default ${DEFAULT_DB})`, DEFAULT_DB)
+    .option("--db <file>", "SQLite store", DEFAULT_DB)
     .option("--format <formats>", `${REPORT_FORMATS.join(", ")}; repeatable or comma-separated (default md)`, collect)
     .option("--out <dir>", "output folder (default ./atp-reports/<run-id>/)")
     .action(async (runId: string, flags: { db: string; format?: string[]; out?: string }) => {

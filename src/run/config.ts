@@ -3,7 +3,7 @@
  * over the paper's settings. Every bad value is an InputError naming where it came from (the
  * flag, or the file and field) and why.
  */
-import { readFileSync } from "node:fs";
+import { readUserText } from "../core/files.js";
 import { parse as parseYaml } from "yaml";
 import { z } from "zod";
 import { InputError, inputError } from "../core/errors.js";
@@ -258,13 +258,7 @@ function isRecord(v: unknown): v is Record<string, unknown> {
 
 /** Reads and validates a YAML run file; relative paths in it are taken from the current directory. */
 export function loadConfigFile(file: string): RunConfig {
-  let text: string;
-  try {
-    text = readFileSync(file, "utf8");
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    throw new InputError(`${file}: ${code === "ENOENT" ? "file not found" : (err as Error).message}`);
-  }
+  const text = readUserText(file, "a YAML run file");
   let raw: unknown;
   try {
     raw = parseYaml(text);
@@ -324,9 +318,15 @@ function pick<T extends object, K extends keyof T>(o: T, keys: K[]): Partial<Pic
   return out;
 }
 
+/** Agents per game: each round's prompts grow with the square of it, so a typo cannot exhaust memory. */
+export const MAX_AGENTS = 1000;
+
 /** Checks that need more than one setting; `where` names the field in the user's terms. */
 export function checkConfig(config: RunConfig, where: (field: string) => string): void {
   const c = config.collusion;
+  if (c.agents > MAX_AGENTS) {
+    throw new InputError(`${where("collusion.agents")}: at most ${MAX_AGENTS} agents per game (every agent reads every other's choice each round), got ${c.agents}`);
+  }
   c.thresholds.forEach((t, i) => {
     if (t > c.agents) throw new InputError(`${where(`collusion.thresholds[${i}]`)}: threshold ${t} is more than the ${c.agents} agents`);
   });
