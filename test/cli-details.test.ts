@@ -1,7 +1,7 @@
 /** Small things a new user meets on the command line: help screens, hints, and inputs refused before any work. */
 import { after, test } from "node:test";
 import assert from "node:assert/strict";
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { atp } from "./helpers/atp-cli.js";
@@ -92,4 +92,48 @@ test("a run file that is not UTF-8 is named in the error", async () => {
   assert.equal(r.code, 2);
   assert.match(r.stderr, /latin1\.yaml: not valid UTF-8 text/);
   assert.doesNotMatch(r.stderr, /--model/);
+});
+
+test("compare's markdown prints p < 0.001 as typed; folders are written with --out-dir (--out still accepted)", async () => {
+  const cwd = dir();
+  for (const [id, p] of [["a", 0], ["b", 1]]) {
+    const r = await atp(["run", "roleplay", "--rounds", "2", "--model", `policy:fixed?p=${p}`, "--run-id", String(id)], cwd);
+    assert.equal(r.code, 0, r.stderr);
+  }
+  const md = await atp(["compare", "a", "b"], cwd);
+  assert.equal(md.code, 0, md.stderr);
+  assert.match(md.stdout, /\| 64 \| 0\.00 \| 100\.00 \| .* \| < 0\.001 \|$/m);
+  assert.doesNotMatch(md.stdout, /&lt;|&gt;|&amp;/);
+
+  assert.equal((await atp(["compare", "a", "b", "--out-dir", "cmp"], cwd)).code, 0);
+  assert.ok(existsSync(join(cwd, "cmp", "compare.md")));
+  assert.equal((await atp(["report", "a", "--out-dir", "rep"], cwd)).code, 0);
+  assert.ok(existsSync(join(cwd, "rep", "report.md")));
+  assert.equal((await atp(["report", "a", "--out", "old"], cwd)).code, 0);
+  assert.ok(existsSync(join(cwd, "old", "report.md")));
+  const both = await atp(["report", "a", "--out", "x", "--out-dir", "y"], cwd);
+  assert.equal(both.code, 2);
+  assert.match(both.stderr, /--out-dir and --out: give the folder once/);
+  assert.ok(!existsSync(join(cwd, "x")) && !existsSync(join(cwd, "y")));
+
+  const pairs = await atp(["align", "pairs", "--suite", "roleplay", "--model", "policy:fixed?p=0.5", "--variants", "1", "--out", "pairs.jsonl"], cwd);
+  assert.equal(pairs.code, 0, pairs.stderr);
+  assert.equal((await atp(["align", "export", "pairs.jsonl", "--format", "trl", "--out-dir", "trl"], cwd)).code, 0);
+  assert.ok(existsSync(join(cwd, "trl", "atp_pairs.dpo.jsonl")));
+  const none = await atp(["align", "export", "pairs.jsonl", "--format", "trl"], cwd);
+  assert.equal(none.code, 2);
+  assert.match(none.stderr, /--out-dir: required/);
+});
+
+test("the HTML report numbers agents from 0, as their prompts and the viewer do", async () => {
+  const cwd = dir();
+  const run = await atp(["run", "collusion", "--thresholds", "2", "--rounds", "2", "--run-id", "g", "--transcript", "g.jsonl"], cwd);
+  assert.equal(run.code, 0, run.stderr);
+  const prompts = readFileSync(join(cwd, "g.jsonl"), "utf8");
+  assert.match(prompts, /Agent 0[: ]/, "the agents' prompts count from 0");
+  const r = await atp(["report", "g", "--format", "html", "--out-dir", "rep"], cwd);
+  assert.equal(r.code, 0, r.stderr);
+  const html = readFileSync(join(cwd, "rep", "report.html"), "utf8");
+  const labels = new Set([...html.matchAll(/>Agent (\d+)</g)].map((m) => Number(m[1])));
+  assert.deepEqual([...labels].sort((x, y) => x - y), [0, 1, 2, 3, 4, 5, 6, 7]);
 });

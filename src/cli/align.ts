@@ -22,7 +22,7 @@ import { startRewardServer } from "../align/reward-server.js";
 import { InputError } from "../core/errors.js";
 import { PARITIES, type Parity } from "../core/types.js";
 import { DEFAULT_DB } from "../run/config.js";
-import { addModelOptions, collect, intFlag, portFlag, providerFlags, runIdFlag, samplingFlags, untilInterrupted, type ModelFlags } from "./options.js";
+import { addModelOptions, addOutDirOption, collect, outDirFlag, intFlag, portFlag, providerFlags, runIdFlag, samplingFlags, untilInterrupted, type ModelFlags } from "./options.js";
 
 interface PairFlags extends ModelFlags {
   cache: boolean;
@@ -159,20 +159,21 @@ function pairsCommand(): Command {
 }
 
 function exportSubcommand(): Command {
-  return new Command("export")
+  const cmd = new Command("export")
     .summary("write pairs in a trainer's format")
     .description(
       "Reads PAIRS.jsonl (what `atp align pairs --out` writes) and writes the files the trainer reads as they are, " +
         "with a README.<format>.md holding the training command and the paper's hyperparameters.",
     )
     .argument("<pairs>", "pairs JSONL file")
-    .addOption(new Option("--format <format>", "trainer").choices(EXPORT_FORMATS).makeOptionMandatory())
-    .requiredOption("--out <dir>", "output folder")
+    .addOption(new Option("--format <format>", "trainer").choices(EXPORT_FORMATS).makeOptionMandatory());
+  return addOutDirOption(cmd, "output folder", true)
     .option("--name <name>", "dataset name and file stem (default atp_pairs)")
     .option("--reward-url <url>", "reward server base URL used in the READMEs (default http://127.0.0.1:5000)")
-    .action((file: string, flags: { format: ExportFormat; out: string; name?: string; rewardUrl?: string }) => {
+    .action((file: string, flags: { format: ExportFormat; out?: string; outDir?: string; name?: string; rewardUrl?: string }) => {
+      const outDir = outDirFlag(flags, true)!;
       const pairs = readPairsFile(file);
-      const result = exportPairs(pairs, flags.format, flags.out, { name: flags.name, rewardUrl: flags.rewardUrl });
+      const result = exportPairs(pairs, flags.format, outDir, { name: flags.name, rewardUrl: flags.rewardUrl });
       process.stdout.write(
         `atp align export: ${result.pairs} pairs and ${result.prompts} prompts in ${flags.format} format\n` +
           result.files.map((f) => `  ${f}\n`).join(""),
