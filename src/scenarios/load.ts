@@ -5,7 +5,7 @@
  * same layout works wherever the paper's does. Errors name the file and the field path in the
  * paper's field names (`[3].supervised_choice`), since that is what the user's file contains.
  */
-import { readFileSync } from "node:fs";
+import { readUserText } from "../core/files.js";
 import { InputError, inputError } from "../core/errors.js";
 import type { Suite } from "../core/types.js";
 import { gameTemplateError } from "./generate.js";
@@ -27,23 +27,7 @@ const ACCEPTED_KINDS =
 
 /** Reads and parses a scenario file. A missing or unreadable file is an InputError. */
 export function loadDataset(file: string): Dataset {
-  let bytes: Buffer;
-  try {
-    bytes = readFileSync(file);
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code === "ENOENT") throw new InputError(`${file}: file not found`);
-    if (code === "EISDIR") throw new InputError(`${file}: is a directory, not a JSON file`);
-    if (code === "EACCES" || code === "EPERM") throw new InputError(`${file}: permission denied`);
-    throw new InputError(`${file}: cannot read (${(err as Error).message})`);
-  }
-  let text: string;
-  try {
-    // fatal: a file in another encoding should fail here rather than load with mangled text.
-    text = new TextDecoder("utf-8", { fatal: true }).decode(bytes);
-  } catch {
-    throw new InputError(`${file}: not valid UTF-8 text (save the file as UTF-8 JSON)`);
-  }
+  const text = readUserText(file, "a JSON file");
   return parseDataset(text, file);
 }
 
