@@ -65,7 +65,7 @@ test("--limit plays the first N episodes of each testbed, keeps the limit on res
     const fullCalls = 64 * 6 + 28 * 3 * 8;
     assert.equal(server.requests.length, fullCalls);
     assert.match(full.stderr, new RegExp(`${fullCalls} calls this session \\(${limitedCalls} from the cache`));
-    assert.match(full.stderr, new RegExp(`${limitedCalls} of ${fullCalls} calls were answered from the store's cache; --no-cache asks the model again`));
+    assert.match(full.stderr, new RegExp(`${limitedCalls} of ${fullCalls} calls were answered from the store's cache; a run with --no-cache asks the model again`));
   } finally {
     await server.close();
     rmSync(dir, { recursive: true, force: true });

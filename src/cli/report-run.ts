@@ -17,7 +17,7 @@ function summary(p: Progress, result: RunResult, db: string): string {
     `atp: run ${runId} stored in ${db}: ${p.calls} calls this session (${parts.join(", ")})${tokens}, wall time ${p.seconds.toFixed(1)} s`,
     ...(truncated > 0 ? [`atp: ${truncated} answers were cut off at the token limit (${how}); raise the limit with --max-tokens`] : []),
     ...(empty > 0 ? [`atp: ${empty} answers were empty (no content and no tool calls) and were not scored`] : []),
-    ...(p.cached ? [`atp: ${p.cached} of ${p.calls} calls were answered from the store's cache; --no-cache asks the model again`] : []),
+    ...(p.cached ? [`atp: ${p.cached} of ${p.calls} calls were answered from the store's cache; a run with --no-cache asks the model again`] : []),
     `atp: see it with \`atp report ${runId} --db ${db}\` or \`atp view --db ${db}\``,
   ];
   return lines.map((l) => l + "\n").join("");
