@@ -5,7 +5,7 @@ import { RunStore } from "../store/store.js";
 export function runsCommand(): Command {
   return new Command("runs")
     .summary("list the runs in the store")
-    .option("--db <file>", `SQLite store (default ${DEFAULT_DB})`, DEFAULT_DB)
+    .option("--db <file>", "SQLite store", DEFAULT_DB)
     .action((flags: { db: string }) => {
       const store = RunStore.open(flags.db);
       try {
