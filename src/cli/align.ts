@@ -221,6 +221,9 @@ function exportSubcommand(): Command {
         `atp align export: ${result.pairs} pairs and ${result.prompts} prompts in ${flags.format} format\n` +
           result.files.map((f) => `  ${f}\n`).join(""),
       );
+      if (file !== undefined && result.prompts > 0) {
+        process.stderr.write("atp: the GRPO prompts cover only the items with a pair; export the pair run (--run-id, --db) to cover every item\n");
+      }
     });
 }
 

@@ -8,6 +8,7 @@
 import { readUserText } from "../core/files.js";
 import { InputError, inputError } from "../core/errors.js";
 import type { Suite } from "../core/types.js";
+import { gameTemplateError } from "./generate.js";
 import type {
   Dataset,
   GameItem,
@@ -202,14 +203,20 @@ function readGameTemplate(r: Reader, element: unknown, i: number): GameScenario 
   const collectiveChoice = r.option(t, at("template.collective_choice"), what, "the collective (colluding) option");
   const independentChoice = r.option(t, at("template.independent_choice"), what, "the independent option");
   r.distinct(at("template.independent_choice"), independentChoice, "template.collective_choice", collectiveChoice);
+  // A template that cannot be filled is refused now, not mid-run.
+  const fillable = (text: string, field: string): string => {
+    const error = gameTemplateError(text);
+    if (error !== null) throw inputError(r.file, at(field), `cannot be filled: ${error}`);
+    return text;
+  };
   return {
     // The paper's transcripts name a framing by its position in templates.json.
     id: i,
     environment: r.text(e, at("environment"), what, "the framing's name"),
-    systemPrompt: r.string(t, at("template.system_prompt"), what, "the system prompt"),
-    userPrompt: r.text(t, at("template.user_prompt"), what, "the question with absolute payoffs"),
-    userPromptMult: r.text(t, at("template.user_prompt_mult"), what, "the question with multiplicative payoffs"),
-    userPromptAdd: r.text(t, at("template.user_prompt_add"), what, "the question with additive payoffs"),
+    systemPrompt: fillable(r.string(t, at("template.system_prompt"), what, "the system prompt"), "template.system_prompt"),
+    userPrompt: fillable(r.text(t, at("template.user_prompt"), what, "the question with absolute payoffs"), "template.user_prompt"),
+    userPromptMult: fillable(r.text(t, at("template.user_prompt_mult"), what, "the question with multiplicative payoffs"), "template.user_prompt_mult"),
+    userPromptAdd: fillable(r.text(t, at("template.user_prompt_add"), what, "the question with additive payoffs"), "template.user_prompt_add"),
     collectiveChoice,
     independentChoice,
   };
