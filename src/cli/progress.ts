@@ -73,7 +73,8 @@ export class Progress {
     if (event.kind === "failed") this.failedCalls++;
     else this.retries++;
     if (event.kind === "rate-limited") this.rateLimited++;
-    this.lastError = { text: event.error, at: Date.now() };
+    // One line: a server's multi-line error body must not break the redrawn line.
+    this.lastError = { text: event.error.replace(/\s+/g, " "), at: Date.now() };
     this.draw(false);
   }
 
