@@ -12,7 +12,7 @@ import { chromium } from "playwright-core";
 import type { Agent, AgentCall } from "../src/agents/types.js";
 import { defaultConfig } from "../src/run/config.js";
 import { planRun } from "../src/run/execute.js";
-import type { RoleplayPlan } from "../src/run/plan.js";
+import type { CollusionPlan, EpisodePlan, RoleplayPlan } from "../src/run/plan.js";
 import { runPlan } from "../src/run/runner.js";
 import { RunStore } from "../src/store/store.js";
 import { startViewer, type Viewer } from "../src/view/server.js";
@@ -31,7 +31,7 @@ let viewer: Viewer;
 const longAgent: Agent = {
   id: "test:long",
   async respond(call: AgentCall) {
-    if (!("options" in call)) throw new Error("role-play only");
+    if (!("options" in call)) throw new Error("choice testbeds only");
     const lines: string[] = [];
     for (let i = 0, chars = 0; chars < ANSWER_CHARS; i++) {
       lines.push(`Round ${call.round + 1}, thought ${i}: weighing the supervisor's rule against the bonus once more.`);
@@ -42,10 +42,13 @@ const longAgent: Agent = {
 };
 
 before(async () => {
-  const plans = (planRun({ ...defaultConfig("roleplay"), db }, []) as RoleplayPlan[]).slice(0, 1);
+  const all = planRun({ ...defaultConfig("paper"), db }, []);
+  // One role-play episode (index 0) and one 8-agent game with every agent's whole answer shown to its peers (index 1).
+  const game = all.find((p): p is CollusionPlan => p.suite === "collusion")!;
+  const plans: EpisodePlan[] = [all.find((p): p is RoleplayPlan => p.suite === "roleplay")!, { ...game, settings: { ...game.settings, peers: "full" } }];
   const store = RunStore.open(db);
   try {
-    store.createRun({ id: "long", suite: "roleplay", model: longAgent.id, seed: 1, parity: "default", config: { note: "long answers" }, versions: {}, plans });
+    store.createRun({ id: "long", suite: "paper", model: longAgent.id, seed: 1, parity: "default", config: { note: "long answers" }, versions: {}, plans });
     await runPlan(plans, longAgent, { seed: 1, store: { store, runId: "long" } });
     store.setRunStatus("long", "done");
   } finally {
@@ -99,6 +102,18 @@ test("an episode of 300 KB answers renders in seconds, long texts folded and ope
     const whole = (await first.textContent()) ?? "";
     assert.ok(whole.includes(ENDING), "the whole answer once opened");
     assert.ok(whole.length > ANSWER_CHARS, `${whole.length} characters`);
+
+    // A game: 8 agents side by side, each prompt carrying the others' whole answers.
+    const gameStarted = Date.now();
+    await page.goto(`${viewer.url}#/run/long/episode/1`);
+    await page.locator("section.round").nth(2).locator(".agent").nth(7).waitFor({ timeout: 60_000 });
+    await page.screenshot();
+    const gameMs = Date.now() - gameStarted;
+    t.diagnostic(`game page with 8 agents x 3 rounds of ${ANSWER_CHARS / 1000} KB answers rendered in ${gameMs} ms`);
+    assert.ok(gameMs < 10_000, `rendered in ${gameMs} ms`);
+    const gameChars = await page.evaluate(() => ((globalThis as any).document.body.textContent as string).length);
+    assert.ok(gameChars < 500_000, `the game page holds ${gameChars} characters`);
+    assert.ok((await page.locator("button[data-action=show-all]").count()) >= 24, "every agent's answer is folded");
     assert.deepEqual(errors, []);
   } finally {
     await browser.close();
