@@ -23,8 +23,8 @@ import { DEFAULT_MAX_BODY_MB, startRewardServer } from "../align/reward-server.j
 import type { PreferencePair } from "../align/types.js";
 import { InputError } from "../core/errors.js";
 import { PARITIES, type Parity } from "../core/types.js";
-import { DEFAULT_DB } from "../run/config.js";
-import { addModelOptions, addOutDirOption, collect, outDirFlag, intFlag, portFlag, providerFlags, runIdFlag, samplingFlags, untilInterrupted, type ModelFlags } from "./options.js";
+import { DEFAULT_DB, providerFlags, samplingFlags, type ModelFlags } from "../run/config.js";
+import { addModelOptions, addOutDirOption, collect, outDirFlag, intFlag, portFlag, runIdFlag, untilInterrupted } from "./options.js";
 
 interface PairFlags extends ModelFlags {
   cache: boolean;

@@ -14,6 +14,8 @@ export function runFileTemplate(): string {
   return `# An atp run file (docs/config.md). Run it with: npx atp run FILE
 # Every key is optional except suite; what is left out takes the paper's value.
 # Flags given with the file override it: npx atp run FILE --seed 2
+# A first try against a paid API: npx atp run FILE --limit 4 (4 episodes of each testbed),
+# or write limit: 4 here; npx atp run FILE --dry-run shows the plan and first prompts.
 
 # Testbeds: paper (role-play and collusion), roleplay, collusion or tooluse.
 suite: paper

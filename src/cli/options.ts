@@ -3,8 +3,7 @@ import { constants } from "node:os";
 /** Parsers for flag values: each bad value is an InputError naming the flag and the reason. */
 import { InputError } from "../core/errors.js";
 import { payoffSet, type Payoffs } from "../envs/collusion.js";
-import { RUN_ID, type ProviderConfig } from "../run/config.js";
-import type { Sampling } from "../providers/types.js";
+import { RUN_ID } from "../run/config.js";
 
 export function intFlag(flag: string, min: number) {
   return (value: string): number => {
@@ -95,41 +94,6 @@ export function jsonObjectFlag(flag: string) {
 export function runIdFlag(value: string): string {
   if (!RUN_ID.test(value)) throw new InputError(`--run-id: '${value}' must be 1-64 letters, digits, '.', '_' or '-', starting with a letter or digit`);
   return value;
-}
-
-/** What addModelOptions parses (commander drops flags that were not given). */
-export interface ModelFlags {
-  cache?: boolean;
-  baseUrl?: string[];
-  concurrency?: number;
-  timeout?: number;
-  retries?: number;
-  temperature?: number;
-  topP?: number;
-  maxTokens?: number;
-  topK?: number;
-  extra?: Record<string, unknown>;
-}
-
-/** The sampling flags laid over `base`; server extras are merged key by key. */
-export function samplingFlags(base: Sampling, f: ModelFlags): Sampling {
-  const sampling: Sampling = { ...base };
-  if (f.temperature !== undefined) sampling.temperature = f.temperature;
-  if (f.topP !== undefined) sampling.topP = f.topP;
-  if (f.maxTokens !== undefined) sampling.maxTokens = f.maxTokens;
-  if (f.topK !== undefined) sampling.topK = f.topK;
-  if (f.extra !== undefined) sampling.extra = { ...base.extra, ...f.extra };
-  return sampling;
-}
-
-/** The server flags as provider settings, only those given (a resume may change just one). */
-export function providerFlags(f: ModelFlags): Partial<ProviderConfig> {
-  const provider: Partial<ProviderConfig> = {};
-  if (f.baseUrl !== undefined) provider.baseUrls = f.baseUrl;
-  if (f.concurrency !== undefined) provider.concurrency = f.concurrency;
-  if (f.timeout !== undefined) provider.timeoutMs = f.timeout * 1000;
-  if (f.retries !== undefined) provider.retries = f.retries;
-  return provider;
 }
 
 /**

@@ -1,7 +1,7 @@
 import { Command } from "commander";
-import { DEFAULT_DB } from "../run/config.js";
+import { DEFAULT_DB, providerFlags } from "../run/config.js";
 import { resumeRun } from "../run/execute.js";
-import { intFlag, listFlag, positiveNumberFlag, providerFlags } from "./options.js";
+import { intFlag, listFlag, positiveNumberFlag } from "./options.js";
 import { reportRun } from "./report-run.js";
 
 export function resumeCommand(): Command {

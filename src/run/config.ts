@@ -13,7 +13,6 @@ import { PAPER_ROLEPLAY } from "../envs/roleplay.js";
 import { SUPERVISION_PATTERNS, type SupervisionPattern } from "../envs/supervision.js";
 import { DEFAULT_VARIANTS } from "../scenarios/sources.js";
 import { DEFAULT_PROVIDER_OPTIONS, type Sampling } from "../providers/types.js";
-import { providerFlags, samplingFlags } from "../cli/options.js";
 import { TOOLUSE_DEFAULTS } from "../tooluse/env.js";
 import { TOOL_PROTOCOLS, type ToolProtocol } from "../tooluse/protocol.js";
 import type { HistoryReasoning } from "./runner.js";
@@ -80,6 +79,41 @@ export interface ProviderConfig {
   concurrency: number;
   timeoutMs: number;
   retries: number;
+}
+
+/** The model flags of the command line and the same keys of a run file (only those given). */
+export interface ModelFlags {
+  cache?: boolean;
+  baseUrl?: string[];
+  concurrency?: number;
+  timeout?: number;
+  retries?: number;
+  temperature?: number;
+  topP?: number;
+  maxTokens?: number;
+  topK?: number;
+  extra?: Record<string, unknown>;
+}
+
+/** The sampling flags laid over `base`; server extras are merged key by key. */
+export function samplingFlags(base: Sampling, f: ModelFlags): Sampling {
+  const sampling: Sampling = { ...base };
+  if (f.temperature !== undefined) sampling.temperature = f.temperature;
+  if (f.topP !== undefined) sampling.topP = f.topP;
+  if (f.maxTokens !== undefined) sampling.maxTokens = f.maxTokens;
+  if (f.topK !== undefined) sampling.topK = f.topK;
+  if (f.extra !== undefined) sampling.extra = { ...base.extra, ...f.extra };
+  return sampling;
+}
+
+/** The server flags as provider settings, only those given (a resume may change just one). */
+export function providerFlags(f: ModelFlags): Partial<ProviderConfig> {
+  const provider: Partial<ProviderConfig> = {};
+  if (f.baseUrl !== undefined) provider.baseUrls = f.baseUrl;
+  if (f.concurrency !== undefined) provider.concurrency = f.concurrency;
+  if (f.timeout !== undefined) provider.timeoutMs = f.timeout * 1000;
+  if (f.retries !== undefined) provider.retries = f.retries;
+  return provider;
 }
 
 export interface RunConfig {
