@@ -68,4 +68,10 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
+// A reader that stops early (`atp runs | head -1`) closes the pipe: stop quietly, as Unix tools do.
+process.stdout.on("error", (err: NodeJS.ErrnoException) => {
+  if (err.code !== "EPIPE") throw err;
+  process.exit(0);
+});
+
 process.exitCode = await main(process.argv);

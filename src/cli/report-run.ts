@@ -3,6 +3,12 @@ import { toolUseRates } from "../metrics/tooluse.js";
 import { collusionTable, toolUseTable, violationTable } from "../report/tables.js";
 import type { RunHooks, RunResult } from "../run/execute.js";
 import { Progress } from "./progress.js";
+import type { LockOwner } from "../store/lock.js";
+
+/** Says whose lock a writer took over, so a takeover is never silent. */
+export function tookOver(what: string, owner: LockOwner): string {
+  return `${what} was held by pid ${owner.pid} on ${owner.host} since ${owner.since}, which is gone; taking it over`;
+}
 
 /**
  * Plays a run (new or resumed) with progress on stderr, then prints the tables on stdout. A run
@@ -12,7 +18,8 @@ export async function reportRun(db: string, play: (hooks: RunHooks) => Promise<R
   const started = Date.now();
   let progress: Progress | undefined;
   const result = await play({
-    onStart: ({ runId, episodes, remaining, resumed }) => {
+    onStart: ({ runId, episodes, remaining, resumed, takenOver }) => {
+      if (takenOver) process.stderr.write(`atp: ${tookOver(`run ${runId}`, takenOver)}\n`);
       if (resumed) process.stderr.write(`atp: continuing run ${runId}: ${episodes - remaining} of ${episodes} episodes already finished\n`);
       progress = new Progress(remaining);
     },

@@ -14,6 +14,7 @@ import { isPaperName, resolvePaperPath } from "../scenarios/fetch.js";
 import { loadDataset } from "../scenarios/load.js";
 import { gameScenarios, roleplayScenarios } from "../scenarios/sources.js";
 import type { Dataset } from "../scenarios/types.js";
+import type { LockOwner } from "../store/lock.js";
 import { RunStore, type CallMeta } from "../store/store.js";
 import { writeTranscript } from "../transcript/write.js";
 import { VERSION } from "../version.js";
@@ -25,7 +26,8 @@ import type { ProviderEvent } from "../providers/types.js";
 
 export interface RunHooks {
   /** Called once the plan is known, before the first call. */
-  onStart?: (info: { runId: string; episodes: number; remaining: number; resumed: boolean }) => void;
+  /** `takenOver`: the writer that held the run's lock and is gone (src/store/lock.ts). */
+  onStart?: (info: { runId: string; episodes: number; remaining: number; resumed: boolean; takenOver: LockOwner | null }) => void;
   onEpisode?: (outcome: EpisodeOutcome, done: number, total: number) => void;
   onCall?: (meta: CallMeta) => void;
   /** A model call was retried (server error, timeout, rate limit) or gave up. */
@@ -122,6 +124,7 @@ export async function executeRun(config: RunConfig, hooks: RunHooks = {}): Promi
   const store = RunStore.open(config.db);
   try {
     const runId = config.runId ?? newRunId();
+    const { takenOver } = store.lock("run", runId);
     const existing = store.getRun(runId);
     if (existing) {
       const stored = existing.config as RunConfig;
@@ -143,7 +146,7 @@ export async function executeRun(config: RunConfig, hooks: RunHooks = {}): Promi
         plans,
       });
     }
-    return await continueRun(store, runId, agent, config, Boolean(existing), false, hooks);
+    return await continueRun(store, runId, agent, config, Boolean(existing), false, takenOver, hooks);
   } finally {
     store.close();
     await agent.close?.();
@@ -160,10 +163,11 @@ export interface ResumeOptions {
 
 /** Continues a stored run where it stopped, with the settings it was started with. */
 export async function resumeRun(runId: string, options: ResumeOptions, hooks: RunHooks = {}): Promise<RunResult> {
-  const store = RunStore.open(options.db);
+  const store = RunStore.open(options.db, { mustExist: true });
   try {
     const run = store.getRun(runId);
     if (!run) throw new InputError(`resume: no run '${runId}' in ${options.db} (\`atp runs --db ${options.db}\` lists them)`);
+    const { takenOver } = store.lock("run", runId);
     const stored = run.config as RunConfig;
     const config: RunConfig = {
       ...stored,
@@ -173,7 +177,7 @@ export async function resumeRun(runId: string, options: ResumeOptions, hooks: Ru
     };
     const agent = await makeAgent(config, hooks);
     try {
-      return await continueRun(store, runId, agent, config, true, options.retryErrors, hooks);
+      return await continueRun(store, runId, agent, config, true, options.retryErrors, takenOver, hooks);
     } finally {
       await agent.close?.();
     }
@@ -189,6 +193,7 @@ async function continueRun(
   config: RunConfig,
   resumed: boolean,
   retryErrors: boolean,
+  takenOver: LockOwner | null,
   hooks: RunHooks,
 ): Promise<RunResult> {
   if (retryErrors) store.resetFailed(runId);
@@ -197,7 +202,7 @@ async function continueRun(
   // Finished episodes are never asked again; failed ones wait for --retry-errors.
   const skip = new Set(states.filter((s) => s.status === "done" || s.status === "failed").map((s) => s.idx));
   store.setRunStatus(runId, "running");
-  hooks.onStart?.({ runId, episodes: plans.length, remaining: plans.length - skip.size, resumed });
+  hooks.onStart?.({ runId, episodes: plans.length, remaining: plans.length - skip.size, resumed, takenOver });
   const outcomes = await runPlan(plans, agent, { seed: config.seed, store: { store, runId }, cache: config.cache ? store : undefined, onEpisode: hooks.onEpisode, onCall: hooks.onCall }, skip);
 
   const finalStates = store.episodeStates(runId);
