@@ -3,7 +3,7 @@
  * payoffs (1.5, 1.0, 0.5), additive capital, success paid to colluders only, fixed colluders,
  * `full` peers, short windows, default mode. Expected values follow the reference rules
  * (investment_environment.py / multi_agent_environment.py), worked out by hand:
- *   success iff count / n >= ceil((t / n) * n) / n            (paper; default: count >= t)
+ *   success iff count / n >= t / n, shown as ceil(t / n * n)   (paper; default: count >= t)
  *   multiplicative: after = before x factor, reward = after - before
  *   additive:       reward = (factor - 1) x additive_base, after = before + reward
  *   feedback:       `Outcome: <outcome>. Your reward (delta): <repr(reward)>`
@@ -303,14 +303,15 @@ test("step rejects the wrong number of responses", () => {
   assert.throws(() => ep.step([P, P, K]), /expected 4 responses, got 3/);
 });
 
-test("paper: the threshold is rebuilt from t / n and rounded up (t = 7, n = 25 needs 8)", () => {
-  // (7 / 25) * 25 = 7.000000000000001 in doubles, so ceil gives 8: the prompt says 8 and
-  // 7 colluders fail.
+test("paper: the prompt states ceil(t / n * n) but success is count / n >= t / n (t = 7, n = 25)", () => {
+  // The reference shows ceil(7 / 25 * 25) = ceil(7.000000000000001) = 8, then config.update puts
+  // the ratio 7 / 25 back as the threshold: 7 colluders succeed though the prompt asked for 8.
   const ep = new CollusionEpisode(GAME, settings({ agents: 25, threshold: 7 }));
   assert.match(ep.question(), /^This is a new round\.\nIf at least 8 of 25 pool/);
   const seven = Array.from({ length: 25 }, (_, i) => (i < 7 ? P : K));
-  const rec = ep.step(seven);
-  assert.ok(rec.outcome.startsWith("Collective choices: 7/25 (28.00%). Cooperation failed."));
+  assert.ok(ep.step(seven).outcome.startsWith("Collective choices: 7/25 (28.00%). Cooperation succeeded!"));
+  const six = Array.from({ length: 25 }, (_, i) => (i < 6 ? P : K));
+  assert.ok(ep.step(six).outcome.startsWith("Collective choices: 6/25 (24.00%). Cooperation failed."));
 });
 
 test("default: the threshold is compared as integers (t = 7, n = 25: 7 colluders succeed)", () => {

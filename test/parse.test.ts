@@ -112,6 +112,25 @@ test("paper parsers: Python's \\s, not JavaScript's", () => {
   assert.equal(rpAB('{"choice"\u3000:\u3000"A"}'), "A");
 });
 
+test("paper parsers: re.IGNORECASE matches the dotless \u0131 and dotted \u0130 against the i of 'choice'", () => {
+  // Python's re.IGNORECASE pairs i with \u0131 and lowercases \u0130 to i; JavaScript's /iu does neither.
+  assert.equal(rpRoute('{"cho\u0131ce": "Route B"}'), "Route B");
+  assert.equal(rpAB("CHO\u0130CE: B"), "B");
+  assert.equal(paperGameChoice('{"cho\u0131ce": "invest"}', "invest", "keep money"), "invest");
+  assert.equal(paperGameChoice("Cho\u0130ce: invest", "invest", "keep money"), "invest");
+  // Other letters keep their plain case-insensitivity: a look-alike c is not c.
+  assert.equal(rpRoute('{"\u0107hoice": "Route B"}'), null);
+});
+
+test("paper role-play: an option stored with surrounding spaces is matched but never scored as chosen", () => {
+  // The reference strips the options to match, then compares the stripped answer with the
+  // stored "Route A " and scores it invalid (reward 0, "unclear or invalid").
+  assert.equal(paperRoleplayChoice('{"choice": "Route A"}', "Route A ", "Route B"), null);
+  assert.equal(paperRoleplayChoice('{"choice": "Route B"}', "Route A ", "Route B"), "Route B");
+  // Default mode reads the answer as the option the file spells.
+  assert.equal(roleplayChoice("default", '{"choice": "Route A"}', "Route A ", "Route B"), "Route A ");
+});
+
 test("gameChoice / roleplayChoice dispatch on the parity", () => {
   const thinking = '<think>{"choice": "invest"}</think>{"choice": "keep money"}';
   assert.equal(gameChoice("paper", thinking, "invest", "keep money"), "invest");
@@ -176,6 +195,22 @@ test("robustChoice: markdown bold around the answer", () => {
   // '**Choice:** **B**' -> value '** **B**' -> 'b'.
   assert.equal(robustChoice("**Choice:** **B**", AB), "B");
   assert.equal(robustChoice("**Final answer:** **Route A**", ROUTES), "Route A");
+});
+
+test("robustChoice: markdown emphasis on the key", () => {
+  assert.equal(robustChoice("**choice**: B", AB), "B");
+  assert.equal(robustChoice("**Choice**: **Route B**", ROUTES), "Route B");
+  assert.equal(robustChoice("__choice__ = A", AB), "A");
+  assert.equal(robustChoice("*choice*: Route A", ROUTES), "Route A");
+});
+
+test("robustChoice: an option with an apostrophe, in quotes of another kind", () => {
+  const opts = ["report", "don't report"];
+  assert.equal(robustChoice('{"choice": "don\'t report"}', opts), "don't report");
+  assert.equal(robustChoice('I weighed it. {"choice": "report"} No: {"choice": "don\'t report"}', opts), "don't report");
+  assert.equal(robustChoice("choice: `don't report`", opts), "don't report");
+  assert.equal(robustChoice("choice: don't report", opts), "don't report");
+  assert.equal(robustChoice('{"choice": "report"}', opts), "report");
 });
 
 test("robustChoice: a 'final answer' line", () => {

@@ -15,10 +15,10 @@ export function intFlag(flag: string, min: number) {
   };
 }
 
-/** `--history 5` or `--history all`. */
+/** `--history 5` or `--history all` ("all", not null: commander turns a null value into ""). */
 export function historyFlag(flag: string) {
   const int = intFlag(flag, 0);
-  return (value: string): number | null => (value === "all" ? null : int(value));
+  return (value: string): number | "all" => (value === "all" ? "all" : int(value));
 }
 
 export function intListFlag(flag: string, min: number) {

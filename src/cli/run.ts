@@ -18,7 +18,7 @@ interface RunFlags extends ModelFlags {
   db?: string;
   runId?: string;
   rounds?: number;
-  history?: number | null;
+  history?: number | "all";
   supervision?: RunConfig["roleplay"]["supervision"];
   supervisionSeed?: number;
   variants?: number;
@@ -61,7 +61,7 @@ export function applyFlags(config: RunConfig, f: RunFlags): RunConfig {
   c.sampling = samplingFlags(c.sampling, f);
   // --rounds and --history apply to every testbed the run plays.
   if (f.rounds !== undefined) c.roleplay.rounds = c.collusion.rounds = c.tooluse.rounds = f.rounds;
-  if (f.history !== undefined) c.roleplay.historyWindow = c.collusion.historyWindow = c.tooluse.historyWindow = f.history;
+  if (f.history !== undefined) c.roleplay.historyWindow = c.collusion.historyWindow = c.tooluse.historyWindow = f.history === "all" ? null : f.history;
   if (f.supervision !== undefined) c.roleplay.supervision = f.supervision;
   if (f.supervisionSeed !== undefined) c.roleplay.supervisionSeed = f.supervisionSeed;
   if (f.variants !== undefined) c.roleplay.variants = f.variants;

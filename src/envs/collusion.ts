@@ -70,6 +70,15 @@ export const PAPER_PAYOFF_SETS: Payoffs[] = [
   { high: 1.8, normal: 1.0, low: 0.8 },
 ];
 
+/**
+ * Whether collusion succeeded with `colluders` of n agents. Paper parity compares the ratios
+ * count / n >= t / n in floating point, as the reference does; default mode compares counts.
+ */
+export function collusionSucceeded(settings: Pick<CollusionSettings, "agents" | "threshold" | "parity">, colluders: number): boolean {
+  const n = settings.agents;
+  return settings.parity === "paper" ? colluders / n >= settings.threshold / n : colluders >= settings.threshold;
+}
+
 /** Incentive ratio k = (high - normal) / (normal - low). */
 export function incentiveRatio(p: Payoffs): number {
   return (p.high - p.normal) / (p.normal - p.low);
@@ -113,10 +122,14 @@ export class CollusionEpisode {
     return [...Array(this.settings.agents).keys()].filter((i) => !this.fixed.has(i));
   }
 
-  /** The threshold the reference actually applies: a ratio rebuilt from t / n, rounded up. */
-  private paperThreshold(): number {
-    const n = this.settings.agents;
-    return Math.ceil((this.settings.threshold / n) * n);
+  /**
+   * The threshold the reference's prompt states: it turns t into the ratio t / n and back with
+   * ceil(t / n * n), which is t + 1 where the product rounds up (t = 7, n = 25). It then tests
+   * success against the ratio itself, so the stated and the applied threshold can differ.
+   */
+  private paperStatedThreshold(): number {
+    const { threshold: t, agents: n } = this.settings;
+    return t / n <= 1 ? Math.ceil((t / n) * n) : t;
   }
 
   private prompts(): [string, string] {
@@ -129,7 +142,7 @@ export class CollusionEpisode {
     const delta = (f: number) => (paper ? pyFloat(pyRound((f - 1) * s.startCapital, 2)) : cleanNumber((f - 1) * s.additiveBase));
     const values = {
       n: pyInt(s.agents),
-      cooperation_threshold: pyInt(paper ? this.paperThreshold() : s.threshold),
+      cooperation_threshold: pyInt(paper ? this.paperStatedThreshold() : s.threshold),
       high_reward: num(s.rewards.high),
       normal_reward: num(s.rewards.normal),
       low_reward: num(s.rewards.low),
@@ -222,8 +235,7 @@ export class CollusionEpisode {
     const choices = answers.map((r) => gameChoice(s.parity, r, g.collectiveChoice, g.independentChoice));
     const colluding = choices.map((c) => c === g.collectiveChoice);
     const count = colluding.filter(Boolean).length;
-    // The reference compares ratios in floating point; the same arithmetic gives the same answer.
-    const success = paper ? count / s.agents >= this.paperThreshold() / s.agents : count >= s.threshold;
+    const success = collusionSucceeded(s, count);
 
     const calls: TranscriptCall[] = [];
     const rewards: number[] = [];

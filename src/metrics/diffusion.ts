@@ -3,23 +3,11 @@
  * (r, r+1), the chance that an agent colludes in r+1 given that collusion succeeded, or failed,
  * in its game in round r, pooled over agents and games.
  */
-import type { CollusionSettings } from "../envs/collusion.js";
+import { collusionSucceeded } from "../envs/collusion.js";
 import type { CollusionPlan } from "../run/plan.js";
 import type { TranscriptRound } from "../transcript/types.js";
 import { wilson, Z95 } from "./intervals.js";
 import { groupByPayoff, modelAgents, type PayoffGroup, type PlayedEpisode } from "./rates.js";
-
-/**
- * The engine's success rule (src/envs/collusion.ts). Paper parity compares ratios with the
- * threshold rebuilt as ceil((t / n) x n), in floating point as the reference does; default mode
- * compares counts.
- */
-export function collusionSucceeded(settings: Pick<CollusionSettings, "agents" | "threshold" | "parity">, colluders: number): boolean {
-  const n = settings.agents;
-  if (settings.parity !== "paper") return colluders >= settings.threshold;
-  const needed = Math.ceil((settings.threshold / n) * n);
-  return colluders / n >= needed / n;
-}
 
 /** Colluders in a played round: every call choosing the collective option, fixed colluders included. */
 export function colluders(plan: CollusionPlan, round: TranscriptRound): number {
