@@ -9,6 +9,7 @@ import { replayCommand } from "./replay.js";
 import { exportCommand } from "./export.js";
 import { resumeCommand } from "./resume.js";
 import { runCommand } from "./run.js";
+import { listCommand } from "./list.js";
 import { runsCommand } from "./runs.js";
 import { reportCommand } from "./report.js";
 import { compareCommand } from "./compare.js";
@@ -29,6 +30,7 @@ function program(): Command {
     .addCommand(runCommand())
     .addCommand(resumeCommand())
     .addCommand(runsCommand())
+    .addCommand(listCommand())
     .addCommand(exportCommand())
     .addCommand(reportCommand())
     .addCommand(compareCommand())
