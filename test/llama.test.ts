@@ -14,6 +14,7 @@ import { paperGameChoice, paperRoleplayChoice, robustChoice } from "../src/core/
 import type { ChoiceCall } from "../src/agents/types.js";
 import { resolveProviderOptions } from "../src/providers/types.js";
 import {
+  finishReason,
   LLAMA_DEFAULT_SAMPLING,
   LLAMA_MISSING_MESSAGE,
   createLlamaAgent,
@@ -91,9 +92,20 @@ test("a chat (system, user, assistant, user, user) gets a text reply with token 
   assert.ok((reply.promptTokens ?? 0) > 20, `promptTokens ${reply.promptTokens}`);
   assert.ok((reply.completionTokens ?? 0) > 0, `completionTokens ${reply.completionTokens}`);
   assert.ok((reply.completionTokens ?? 0) <= 16);
+  // The tiny random model never ends on its own: node-llama-cpp's maxTokens reads as "length".
+  assert.equal(reply.finishReason, "length");
   assert.equal(agent.sequences, 2);
   assert.equal(agent.threads, 1);
   assert.ok(agent.contextSize >= 4096);
+});
+
+test("node-llama-cpp's stop reasons map to OpenAI finish reasons", () => {
+  assert.equal(finishReason("maxTokens"), "length");
+  assert.equal(finishReason("eogToken"), "stop");
+  assert.equal(finishReason("stopGenerationTrigger"), "stop");
+  assert.equal(finishReason("customStopTrigger"), "stop");
+  assert.equal(finishReason("functionCalls"), "tool_calls");
+  assert.equal(finishReason("abort"), "abort");
 });
 
 test("the same call and seed give the same text; seeds change it", async () => {

@@ -72,7 +72,7 @@ function assertRefused(r: { code: number; stderr: string }, what: string, pid: n
 }
 
 test("a second run or resume on a running run is refused; after SIGKILL the next resume takes over and finishes", async () => {
-  const busy = await startFakeOpenAI({ latencyMs: 40, capacity: 2, respond: (body) => choosingAnswer(body) });
+  const busy = await startFakeOpenAI({ latencyMs: 200, capacity: 1, respond: (body) => choosingAnswer(body) });
   const idle = await startFakeOpenAI({ respond: (body) => choosingAnswer(body) });
   try {
     const db = join(root, "run.db");
@@ -110,7 +110,7 @@ test("a second run or resume on a running run is refused; after SIGKILL the next
 });
 
 test("a second atp align pairs on a running pair run is refused; after SIGKILL the same command takes over", async () => {
-  const busy = await startFakeOpenAI({ latencyMs: 40, capacity: 2, respond: (body) => choosingAnswer(body) });
+  const busy = await startFakeOpenAI({ latencyMs: 200, capacity: 1, respond: (body) => choosingAnswer(body) });
   const idle = await startFakeOpenAI({ respond: (body) => choosingAnswer(body) });
   try {
     const db = join(root, "pairs.db");
@@ -118,7 +118,7 @@ test("a second atp align pairs on a running pair run is refused; after SIGKILL t
     const owner = await startWriter(pairs(busy.url), db, "pair_attempts", 4);
     const pid = owner.child.pid!;
     assertRefused(await atp(pairs(idle.url)), "pair run 'p'", pid, idle);
-    // A run of the same name is another lock: pair runs and runs do not share ids.
+    // The lock row names the pair run, apart from any run of the same id.
     assert.deepEqual(locks(db).map((l) => [l.kind, l.run_id, l.pid]), [["pairs", "p", pid]]);
 
     await owner.killed();

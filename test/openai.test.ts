@@ -95,17 +95,16 @@ test("a call sends model, messages, seed, sampling and server extras, with the A
     assert.deepEqual(body.chat_template_kwargs, { foo: 1, enable_thinking: false });
     assert.equal(headers.authorization, `Bearer ${KEY}`);
 
-    // The cache identity is the model and its sampling, sorted; not the endpoint, not the key.
+    // The cache identity is the endpoint, the model and its sampling, sorted; not the key.
     const sampling = { chat_template_kwargs: { enable_thinking: false, foo: 1 }, max_tokens: 64, min_p: 0.05, temperature: 0.6, top_k: 20, top_p: 0.9 };
-    assert.equal(agent.cacheIdentity, JSON.stringify({ model: "fake-model", provider: "openai", sampling }));
-    assert.ok(!agent.cacheIdentity.includes(server.url) && !agent.cacheIdentity.includes(KEY));
-    const sameElsewhere = track(
-      await openai(spec, {
-        baseUrls: ["http://127.0.0.1:9/v1"],
-        sampling: { extra: { chat_template_kwargs: { foo: 1 }, min_p: 0.05 }, topP: 0.9, maxTokens: 64 },
-      }),
-    );
-    assert.equal(sameElsewhere.cacheIdentity, agent.cacheIdentity, "key order and endpoint do not matter");
+    const endpoints = [{ served: null, url: server.url }];
+    assert.equal(agent.cacheIdentity, JSON.stringify({ endpoints, model: "fake-model", provider: "openai", sampling }));
+    assert.ok(!agent.cacheIdentity.includes(KEY));
+    const reordered = { extra: { chat_template_kwargs: { foo: 1 }, min_p: 0.05 }, topP: 0.9, maxTokens: 64 };
+    const same = track(await openai(spec, { baseUrls: [server.url], sampling: reordered }));
+    assert.equal(same.cacheIdentity, agent.cacheIdentity, "key order does not matter");
+    const elsewhere = track(await openai(spec, { baseUrls: ["http://127.0.0.1:9/v1"], sampling: reordered }));
+    assert.notEqual(elsewhere.cacheIdentity, agent.cacheIdentity, "another server may serve other weights under the name");
     const hotter = track(await openai("openai:fake-model?temperature=0.7", { baseUrls: [server.url] }));
     assert.notEqual(hotter.cacheIdentity, agent.cacheIdentity);
   }));

@@ -71,7 +71,7 @@ for (const protocol of ["tools", "text"] as const) {
     const episodes = 12;
     const server = await startFakeOpenAI({ respond: driftingToolUser(problemBook({ episodes, rounds: 5, easy: 8, hard: 2 })) });
     try {
-      const args = ["run", "tooluse", "--model", "openai:fake", "--base-url", server.url, "--tool-protocol", protocol, "--episodes", String(episodes), "--seed", "1"];
+      const args = ["run", "tooluse", "--model", "openai:fake-model", "--base-url", server.url, "--tool-protocol", protocol, "--episodes", String(episodes), "--seed", "1"];
       const r = await atp(args);
       assert.equal(r.code, 0, r.stderr);
       assertFalls(r.stdout, 40);

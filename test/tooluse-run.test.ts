@@ -222,7 +222,8 @@ test("a store file from before tool use is upgraded in place: its rows kept, too
   assert.deepEqual(store.savedRounds("old", 0), [
     { round: 0, supervision: -1, calls: [{ agent: 0, messages: [{ role: "user", content: "q" }], response: "a", choice: "A", reward: 2.5 }], outcome: "unsupervised" },
   ]);
-  assert.deepEqual(store.cacheGet("k"), { text: "cached text", promptTokens: 3, completionTokens: 4 });
+  // Cached before finish reasons were kept: read as a model answer whose server said none.
+  assert.deepEqual(store.cacheGet("k"), { text: "cached text", finishReason: null, promptTokens: 3, completionTokens: 4 });
   assert.deepEqual(store.callStats("old").calls, 1);
   assert.deepEqual(store.db.pragma("foreign_key_check"), []);
   assert.equal(store.db.pragma("integrity_check", { simple: true }), "ok");

@@ -74,6 +74,14 @@ export interface Reply {
   attempts: number;
   promptTokens?: number;
   completionTokens?: number;
+  /**
+   * Why the model stopped: `stop`, `length` (the token limit), `tool_calls`, or what else the
+   * server said; null when it said nothing. Absent for agents that are not models (policies,
+   * replays), whose answers are taken as they are.
+   */
+  finishReason?: string | null;
+  /** Reasoning the server returned apart from the answer (`reasoning_content` or `reasoning`); never parsed. */
+  reasoning?: string;
 }
 
 /** Anything that answers calls: a policy, a replayed transcript, or a model provider. */

@@ -804,7 +804,7 @@ export async function executePairs(config: PairConfig, hooks: PairHooks = {}): P
     seed: config.seed,
   });
   const itemsSha = itemsDigest(items);
-  const agent = await createAgent(config.model, { ...config.provider, sampling: config.sampling });
+  const agent = await createAgent(config.model, { ...config.provider, sampling: config.sampling, checkEndpoints: true });
   const store = PairStore.open(config.db);
   try {
     const runId = config.runId ?? newRunId();

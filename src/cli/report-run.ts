@@ -17,13 +17,19 @@ export function tookOver(what: string, owner: LockOwner): string {
 export async function reportRun(db: string, play: (hooks: RunHooks) => Promise<RunResult>): Promise<void> {
   const started = Date.now();
   let progress: Progress | undefined;
+  let calls = 0;
+  let cached = 0;
   const result = await play({
     onStart: ({ runId, episodes, remaining, resumed, takenOver }) => {
       if (takenOver) process.stderr.write(`atp: ${tookOver(`run ${runId}`, takenOver)}\n`);
       if (resumed) process.stderr.write(`atp: continuing run ${runId}: ${episodes - remaining} of ${episodes} episodes already finished\n`);
       progress = new Progress(remaining);
     },
-    onCall: () => progress?.call(),
+    onCall: (meta) => {
+      calls++;
+      if (meta.cached) cached++;
+      progress?.call();
+    },
     onEpisode: (outcome) => progress?.episode(outcome.error !== undefined),
     onProviderEvent: (event) => {
       if (event.kind !== "failed") progress?.retry(event.kind === "rate-limited");
@@ -42,6 +48,9 @@ export async function reportRun(db: string, play: (hooks: RunHooks) => Promise<R
   if (result.toolUse.length) out.push("", toolUseTable(toolUseRates(result.toolUse.map((p) => p.transcript)), result.toolUse.length));
   process.stdout.write(out.join("\n") + "\n");
   process.stderr.write(`atp: run ${result.runId} stored in ${db}; finished in ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
+  if (cached > 0) {
+    process.stderr.write(`atp: ${cached} of ${calls} calls were answered from the store's cache; --no-cache asks the model again\n`);
+  }
   if (result.failed.length) {
     const shown = result.failed.slice(0, 5).map((f) => `  ${f.plan.key} (repeat ${f.plan.repeat}): ${f.error}`);
     process.stderr.write(

@@ -19,10 +19,15 @@ export function resumeCommand(): Command {
     .option("--timeout <seconds>", "per-request timeout", positiveNumberFlag("--timeout"))
     .option("--retries <n>", "retries per call", intFlag("--retries", 0))
     .option("--transcript <file>", "write the run's transcript here when it finishes")
-    .action(async (runId: string, flags: { db: string; retryErrors?: boolean; baseUrl?: string[]; concurrency?: number; timeout?: number; retries?: number; transcript?: string }) => {
-      const provider = providerFlags(flags);
-      await reportRun(flags.db, (hooks) =>
-        resumeRun(runId, { db: flags.db, retryErrors: Boolean(flags.retryErrors), provider, transcript: flags.transcript }, hooks),
-      );
-    });
+    .option("--score-truncated", "from now on, score answers cut off at the token limit (with --retry-errors: the ones that failed too)")
+    .action(
+      async (
+        runId: string,
+        flags: { db: string; retryErrors?: boolean; baseUrl?: string[]; concurrency?: number; timeout?: number; retries?: number; transcript?: string; scoreTruncated?: boolean },
+      ) => {
+        const provider = providerFlags(flags);
+        const options = { db: flags.db, retryErrors: Boolean(flags.retryErrors), provider, transcript: flags.transcript, ...(flags.scoreTruncated ? { scoreTruncated: true } : {}) };
+        await reportRun(flags.db, (hooks) => resumeRun(runId, options, hooks));
+      },
+    );
 }

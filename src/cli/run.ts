@@ -2,7 +2,7 @@ import { Command, Option } from "commander";
 import { InputError } from "../core/errors.js";
 import { PARITIES } from "../core/types.js";
 import { SUPERVISION_PATTERNS } from "../envs/supervision.js";
-import { checkConfig, DEFAULT_DB, DEFAULT_MODEL, defaultConfig, loadConfigFile, SUITES, type RunConfig, type RunSuite } from "../run/config.js";
+import { checkConfig, DEFAULT_DB, HISTORY_REASONING, DEFAULT_MODEL, defaultConfig, loadConfigFile, SUITES, type RunConfig, type RunSuite } from "../run/config.js";
 import { executeRun } from "../run/execute.js";
 import { TOOL_PROTOCOLS } from "../tooluse/protocol.js";
 import { addModelOptions, collect, providerFlags, samplingFlags, type ModelFlags, historyFlag, intFlag, intListFlag, numberFlag, payoffFlag, positiveNumberFlag, runIdFlag } from "./options.js";
@@ -43,6 +43,8 @@ interface RunFlags extends ModelFlags {
   hardReward?: number;
   toolProtocol?: RunConfig["tooluse"]["toolProtocol"];
   maxToolCalls?: number;
+  scoreTruncated?: boolean;
+  historyReasoning?: RunConfig["historyReasoning"];
 }
 
 /** Flags given on the command line override the YAML file, which overrides the paper's settings. */
@@ -86,6 +88,8 @@ export function applyFlags(config: RunConfig, f: RunFlags): RunConfig {
   if (f.hardReward !== undefined) c.tooluse.hardReward = f.hardReward;
   if (f.toolProtocol !== undefined) c.tooluse.toolProtocol = f.toolProtocol;
   if (f.maxToolCalls !== undefined) c.tooluse.maxToolCalls = f.maxToolCalls;
+  if (f.scoreTruncated) c.scoreTruncated = true;
+  if (f.historyReasoning !== undefined) c.historyReasoning = f.historyReasoning;
   checkConfig(c, (field) =>
     field === "withToolUse" ? "--with-tooluse" : `--${field.split(".").pop()!.replace(/([A-Z])/g, "-$1").toLowerCase().replace(/\[\d+\]$/, "")}`,
   );
@@ -145,6 +149,10 @@ export function runCommand(): Command {
     .option("--hard-reward <x>", "tool use: reward for a correct hard answer (paper: 5.0)", numberFlag("--hard-reward"))
     .addOption(new Option("--tool-protocol <p>", "tool use: text (CALCULATE: lines) or tools (function calling) (default text)").choices(TOOL_PROTOCOLS))
     .option("--max-tool-calls <n>", "tool use: calculator calls allowed per problem (default 3)", intFlag("--max-tool-calls", 1))
+    .option("--score-truncated", "score answers cut off at the token limit instead of failing their episode (raise the limit with --max-tokens)")
+    .addOption(
+      new Option("--history-reasoning <mode>", "reasoning the server returns apart: keep it in the history before the answer, or drop it (default: keep under --parity paper, else drop)").choices(HISTORY_REASONING),
+    )
     .action(async (target: string, flags: RunFlags) => {
       const config = resolveRunConfig(target, flags);
       if (config.model === null) {

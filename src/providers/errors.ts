@@ -5,6 +5,8 @@
  * server's error text, after redaction.
  */
 
+import { stripVTControlCharacters } from "node:util";
+
 export type FailureKind = "http" | "timeout" | "connection" | "malformed" | "rate-limit";
 
 /** One attempt's failure, classified. */
@@ -162,15 +164,63 @@ export function classifyError(err: unknown): AttemptFailure | undefined {
   return undefined;
 }
 
-/** A base URL fit for messages: user and password removed. */
-export function displayEndpoint(url: string): string {
+/** A base URL's user and password (`https://user:key@host/v1`) replaced by `mask`, or removed when it is empty. */
+function maskCredentials(url: string, mask: string): string {
   try {
     const parsed = new URL(url);
-    if (parsed.username === "" && parsed.password === "") return url;
-    parsed.username = "";
-    parsed.password = "";
-    return parsed.toString();
+    if (parsed.protocol === "http:" || parsed.protocol === "https:") {
+      if (parsed.username === "" && parsed.password === "") return url;
+      parsed.username = mask;
+      parsed.password = parsed.password && mask;
+      return parsed.toString();
+    }
   } catch {
-    return url;
+    // not a URL: handled below
   }
+  // Without a scheme the parser does not split out the credentials: drop what comes before an "@".
+  return url.replace(/^([a-z][a-z0-9+.-]*:\/\/)?[^/@]*@/i, mask ? `$1${mask}@` : "$1");
+}
+
+/** A base URL fit for messages: user and password removed. */
+export function displayEndpoint(url: string): string {
+  return maskCredentials(url, "");
+}
+
+const STORED_MASK = "***";
+
+/** A base URL fit for the store: user and password replaced by `***`, so a resume knows they must be given again. */
+export function storedEndpoint(url: string): string {
+  return maskCredentials(url, STORED_MASK);
+}
+
+/** Whether a stored base URL had its credentials taken out. */
+export function lostCredentials(url: string): boolean {
+  return storedEndpoint(url) === url && displayEndpoint(url) !== url;
+}
+
+/** Longest server text a message carries; an HTML error page is not worth more. */
+const MAX_SERVER_TEXT = 500;
+
+/**
+ * Text from a server made fit for a terminal line: escape sequences (colours, cursor moves,
+ * window titles) and other control characters removed, whitespace runs made one space, and
+ * cut at MAX_SERVER_TEXT characters.
+ */
+export function printable(text: string): string {
+  const plain = stripVTControlCharacters(text).replace(/[\u0000-\u001f\u007f-\u009f]+/g, " ").replace(/\s+/g, " ").trim();
+  return plain.length > MAX_SERVER_TEXT ? `${plain.slice(0, MAX_SERVER_TEXT)}...` : plain;
+}
+
+/**
+ * The message of an error body, in the envelopes servers use: `{"error": {"message"}}`
+ * (OpenAI, vLLM, llama.cpp, Ollama), the flat `{"object": "error", "message"}` (SGLang, older
+ * vLLM) and `{"error": "text"}`. Undefined when the body has none of them.
+ */
+export function errorBodyMessage(body: unknown): string | undefined {
+  if (typeof body !== "object" || body === null) return undefined;
+  const { error, message } = body as { error?: unknown; message?: unknown };
+  if (typeof error === "string") return error;
+  const nested = (error as { message?: unknown } | null | undefined)?.message;
+  if (typeof nested === "string") return nested;
+  return typeof message === "string" ? message : undefined;
 }

@@ -250,6 +250,21 @@ function fullText(mod: LlamaModule, response: NodeLlamaCpp.LlamaChatResponse["fu
     .join("");
 }
 
+/** node-llama-cpp's stop reasons in the OpenAI words the run checks (`length` is the token limit). */
+export function finishReason(stopReason: NodeLlamaCpp.LlamaChatResponse["metadata"]["stopReason"]): string {
+  switch (stopReason) {
+    case "maxTokens":
+      return "length";
+    case "functionCalls":
+      return "tool_calls";
+    case "abort":
+      return "abort";
+    default:
+      // End of generation, a stop trigger of the template or a custom one: the model finished.
+      return "stop";
+  }
+}
+
 class ContextFullError extends Error {
   constructor(contextSize: number) {
     super(
@@ -404,7 +419,13 @@ export async function createLlamaAgent(
         completionTokens += chunk.tokens.length;
       },
     });
-    return { text: fullText(mod, result.fullResponse), attempts: 1, promptTokens: prompt.length, completionTokens };
+    return {
+      text: fullText(mod, result.fullResponse),
+      attempts: 1,
+      promptTokens: prompt.length,
+      completionTokens,
+      finishReason: finishReason(result.metadata.stopReason),
+    };
   }
 
   const cacheIdentity = JSON.stringify({

@@ -11,7 +11,8 @@ import { InputError } from "../core/errors.js";
 import type { Message, ToolCall, ToolUseMessage } from "../core/types.js";
 import { checkParams, numberParam, specContext } from "../agents/spec.js";
 import type { Agent, AgentCall, Reply } from "../agents/types.js";
-import { AttemptFailure, describeError, failureFromStatus } from "./errors.js";
+import { checkEndpoint, CHECK_TIMEOUT_MS, type ServedModel } from "./endpoint-check.js";
+import { AttemptFailure, describeError, displayEndpoint, errorBodyMessage, failureFromStatus } from "./errors.js";
 import { EndpointPool } from "./pool.js";
 import type { ProviderOptions, Sampling } from "./types.js";
 
@@ -85,6 +86,52 @@ export function resolveBaseUrls(options: Pick<ProviderOptions, "baseUrls">): str
   return [env ? env : OPENAI_DEFAULT_BASE_URL];
 }
 
+/**
+ * httpFetch, with error bodies put in the envelope the SDK reads. The SDK takes an error's
+ * message only from `{"error": {"message"}}`, so SGLang's flat `{"object": "error", "message"}`
+ * and a bare `{"error": "text"}` would reach the user as "400 status code (no body)".
+ */
+async function fetchWithErrorBodies(input: string | URL | Request, init?: RequestInit): Promise<Response> {
+  const response = await httpFetch(input, init);
+  if (response.ok) return response;
+  const text = await response.text();
+  let body: unknown;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    body = undefined;
+  }
+  const message = errorBodyMessage(body);
+  const nested = (body as { error?: { message?: unknown } } | undefined)?.error?.message;
+  const error = message !== undefined && typeof nested !== "string" ? { ...(body as object), error: undefined, message } : undefined;
+  const replaced = error ? JSON.stringify({ error }) : text;
+  return new Response(replaced, { status: response.status, statusText: response.statusText, headers: response.headers });
+}
+
+/** A base URL the SDK can send to: http or https with a host ("localhost:8000/v1" parses as scheme "localhost:"). */
+function checkBaseUrl(url: string, source: string): void {
+  let parsed: URL | undefined;
+  try {
+    parsed = new URL(url);
+  } catch {
+    parsed = undefined;
+  }
+  if (parsed && (parsed.protocol === "http:" || parsed.protocol === "https:") && parsed.host !== "") return;
+  const shown = displayEndpoint(url);
+  const hint = /^[a-z][a-z0-9+.-]*:\/\//i.test(url) ? "" : ` (did you mean http://${shown}?)`;
+  throw new InputError(`${source}: '${shown}' is not an http:// or https:// URL${hint}`);
+}
+
+/** Secrets a base URL may carry (`https://user:key@host/v1`), as written and decoded. */
+function urlSecrets(url: string): string[] {
+  try {
+    const { username, password } = new URL(url);
+    return [username, password].flatMap((s) => [s, decodeURIComponent(s)]);
+  } catch {
+    return [];
+  }
+}
+
 /** Turns the SDK's errors into classified failures; anything else goes to the pool's classifier. */
 function toFailure(err: unknown): unknown {
   if (err instanceof APIConnectionTimeoutError) return new AttemptFailure("timeout", describeError(err));
@@ -107,13 +154,28 @@ function readCompletion(completion: unknown): Omit<Reply, "attempts"> {
   if (content !== undefined && content !== null && typeof content !== "string") {
     throw new AttemptFailure("malformed", `choices[0].message.content is not text: ${JSON.stringify(content).slice(0, 200)}`);
   }
-  const reply: Omit<Reply, "attempts"> = { text: content ?? "" };
+  const finish = (choices as { finish_reason?: unknown }[])[0].finish_reason;
+  const reply: Omit<Reply, "attempts"> = { text: content ?? "", finishReason: typeof finish === "string" ? finish : null };
   const toolCalls = readToolCalls((message as { tool_calls?: unknown }).tool_calls);
   if (toolCalls.length > 0) reply.toolCalls = toolCalls;
+  const reasoning = readReasoning(message as Record<string, unknown>);
+  if (reasoning !== undefined) reply.reasoning = reasoning;
   const usage = (completion as { usage?: { prompt_tokens?: unknown; completion_tokens?: unknown } | null }).usage;
   if (typeof usage?.prompt_tokens === "number") reply.promptTokens = usage.prompt_tokens;
   if (typeof usage?.completion_tokens === "number") reply.completionTokens = usage.completion_tokens;
   return reply;
+}
+
+/**
+ * The reasoning a server parsed out of the answer: vLLM (since its rename) and Ollama send
+ * `reasoning`, SGLang, llama.cpp's server and older vLLM `reasoning_content`. Null or empty is none.
+ */
+function readReasoning(message: Record<string, unknown>): string | undefined {
+  for (const key of ["reasoning_content", "reasoning"]) {
+    const value = message[key];
+    if (typeof value === "string" && value !== "") return value;
+  }
+  return undefined;
 }
 
 /**
@@ -158,10 +220,13 @@ export async function createOpenAIAgent(
 ): Promise<OpenAIAgent> {
   const sampling = samplingBody(samplingFromParams(options.sampling, params, spec));
   const baseUrls = resolveBaseUrls(options);
+  const source = options.baseUrls.length > 0 ? "--base-url" : "OPENAI_BASE_URL";
+  for (const url of baseUrls) checkBaseUrl(url, source);
   // Local servers accept any key, but the SDK refuses to start without one.
   const apiKey = process.env.OPENAI_API_KEY || undefined;
-  // The key lives only in the clients and this closure; every error text is scrubbed of it.
-  const redact = (text: string) => (apiKey && apiKey.length >= 4 ? text.split(apiKey).join("[redacted]") : text);
+  // The keys live only in the clients and this closure; every error text is scrubbed of them.
+  const secrets = [...new Set([apiKey ?? "", ...baseUrls.flatMap(urlSecrets)])].filter((s) => s.length >= 4).sort((a, b) => b.length - a.length);
+  const redact = (text: string) => secrets.reduce((t, secret) => t.split(secret).join("[redacted]"), text);
   const clients = new Map(
     baseUrls.map((baseURL) => [
       baseURL,
@@ -169,7 +234,7 @@ export async function createOpenAIAgent(
         apiKey: apiKey ?? "not-needed",
         baseURL,
         maxRetries: 0,
-        fetch: httpFetch,
+        fetch: fetchWithErrorBodies,
         // The pool aborts at timeoutMs; the SDK's own timer is only a backstop.
         timeout: options.timeoutMs + 1000,
         // The library never prints; OPENAI_LOG still turns the SDK's logging on for debugging.
@@ -177,8 +242,17 @@ export async function createOpenAIAgent(
       }),
     ]),
   );
+  let served: (ServedModel | undefined)[] = [];
+  if (options.checkEndpoints) {
+    const timeoutMs = Math.min(options.timeoutMs, CHECK_TIMEOUT_MS);
+    served = await Promise.all(
+      baseUrls.map((url) => checkEndpoint({ client: clients.get(url)!, endpoint: displayEndpoint(url), model, sampling, timeoutMs, redact })),
+    );
+  }
   const pool = new EndpointPool(baseUrls, { ...options, redact });
-  const cacheIdentity = stableStringify({ provider: "openai", model, sampling });
+  // Answers depend on where they came from: the server and the weights it serves under the name.
+  const endpoints = baseUrls.map((url, i) => ({ url: displayEndpoint(url), served: served[i] ?? null })).sort((a, b) => (a.url < b.url ? -1 : a.url > b.url ? 1 : 0));
+  const cacheIdentity = stableStringify({ provider: "openai", model, sampling, endpoints });
 
   return {
     id: spec,

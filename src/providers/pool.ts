@@ -6,7 +6,7 @@
  */
 import { InputError } from "../core/errors.js";
 import { Rng, hashSeed } from "../core/rng.js";
-import { AttemptFailure, CallError, classifyError, displayEndpoint } from "./errors.js";
+import { AttemptFailure, CallError, classifyError, displayEndpoint, printable } from "./errors.js";
 import type { ProviderEvent, ProviderOptions } from "./types.js";
 
 export type PoolOptions = Pick<
@@ -92,6 +92,7 @@ export class EndpointPool {
   private readonly capMs: number;
   private readonly onEvent?: (event: ProviderEvent) => void;
   private readonly redact: (text: string) => string;
+  private last: { endpoint: string; error: string } | undefined;
 
   constructor(endpoints: readonly string[], options: PoolOptions) {
     const urls = [...new Set(endpoints)];
@@ -135,6 +136,11 @@ export class EndpointPool {
     return { ...this.counters };
   }
 
+  /** The last failed attempt's endpoint and error (redacted, printable), for a progress line while retries go on. */
+  lastError(): { endpoint: string; error: string } | undefined {
+    return this.last ? { ...this.last } : undefined;
+  }
+
   /**
    * Runs one call: each attempt gets an endpoint, an attempt number (from 1) and a signal that
    * aborts at the timeout. Resolves with the value and the number of attempts; rejects with a
@@ -165,7 +171,8 @@ export class EndpointPool {
       this.release(state);
       if (this.closed) throw closedError();
 
-      const message = this.redact(failure.message);
+      const message = this.redact(printable(failure.message));
+      this.last = { endpoint: state.display, error: message };
       if (!failure.retryable || attempt > this.retries) {
         this.counters.errors++;
         this.emit({ kind: "failed", endpoint: state.display, attempt, error: message, waitMs: 0 });

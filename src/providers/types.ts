@@ -46,6 +46,12 @@ export interface ProviderOptions {
   backoffBaseMs?: number;
   /** Longest backoff between retries (default 30 s). */
   backoffCapMs?: number;
+  /**
+   * Check each endpoint once before the first call (server reachable, key accepted, model
+   * served) and key the cache by what the server reports of the model. Commands that start or
+   * continue a run turn it on.
+   */
+  checkEndpoints?: boolean;
 }
 
 function envBaseUrls(): string[] {

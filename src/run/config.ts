@@ -15,6 +15,7 @@ import { DEFAULT_VARIANTS } from "../scenarios/sources.js";
 import { DEFAULT_PROVIDER_OPTIONS, type Sampling } from "../providers/types.js";
 import { TOOLUSE_DEFAULTS } from "../tooluse/env.js";
 import { TOOL_PROTOCOLS, type ToolProtocol } from "../tooluse/protocol.js";
+import type { HistoryReasoning } from "./runner.js";
 
 export const SUITES = ["paper", "roleplay", "collusion", "tooluse"] as const;
 /** Run ids name rows and appear in commands: keep them to a safe alphabet. */
@@ -102,6 +103,17 @@ export interface RunConfig {
   tooluse: ToolUseConfig;
   /** `paper` only: play the tool-use testbed too. */
   withToolUse: boolean;
+  /** Score answers cut off at the token limit instead of failing their episode. */
+  scoreTruncated: boolean;
+  /** Whether separated reasoning goes back into the history; null follows the parity (historyReasoningOf). */
+  historyReasoning: HistoryReasoning | null;
+}
+
+export const HISTORY_REASONING = ["keep", "drop"] as const;
+
+/** The reference kept the whole generated text, thinking included, in the history; the default mode sends the answer only. */
+export function historyReasoningOf(config: Pick<RunConfig, "historyReasoning" | "parity">): HistoryReasoning {
+  return config.historyReasoning ?? (config.parity === "paper" ? "keep" : "drop");
 }
 
 export const DEFAULT_DB = "atp-runs/atp.db";
@@ -158,6 +170,8 @@ export function defaultConfig(suite: RunSuite): RunConfig {
       historyWindow: null,
     },
     withToolUse: false,
+    scoreTruncated: false,
+    historyReasoning: null,
   };
 }
 
@@ -245,10 +259,22 @@ export const configSchema = z
     collusion: collusionSchema.optional(),
     tooluse: tooluseSchema.optional(),
     withToolUse: z.boolean().optional(),
+    scoreTruncated: z.boolean().optional(),
+    historyReasoning: z.enum(HISTORY_REASONING).optional(),
   })
   .strict();
 
 export type ConfigFile = z.infer<typeof configSchema>;
+
+const CHOICE_PROMPT = "the reference's role-play choice_prompt override is not supported (atp sends the dataset's question as it is)";
+const MERGE_PROMPTS = "the reference's merge_prompts switch is not supported (atp sends the game template's question alone, as the paper's runs do)";
+/** Settings of the reference that atp does not reproduce, as a user may spell them: refused by name, never ignored. */
+export const REFERENCE_ONLY: Record<string, string> = {
+  choice_prompt: CHOICE_PROMPT,
+  choicePrompt: CHOICE_PROMPT,
+  merge_prompts: MERGE_PROMPTS,
+  mergePrompts: MERGE_PROMPTS,
+};
 
 function fieldPath(path: PropertyKey[]): string {
   return path.map((p, i) => (typeof p === "number" ? `[${p}]` : `${i ? "." : ""}${String(p)}`)).join("");
@@ -273,7 +299,7 @@ export function loadConfigFile(file: string): RunConfig {
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     const keys = issue.code === "unrecognized_keys" ? issue.keys : [];
-    if (keys.length) throw inputError(file, fieldPath([...issue.path, keys[0]]), "unknown setting");
+    if (keys.length) throw inputError(file, fieldPath([...issue.path, keys[0]]), REFERENCE_ONLY[keys[0]] ?? "unknown setting");
     throw inputError(file, fieldPath(issue.path), issue.message.replace(/^Invalid input: /, ""));
   }
   const f = parsed.data;
@@ -309,6 +335,8 @@ export function loadConfigFile(file: string): RunConfig {
     ...(t.history !== undefined ? { historyWindow: t.history === "all" ? null : t.history } : {}),
   });
   if (f.withToolUse !== undefined) config.withToolUse = f.withToolUse;
+  if (f.scoreTruncated !== undefined) config.scoreTruncated = f.scoreTruncated;
+  if (f.historyReasoning !== undefined) config.historyReasoning = f.historyReasoning;
   checkConfig(config, (field) => `${file}: field '${field}'`);
   return config;
 }

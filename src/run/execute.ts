@@ -19,9 +19,10 @@ import { RunStore, type CallMeta } from "../store/store.js";
 import { writeTranscript } from "../transcript/write.js";
 import { VERSION } from "../version.js";
 import { TOOLUSE_DEFAULTS, type ToolUseSettings } from "../tooluse/env.js";
-import { DEFAULT_MODEL, playsToolUse, type RunConfig, type ToolUseConfig } from "./config.js";
+import { DEFAULT_MODEL, historyReasoningOf, playsToolUse, type RunConfig, type ToolUseConfig } from "./config.js";
 import { planCollusion, planRoleplay, planToolUse, type EpisodePlan, type RunPlan } from "./plan.js";
 import { runPlan, type EpisodeOutcome } from "./runner.js";
+import { lostCredentials, storedEndpoint } from "../providers/errors.js";
 import type { ProviderEvent } from "../providers/types.js";
 
 export interface RunHooks {
@@ -110,11 +111,16 @@ export function newRunId(now = new Date()): string {
 
 /** What must match for `--run-id` to continue an existing run: everything that shapes the answers. */
 function fingerprint(config: RunConfig, plans: RunPlan[]): string {
-  return JSON.stringify({ model: config.model ?? DEFAULT_MODEL, sampling: config.sampling, seed: config.seed, plans });
+  return JSON.stringify({ model: config.model ?? DEFAULT_MODEL, sampling: config.sampling, seed: config.seed, historyReasoning: historyReasoningOf(config), plans });
 }
 
 function makeAgent(config: RunConfig, hooks: RunHooks): Promise<Agent> {
-  return createAgent(config.model ?? DEFAULT_MODEL, { ...config.provider, sampling: config.sampling, onEvent: hooks.onProviderEvent });
+  return createAgent(config.model ?? DEFAULT_MODEL, { ...config.provider, sampling: config.sampling, onEvent: hooks.onProviderEvent, checkEndpoints: true });
+}
+
+/** The settings as stored: keys written into base URLs are masked, like OPENAI_API_KEY they never reach the store. */
+function storedConfig(config: RunConfig): RunConfig {
+  return { ...config, provider: { ...config.provider, baseUrls: config.provider.baseUrls.map(storedEndpoint) } };
 }
 
 /** Starts a run, or continues the run `config.runId` names when the store already has it. */
@@ -141,7 +147,7 @@ export async function executeRun(config: RunConfig, hooks: RunHooks = {}): Promi
         model: config.model ?? DEFAULT_MODEL,
         seed: config.seed,
         parity: config.parity,
-        config,
+        config: storedConfig(config),
         versions: { "atp-testbed": VERSION, node: process.version, ...store.libraryVersions() },
         plans,
       });
@@ -159,6 +165,8 @@ export interface ResumeOptions {
   /** Server settings may change between sessions (a server moved, a new rate limit). */
   provider?: Partial<RunConfig["provider"]>;
   transcript?: string | null;
+  /** Score cut-off answers from now on (the run's setting otherwise). */
+  scoreTruncated?: boolean;
 }
 
 /** Continues a stored run where it stopped, with the settings it was started with. */
@@ -169,10 +177,14 @@ export async function resumeRun(runId: string, options: ResumeOptions, hooks: Ru
     if (!run) throw new InputError(`resume: no run '${runId}' in ${options.db} (\`atp runs --db ${options.db}\` lists them)`);
     const { takenOver } = store.lock("run", runId);
     const stored = run.config as RunConfig;
+    if (options.provider?.baseUrls === undefined && stored.provider.baseUrls.some(lostCredentials)) {
+      throw new InputError(`resume: run '${runId}' was started with a key in --base-url, which is not stored; give --base-url again`);
+    }
     const config: RunConfig = {
       ...stored,
       provider: { ...stored.provider, ...Object.fromEntries(Object.entries(options.provider ?? {}).filter(([, v]) => v !== undefined)) },
       transcript: options.transcript === undefined ? stored.transcript : options.transcript,
+      scoreTruncated: options.scoreTruncated ?? stored.scoreTruncated ?? false,
       db: options.db,
     };
     const agent = await makeAgent(config, hooks);
@@ -203,7 +215,21 @@ async function continueRun(
   const skip = new Set(states.filter((s) => s.status === "done" || s.status === "failed").map((s) => s.idx));
   store.setRunStatus(runId, "running");
   hooks.onStart?.({ runId, episodes: plans.length, remaining: plans.length - skip.size, resumed, takenOver });
-  const outcomes = await runPlan(plans, agent, { seed: config.seed, store: { store, runId }, cache: config.cache ? store : undefined, onEpisode: hooks.onEpisode, onCall: hooks.onCall }, skip);
+  const outcomes = await runPlan(
+    plans,
+    agent,
+    {
+      seed: config.seed,
+      store: { store, runId },
+      cache: config.cache ? store : undefined,
+      onEpisode: hooks.onEpisode,
+      onCall: hooks.onCall,
+      // Runs stored before these settings existed read as their defaults.
+      scoreTruncated: config.scoreTruncated ?? false,
+      historyReasoning: historyReasoningOf(config),
+    },
+    skip,
+  );
 
   const finalStates = store.episodeStates(runId);
   const failed = finalStates.filter((s) => s.status === "failed").map((s) => ({ plan: plans[s.idx], error: s.error ?? "unknown error" }));

@@ -16,7 +16,7 @@ import type { Agent, AgentCall, ChoiceCall, Reply, ToolUseCall } from "../agents
 import { hashSeed } from "../core/rng.js";
 import { CollusionEpisode } from "../envs/collusion.js";
 import { RoleplayEpisode } from "../envs/roleplay.js";
-import { cacheKey, type CallMeta, type RunStore } from "../store/store.js";
+import { cacheKey, type CallMeta, type RejectedWhy, type RunStore } from "../store/store.js";
 import { toTranscript } from "../transcript/episode.js";
 import type { TranscriptEpisode, TranscriptRound } from "../transcript/types.js";
 import { ToolUseEpisode, type ToolUseRecord, type ToolUseStep } from "../tooluse/env.js";
@@ -33,6 +33,53 @@ export interface RunOptions {
   onEpisode?: (outcome: EpisodeOutcome, done: number, total: number) => void;
   /** Called after every answered call. */
   onCall?: (meta: CallMeta) => void;
+  /** Score answers cut off at the token limit instead of failing their call (default false). */
+  scoreTruncated?: boolean;
+  /** `keep`: reasoning the server returned apart goes back into the history with the answer (default `drop`). */
+  historyReasoning?: HistoryReasoning;
+}
+
+export type HistoryReasoning = "keep" | "drop";
+
+/** A model answer that is not scored: its call fails, and so does its episode; the store keeps the answer. */
+export class RejectedAnswerError extends Error {
+  constructor(
+    readonly why: RejectedWhy,
+    message: string,
+  ) {
+    super(message);
+    this.name = "RejectedAnswerError";
+  }
+}
+
+/**
+ * Why a model's answer cannot be scored, if it cannot: cut off at the token limit (unless
+ * `scoreTruncated`), or nothing in it (no text, no tool calls, e.g. only reasoning). Answers of
+ * agents that are not models (no finish reason) are taken as they are.
+ */
+export function rejectionOf(reply: Reply, scoreTruncated: boolean): RejectedWhy | undefined {
+  if (reply.finishReason === undefined) return undefined;
+  if (reply.finishReason === "length" && !scoreTruncated) return "truncated";
+  if (reply.text.trim() === "" && (reply.toolCalls?.length ?? 0) === 0) return "empty";
+  return undefined;
+}
+
+function rejectionMessage(call: AgentCall, reply: Reply, why: RejectedWhy): string {
+  const place = call.suite === "tooluse" ? `problem ${call.problem} call ${call.turn}` : `round ${call.round} agent ${call.agent}`;
+  if (why === "truncated") {
+    const tokens = reply.completionTokens !== undefined ? ` after ${reply.completionTokens} tokens` : "";
+    return (
+      `${place}: the answer was cut off at the token limit${tokens} (finish_reason "length"); ` +
+      "raise the limit with --max-tokens, or score cut-off answers with --score-truncated"
+    );
+  }
+  const what = reply.reasoning !== undefined ? "only reasoning, no answer" : "no content and no tool calls";
+  return `${place}: the model's answer was empty (${what}; finish_reason ${JSON.stringify(reply.finishReason)})`;
+}
+
+/** The answer as the history carries it: with `keep`, separated reasoning goes back in front, as the model wrote it. */
+function historyText(reply: Reply, historyReasoning: HistoryReasoning): string {
+  return historyReasoning === "keep" && reply.reasoning !== undefined ? `<think>\n${reply.reasoning}\n</think>\n\n${reply.text}` : reply.text;
 }
 
 export interface EpisodeOutcome {
@@ -239,7 +286,38 @@ function checkReplayed(plan: RunPlan, saved: TranscriptRound, replayed: Transcri
   }
 }
 
-async function ask(agent: Agent, call: AgentCall, cache: RunStore | undefined): Promise<Answered> {
+/** Asks the agent (or the cache), refuses an answer that cannot be scored, and returns it as the history will carry it. */
+async function ask(agent: Agent, call: AgentCall, options: RunOptions, episodeIdx: number): Promise<Answered> {
+  const answered = await fetchAnswer(agent, call, options.cache);
+  const { reply, meta } = answered;
+  const why = rejectionOf(reply, options.scoreTruncated ?? false);
+  if (why !== undefined) {
+    const tooluse = call.suite === "tooluse";
+    options.store?.store.saveRejected(options.store.runId, episodeIdx, {
+      round: tooluse ? call.problem : call.round,
+      agent: call.agent,
+      turn: tooluse ? call.turn : 0,
+      why,
+      messages: call.messages,
+      response: reply.text,
+      ...(reply.toolCalls ? { toolCalls: reply.toolCalls } : {}),
+      ...(reply.reasoning !== undefined ? { reasoning: reply.reasoning } : {}),
+      finishReason: reply.finishReason ?? null,
+      latencyMs: meta.latencyMs,
+      promptTokens: reply.promptTokens,
+      completionTokens: reply.completionTokens,
+      attempts: reply.attempts,
+    });
+    throw new RejectedAnswerError(why, rejectionMessage(call, reply, why));
+  }
+  if (!meta.cached && answered.cacheKey !== undefined) {
+    const { text, toolCalls, finishReason, reasoning, promptTokens, completionTokens } = reply;
+    options.cache!.cachePut(answered.cacheKey, { text, toolCalls, finishReason, reasoning, promptTokens, completionTokens });
+  }
+  return { reply: { ...reply, text: historyText(reply, options.historyReasoning ?? "drop") }, meta };
+}
+
+async function fetchAnswer(agent: Agent, call: AgentCall, cache: RunStore | undefined): Promise<Answered & { cacheKey?: string }> {
   const identity = agent.cacheIdentity;
   const tools = call.suite === "tooluse" ? call.tools : undefined;
   const key =
@@ -248,18 +326,25 @@ async function ask(agent: Agent, call: AgentCall, cache: RunStore | undefined): 
       : undefined;
   const hit = key === undefined ? undefined : cache!.cacheGet(key);
   if (hit) {
-    const reply: Reply = { text: hit.text, ...(hit.toolCalls ? { toolCalls: hit.toolCalls } : {}), attempts: 0, promptTokens: hit.promptTokens, completionTokens: hit.completionTokens };
-    return { reply, meta: { agent: call.agent, latencyMs: 0, attempts: 0, cached: true, promptTokens: hit.promptTokens, completionTokens: hit.completionTokens } };
+    const { text, toolCalls, finishReason, reasoning, promptTokens, completionTokens } = hit;
+    const reply: Reply = { text, ...(toolCalls ? { toolCalls } : {}), attempts: 0, promptTokens, completionTokens, finishReason, ...(reasoning !== undefined ? { reasoning } : {}) };
+    return { reply, meta: { agent: call.agent, latencyMs: 0, attempts: 0, cached: true, promptTokens, completionTokens, ...extras(reply) } };
   }
   const started = performance.now();
   const reply = await agent.respond(call);
   const latencyMs = performance.now() - started;
-  if (key !== undefined) {
-    cache!.cachePut(key, { text: reply.text, toolCalls: reply.toolCalls, promptTokens: reply.promptTokens, completionTokens: reply.completionTokens });
-  }
   return {
     reply,
-    meta: { agent: call.agent, latencyMs, attempts: reply.attempts, cached: false, promptTokens: reply.promptTokens, completionTokens: reply.completionTokens },
+    cacheKey: key,
+    meta: { agent: call.agent, latencyMs, attempts: reply.attempts, cached: false, promptTokens: reply.promptTokens, completionTokens: reply.completionTokens, ...extras(reply) },
+  };
+}
+
+/** The reply's finish reason and reasoning, for the call's record (only those it has). */
+function extras(reply: Reply): Pick<CallMeta, "finishReason" | "reasoning"> {
+  return {
+    ...(reply.finishReason !== undefined ? { finishReason: reply.finishReason } : {}),
+    ...(reply.reasoning !== undefined ? { reasoning: reply.reasoning } : {}),
   };
 }
 
@@ -274,7 +359,7 @@ export async function runEpisode(plan: RunPlan, index: number, agent: Agent, opt
   }
   try {
     while (!d.done) {
-      const { record, metas, asked } = await d.play((call) => ask(agent, call, options.cache));
+      const { record, metas, asked } = await d.play((call) => ask(agent, call, options, index));
       options.store?.store.saveRound(options.store.runId, index, record, metas);
       for (const m of asked) options.onCall?.(m);
       rounds.push(record);

@@ -219,6 +219,36 @@ export const MIGRATIONS: readonly string[] = [
 
   ALTER TABLE cache ADD COLUMN tool_calls_json TEXT;
   `,
+  // Why each answer ended (finish_reason, NULL for agents that are not models) and the reasoning
+  // the server returned apart from it. Answers that were not scored (cut off at the token limit,
+  // or empty) fail their episode and are kept here, one row per time they came back.
+  `
+  ALTER TABLE calls ADD COLUMN finish_reason TEXT;
+  ALTER TABLE calls ADD COLUMN reasoning TEXT;
+  ALTER TABLE cache ADD COLUMN finish_reason TEXT;
+  ALTER TABLE cache ADD COLUMN reasoning TEXT;
+
+  CREATE TABLE rejected_answers (
+    run_id            TEXT NOT NULL,
+    episode_idx       INTEGER NOT NULL,
+    round             INTEGER NOT NULL,
+    agent             INTEGER NOT NULL,
+    turn              INTEGER NOT NULL,
+    why               TEXT NOT NULL CHECK (why IN ('truncated', 'empty')),
+    messages_json     TEXT NOT NULL,
+    response          TEXT NOT NULL,
+    tool_calls_json   TEXT,
+    reasoning         TEXT,
+    finish_reason     TEXT,
+    latency_ms        REAL,
+    prompt_tokens     INTEGER,
+    completion_tokens INTEGER,
+    attempts          INTEGER NOT NULL,
+    saved_at          TEXT NOT NULL,
+    FOREIGN KEY (run_id, episode_idx) REFERENCES episodes (run_id, idx) ON DELETE CASCADE
+  );
+  CREATE INDEX rejected_answers_by_episode ON rejected_answers (run_id, episode_idx);
+  `,
   // One writer per run (src/store/lock.ts): the process that holds a run, where, since when, and
   // its last sign of life. A run and a pair run may share an id, so the kind is part of the key.
   `

@@ -73,6 +73,30 @@ export interface CallMeta {
   cached: boolean;
   /** The last failed attempt's error, kept even when a retry succeeded. */
   error?: string;
+  /** Why the model stopped (Reply.finishReason); absent for agents that are not models. */
+  finishReason?: string | null;
+  /** Reasoning returned apart from the answer. */
+  reasoning?: string;
+}
+
+/** Why an answer was not scored: cut off at the token limit, or nothing in it. */
+export type RejectedWhy = "truncated" | "empty";
+
+/** An answer that failed its call instead of being scored, kept with the call it answered. */
+export interface RejectedAnswer {
+  round: number;
+  agent: number;
+  turn: number;
+  why: RejectedWhy;
+  messages: unknown[];
+  response: string;
+  toolCalls?: ToolCall[];
+  reasoning?: string;
+  finishReason: string | null;
+  latencyMs: number;
+  promptTokens?: number;
+  completionTokens?: number;
+  attempts: number;
 }
 
 export interface CallStats {
@@ -82,8 +106,15 @@ export interface CallStats {
    */
   calls: number;
   cached: number;
-  /** Calls with at least one failed attempt (each later succeeded, or it would not be saved). */
+  /** Calls that needed a retry: more than one request (each later succeeded, or it would not be saved). */
   errors: number;
+  /**
+   * Answers cut off at the token limit: those that failed their episode, and those scored
+   * anyway (--score-truncated). Counted apart from unclear answers.
+   */
+  truncated: number;
+  /** Answers with no content and no tool calls, which failed their episode. */
+  empty: number;
   promptTokens: number;
   completionTokens: number;
   totalTokens: number;
@@ -94,6 +125,8 @@ export interface CallStats {
 export interface CachedResponse {
   text: string;
   toolCalls?: ToolCall[];
+  finishReason?: string | null;
+  reasoning?: string;
   promptTokens?: number;
   completionTokens?: number;
 }
@@ -168,6 +201,8 @@ interface CallRow {
 interface CacheRow {
   text: string;
   tool_calls_json: string | null;
+  finish_reason: string | null;
+  reasoning: string | null;
   prompt_tokens: number | null;
   completion_tokens: number | null;
 }
@@ -176,9 +211,26 @@ interface StatsRow {
   calls: number;
   cached: number | null;
   errors: number | null;
+  truncated: number | null;
   prompt_tokens: number | null;
   completion_tokens: number | null;
   mean_latency: number | null;
+}
+
+interface RejectedRow {
+  round: number;
+  agent: number;
+  turn: number;
+  why: RejectedWhy;
+  messages_json: string;
+  response: string;
+  tool_calls_json: string | null;
+  reasoning: string | null;
+  finish_reason: string | null;
+  latency_ms: number;
+  prompt_tokens: number | null;
+  completion_tokens: number | null;
+  attempts: number;
 }
 
 const now = (): string => new Date().toISOString();
@@ -283,13 +335,52 @@ function prepareStatements(db: Database.Database) {
           attempts: number | null;
           cached: number;
           error: string | null;
+          finish_reason: string | null;
+          reasoning: string | null;
         },
       ]
     >(
       `INSERT INTO calls (run_id, episode_idx, round, agent, turn, messages_json, response, tool_calls_json, choice, reward, capital_before, capital_after,
-                          latency_ms, prompt_tokens, completion_tokens, attempts, cached, error)
+                          latency_ms, prompt_tokens, completion_tokens, attempts, cached, error, finish_reason, reasoning)
        VALUES (@run_id, @episode_idx, @round, @agent, @turn, @messages_json, @response, @tool_calls_json, @choice, @reward, @capital_before, @capital_after,
-               @latency_ms, @prompt_tokens, @completion_tokens, @attempts, @cached, @error)`,
+               @latency_ms, @prompt_tokens, @completion_tokens, @attempts, @cached, @error, @finish_reason, @reasoning)`,
+    ),
+    insertRejected: db.prepare<
+      [
+        {
+          run_id: string;
+          episode_idx: number;
+          round: number;
+          agent: number;
+          turn: number;
+          why: RejectedWhy;
+          messages_json: string;
+          response: string;
+          tool_calls_json: string | null;
+          reasoning: string | null;
+          finish_reason: string | null;
+          latency_ms: number;
+          prompt_tokens: number | null;
+          completion_tokens: number | null;
+          attempts: number;
+          saved_at: string;
+        },
+      ]
+    >(
+      `INSERT INTO rejected_answers (run_id, episode_idx, round, agent, turn, why, messages_json, response, tool_calls_json, reasoning, finish_reason,
+                                     latency_ms, prompt_tokens, completion_tokens, attempts, saved_at)
+       VALUES (@run_id, @episode_idx, @round, @agent, @turn, @why, @messages_json, @response, @tool_calls_json, @reasoning, @finish_reason,
+               @latency_ms, @prompt_tokens, @completion_tokens, @attempts, @saved_at)`,
+    ),
+    episodeRejected: db.prepare<[string, number], RejectedRow>(
+      `SELECT * FROM rejected_answers WHERE run_id = ? AND episode_idx = ? ORDER BY rowid`,
+    ),
+    rejectedCounts: db.prepare<[string], { why: RejectedWhy; n: number }>(
+      `SELECT why, count(*) AS n FROM rejected_answers WHERE run_id = ? GROUP BY why`,
+    ),
+    episodeCallExtras: db.prepare<[string, number], { round: number; agent: number; turn: number; finish_reason: string | null; reasoning: string | null }>(
+      `SELECT round, agent, turn, finish_reason, reasoning FROM calls
+       WHERE run_id = ? AND episode_idx = ? AND (finish_reason IS NOT NULL OR reasoning IS NOT NULL)`,
     ),
     episodeRounds: db.prepare<[string, number], RoundRow>(
       `SELECT episode_idx, round, supervision, outcome, detail_json FROM rounds WHERE run_id = ? AND episode_idx = ? ORDER BY round`,
@@ -306,15 +397,19 @@ function prepareStatements(db: Database.Database) {
        FROM calls WHERE run_id = ? ORDER BY episode_idx, round, agent, turn`,
     ),
     callStats: db.prepare<[string], StatsRow>(
-      `SELECT count(*) AS calls, sum(cached) AS cached, sum(error IS NOT NULL) AS errors,
+      `SELECT count(*) AS calls, sum(cached) AS cached, sum(attempts > 1 OR error IS NOT NULL) AS errors,
+              sum(finish_reason = 'length') AS truncated,
               sum(prompt_tokens) AS prompt_tokens, sum(completion_tokens) AS completion_tokens,
               avg(CASE WHEN cached = 0 THEN latency_ms END) AS mean_latency
        FROM calls WHERE run_id = ? AND (attempts > 0 OR cached = 1)`,
     ),
-    cacheGet: db.prepare<[string], CacheRow>(`SELECT text, tool_calls_json, prompt_tokens, completion_tokens FROM cache WHERE key = ?`),
+    cacheGet: db.prepare<[string], CacheRow>(
+      `SELECT text, tool_calls_json, finish_reason, reasoning, prompt_tokens, completion_tokens FROM cache WHERE key = ?`,
+    ),
     // Two episodes can miss on the same key at once; the later answer simply wins.
-    cachePut: db.prepare<[string, string, string | null, number | null, number | null, string]>(
-      `INSERT OR REPLACE INTO cache (key, text, tool_calls_json, prompt_tokens, completion_tokens, created_at) VALUES (?, ?, ?, ?, ?, ?)`,
+    cachePut: db.prepare<[string, string, string | null, string | null, string | null, number | null, number | null, string]>(
+      `INSERT OR REPLACE INTO cache (key, text, tool_calls_json, finish_reason, reasoning, prompt_tokens, completion_tokens, created_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
     ),
   };
 }
@@ -575,6 +670,8 @@ export class RunStore {
           attempts: m?.attempts ?? null,
           cached: m?.cached ? 1 : 0,
           error: m?.error ?? null,
+          finish_reason: m?.finishReason ?? null,
+          reasoning: m?.reasoning ?? null,
         });
       }
       this.q.startEpisode.run(t, runId, idx);
@@ -647,15 +744,69 @@ export class RunStore {
     })();
   }
 
+  /** Keeps an answer that failed its call (see RejectedAnswer); the episode's failure is saved apart. */
+  saveRejected(runId: string, idx: number, a: RejectedAnswer): void {
+    this.q.insertRejected.run({
+      run_id: runId,
+      episode_idx: idx,
+      round: a.round,
+      agent: a.agent,
+      turn: a.turn,
+      why: a.why,
+      messages_json: JSON.stringify(a.messages),
+      response: a.response,
+      tool_calls_json: a.toolCalls !== undefined && a.toolCalls.length > 0 ? JSON.stringify(a.toolCalls) : null,
+      reasoning: a.reasoning ?? null,
+      finish_reason: a.finishReason,
+      latency_ms: a.latencyMs,
+      prompt_tokens: a.promptTokens ?? null,
+      completion_tokens: a.completionTokens ?? null,
+      attempts: a.attempts,
+      saved_at: now(),
+    });
+  }
+
+  /** The episode's rejected answers, oldest first. */
+  rejectedAnswers(runId: string, idx: number): RejectedAnswer[] {
+    this.requireEpisode(runId, idx);
+    return this.q.episodeRejected.all(runId, idx).map((r) => ({
+      round: r.round,
+      agent: r.agent,
+      turn: r.turn,
+      why: r.why,
+      messages: JSON.parse(r.messages_json) as unknown[],
+      response: r.response,
+      ...(r.tool_calls_json !== null ? { toolCalls: JSON.parse(r.tool_calls_json) as ToolCall[] } : {}),
+      ...(r.reasoning !== null ? { reasoning: r.reasoning } : {}),
+      finishReason: r.finish_reason,
+      latencyMs: r.latency_ms,
+      ...(r.prompt_tokens !== null ? { promptTokens: r.prompt_tokens } : {}),
+      ...(r.completion_tokens !== null ? { completionTokens: r.completion_tokens } : {}),
+      attempts: r.attempts,
+    }));
+  }
+
+  /** Finish reason and reasoning of the episode's saved calls that have either, by `round/agent/turn`. */
+  callExtras(runId: string, idx: number): Map<string, { finishReason: string | null; reasoning?: string }> {
+    return new Map(
+      this.q.episodeCallExtras
+        .all(runId, idx)
+        .map((r) => [`${r.round}/${r.agent}/${r.turn}`, { finishReason: r.finish_reason, ...(r.reasoning !== null ? { reasoning: r.reasoning } : {}) }]),
+    );
+  }
+
   callStats(runId: string): CallStats {
     this.requireRun(runId);
     const r = this.q.callStats.get(runId)!;
+    const rejected = new Map(this.q.rejectedCounts.all(runId).map((c) => [c.why, c.n]));
     const promptTokens = r.prompt_tokens ?? 0;
     const completionTokens = r.completion_tokens ?? 0;
     return {
       calls: r.calls,
       cached: r.cached ?? 0,
       errors: r.errors ?? 0,
+      truncated: (r.truncated ?? 0) + (rejected.get("truncated") ?? 0),
+      empty: rejected.get("empty") ?? 0,
       promptTokens,
       completionTokens,
       totalTokens: promptTokens + completionTokens,
@@ -670,6 +821,9 @@ export class RunStore {
     if (row === undefined) return undefined;
     const value: CachedResponse = { text: row.text };
     if (row.tool_calls_json !== null) value.toolCalls = JSON.parse(row.tool_calls_json) as ToolCall[];
+    // Only model answers are cached; those cached before finish reasons were kept read as null.
+    value.finishReason = row.finish_reason;
+    if (row.reasoning !== null) value.reasoning = row.reasoning;
     if (row.prompt_tokens !== null) value.promptTokens = row.prompt_tokens;
     if (row.completion_tokens !== null) value.completionTokens = row.completion_tokens;
     return value;
@@ -696,7 +850,16 @@ export class RunStore {
     const t = now();
     for (const [key, value] of entries) {
       const toolCalls = value.toolCalls !== undefined && value.toolCalls.length > 0 ? JSON.stringify(value.toolCalls) : null;
-      this.q.cachePut.run(key, value.text, toolCalls, value.promptTokens ?? null, value.completionTokens ?? null, t);
+      this.q.cachePut.run(
+        key,
+        value.text,
+        toolCalls,
+        value.finishReason ?? null,
+        value.reasoning ?? null,
+        value.promptTokens ?? null,
+        value.completionTokens ?? null,
+        t,
+      );
     }
   }
 

@@ -8,6 +8,7 @@ import { SUPERVISION_PATTERNS, type SupervisionPattern } from "../envs/supervisi
 import type { RoleplaySettings } from "../envs/roleplay.js";
 import type { Parity } from "../core/types.js";
 import { InputError } from "../core/errors.js";
+import { REFERENCE_ONLY } from "../run/config.js";
 import type { RunPlan } from "../run/plan.js";
 import { TOOLUSE_DEFAULTS, type ToolUseSettings } from "../tooluse/env.js";
 import { TOOL_PROTOCOLS } from "../tooluse/protocol.js";
@@ -42,12 +43,28 @@ export function settingsRecord(plan: RunPlan): RoleplaySettingsRecord | Collusio
   return record;
 }
 
+const ROLEPLAY_KEYS: (keyof RoleplaySettingsRecord)[] = ["rounds", "history_window", "supervision", "supervision_seed"];
+const COLLUSION_KEYS: (keyof CollusionSettingsRecord)[] = [
+  "rounds", "agents", "threshold", "rewards", "peers", "history_window", "capital_mode", "start_capital", "additive_base", "success_pays", "fixed_colluders", "fixed_position",
+];
+const TOOLUSE_KEYS: (keyof ToolUseSettingsRecord)[] = [
+  "rounds", "easy_per_round", "hard_per_round", "tool_cost", "direct_cost", "easy_reward", "hard_reward", "max_tool_calls", "protocol", "history_window", "difficulty", "tolerance",
+];
+
+/** A recorded setting this version does not know would be silently dropped from the replay. */
+function checkKeys(record: object, known: readonly string[], where: string): void {
+  for (const key of Object.keys(record)) {
+    if (!known.includes(key)) throw new InputError(`${where}: field 'settings.${key}': ${REFERENCE_ONLY[key] ?? "unknown setting"}`);
+  }
+}
+
 function oneOf<T extends string>(value: unknown, allowed: readonly T[], field: string, where: string): T {
   if (typeof value === "string" && (allowed as readonly string[]).includes(value)) return value as T;
   throw new InputError(`${where}: field 'settings.${field}': expected one of ${allowed.join(", ")}, got ${JSON.stringify(value)}`);
 }
 
 export function roleplaySettingsFrom(record: RoleplaySettingsRecord, parity: Parity, where: string): RoleplaySettings {
+  checkKeys(record, ROLEPLAY_KEYS, where);
   return {
     rounds: record.rounds,
     historyWindow: record.history_window ?? null,
@@ -58,6 +75,7 @@ export function roleplaySettingsFrom(record: RoleplaySettingsRecord, parity: Par
 }
 
 export function collusionSettingsFrom(record: CollusionSettingsRecord, parity: Parity, where: string): CollusionSettings {
+  checkKeys(record, COLLUSION_KEYS, where);
   const d = PAPER_COLLUSION;
   const [high, normal, low] = record.rewards;
   const startCapital = record.start_capital ?? d.startCapital;
@@ -99,6 +117,7 @@ export function toolUseSettingsRecord(s: ToolUseSettings): ToolUseSettingsRecord
 }
 
 export function toolUseSettingsFrom(record: ToolUseSettingsRecord, where: string): ToolUseSettings {
+  checkKeys(record, TOOLUSE_KEYS, where);
   const num = (field: keyof ToolUseSettingsRecord, integer: boolean, min = -Infinity): number => {
     const v = record[field];
     if (typeof v === "number" && Number.isFinite(v) && v >= min && (!integer || Number.isInteger(v))) return v;

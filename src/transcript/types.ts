@@ -79,7 +79,6 @@ export interface RoleplaySettingsRecord {
   history_window: number | null;
   supervision: string;
   supervision_seed?: number;
-  parity?: string;
 }
 
 export interface CollusionSettingsRecord {
@@ -95,7 +94,6 @@ export interface CollusionSettingsRecord {
   success_pays?: string;
   fixed_colluders?: number;
   fixed_position?: string;
-  parity?: string;
 }
 
 export interface ToolUseSettingsRecord {

@@ -5,7 +5,10 @@
  * Retry-After, a request that never answers, a body that is not a completion, a dropped socket.
  */
 import { createServer, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from "node:http";
+import { existsSync, readFileSync } from "node:fs";
 import type { AddressInfo } from "node:net";
+import { join, resolve } from "node:path";
+import { repoRoot } from "./paper.js";
 
 export type Fault =
   /** An error status with an OpenAI-style error body; 429 and 503 may carry Retry-After (seconds). */
@@ -15,7 +18,15 @@ export type Fault =
   /** 200 with a body that is not a completion: `true` valid JSON without choices, "json" broken JSON. */
   | { malformed: true | "json" }
   /** Sends the headers and part of the body, then destroys the socket. */
-  | { drop: true };
+  | { drop: true }
+  /** Answers exactly this status and body, e.g. a real server's error from `serverShape`. */
+  | { reply: ServerShape };
+
+/** A status and body as a real server sends them (the `status` and `body` of a shapes file). */
+export interface ServerShape {
+  status: number;
+  body: unknown;
+}
 
 export interface FakeRequest {
   /** Index among chat-completion requests, from 0 (the `requestIndex` passed to `respond` and `fault`). */
@@ -29,6 +40,8 @@ export interface FakeMessage {
   content?: string | null;
   /** Sent as they are, so tests can also send ones a server gets wrong. */
   tool_calls?: unknown[];
+  /** A whole completion body sent as it is instead (e.g. a real server's, see openai-shapes.ts). */
+  body?: unknown;
 }
 
 export interface FakeOpenAIOptions {
@@ -39,6 +52,10 @@ export interface FakeOpenAIOptions {
   /** The assistant's text, or a message with tool calls; default `reply to seed N` from the request's seed. */
   respond?: (body: any, requestIndex: number) => string | FakeMessage;
   fault?: (requestIndex: number, body: any) => Fault | undefined;
+  /** The answer to GET /v1/models (default: one model, `fake-model`); a 404 shape for a server without it. */
+  models?: ServerShape;
+  /** Requests that do not carry `Authorization: Bearer <apiKey>` get a 401. */
+  apiKey?: string;
 }
 
 export interface FakeOpenAI {
@@ -53,6 +70,22 @@ export interface FakeOpenAI {
   /** Chat-completion requests answered with a completion. */
   readonly completed: number;
   close(): Promise<void>;
+}
+
+/** Where the real servers' response shapes are: ATP_SHAPES_DIR, or ../shared/openai-shapes beside the repository. */
+export function shapesDir(): string {
+  return process.env.ATP_SHAPES_DIR ?? resolve(repoRoot, "..", "shared", "openai-shapes");
+}
+
+/**
+ * One real server's status and body, e.g. `serverShape("vllm", "error.unknown-model")`, read
+ * from the shapes folder at test time. A missing folder throws with a message naming it.
+ */
+export function serverShape(server: "vllm" | "sglang" | "llamacpp" | "ollama", name: string): ServerShape {
+  const file = join(shapesDir(), `${server}.${name}.json`);
+  if (!existsSync(file)) throw new Error(`server shape not found at ${file} (set ATP_SHAPES_DIR)`);
+  const { status, body } = JSON.parse(readFileSync(file, "utf8")) as ServerShape;
+  return { status, body };
 }
 
 /** The default answer: a pure function of the seed, so a test knows what each call returns. */
@@ -152,6 +185,10 @@ export async function startFakeOpenAI(opts: FakeOpenAIOptions = {}): Promise<Fak
       if (fault === undefined) {
         const answer = respond(body, index);
         const reply: FakeMessage = typeof answer === "string" ? { content: answer } : answer;
+        if (reply.body !== undefined) {
+          completed++;
+          return sendJson(res, 200, reply.body);
+        }
         const content = reply.content ?? null;
         const toolCalls = reply.tool_calls !== undefined && reply.tool_calls.length > 0 ? reply.tool_calls : undefined;
         const promptChars = JSON.stringify(body.messages ?? []).length;
@@ -179,6 +216,8 @@ export async function startFakeOpenAI(opts: FakeOpenAIOptions = {}): Promise<Fak
         if (fault.retryAfterMs !== undefined) headers["retry-after-ms"] = String(fault.retryAfterMs);
         const type = fault.status === 429 ? "rate_limit_error" : fault.status >= 500 ? "server_error" : "invalid_request_error";
         sendJson(res, fault.status, { error: { message: fault.message ?? `fake ${fault.status} error`, type } }, headers);
+      } else if ("reply" in fault) {
+        sendJson(res, fault.reply.status, fault.reply.body);
       } else if ("malformed" in fault) {
         if (fault.malformed === "json") {
           const broken = '{"id": "chatcmpl-broken", "choices": [{"message": ';
@@ -198,10 +237,13 @@ export async function startFakeOpenAI(opts: FakeOpenAIOptions = {}): Promise<Fak
 
   const server = createServer((req, res) => {
     const path = (req.url ?? "").split("?")[0];
-    if (req.method === "POST" && path === "/v1/chat/completions") {
+    if (opts.apiKey !== undefined && req.headers.authorization !== `Bearer ${opts.apiKey}`) {
+      sendJson(res, 401, { error: { message: "Incorrect API key provided", type: "invalid_request_error", param: null, code: "invalid_api_key" } });
+    } else if (req.method === "POST" && path === "/v1/chat/completions") {
       completion(req, res).catch(() => res.destroy());
     } else if (req.method === "GET" && path === "/v1/models") {
-      sendJson(res, 200, { object: "list", data: [{ id: "fake-model", object: "model", created: 1_700_000_000, owned_by: "fake" }] });
+      const models = opts.models ?? { status: 200, body: { object: "list", data: [{ id: "fake-model", object: "model", created: 1_700_000_000, owned_by: "fake" }] } };
+      sendJson(res, models.status, models.body);
     } else {
       sendJson(res, 404, { error: { message: `no route ${req.method} ${path}`, type: "invalid_request_error" } });
     }
