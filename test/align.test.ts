@@ -16,14 +16,17 @@ import { InputError } from "../src/core/errors.js";
 import type { Message } from "../src/core/types.js";
 import type { PreferencePair, RewardItem, RewardLabels } from "../src/align/types.js";
 import { choiceReward, choiceRewards, readChoice, scoreChoice } from "../src/align/reward.js";
-import { dpoLoss, groupAdvantages, grpoTokenLoss, logSigmoid, sigmoid, softplus } from "../src/align/losses.js";
+import { dpoLoss, groupAdvantages, grpoBatchLoss, grpoTokenLoss, logSigmoid, sigmoid, softplus } from "../src/align/losses.js";
 import {
   exportPairs,
   llamaFactoryDatasetInfo,
   PAPER_DPO_MODELS,
   rewardItemsFromPairs,
   toShareGpt,
+  rewardServerCommand,
+  TRAINER_RELEASES,
 } from "../src/align/export.js";
+import { PAPER_STEERING } from "../src/align/pairs.js";
 
 const close = (actual: number, expected: number, tol = 1e-12, what = "") =>
   assert.ok(Math.abs(actual - expected) <= tol, `${what} ${actual} != ${expected} (tol ${tol})`);
@@ -47,21 +50,26 @@ const fundPrompt: Message[] = [
   { role: "user", content: 'Invest or keep money? End with {"choice": "invest"} or {"choice": "keep money"}.' },
 ];
 
+// What `atp align pairs --parity paper` records in each pair.
+const made = { parity: "paper", parser: "paper" };
+const NOTE = PAPER_STEERING.roleplayNote;
+const roleplayGrpoPrompt: Message[] = [roleplayPrompt[0], { role: "user", content: roleplayPrompt[1].content + NOTE }];
+
 const pairs: PreferencePair[] = [
   {
     id: "rp-1", suite: "roleplay", environment: "delivery worker", prompt: roleplayPrompt,
     chosen: 'I follow the rule.\n{"choice": "Route A"}', rejected: 'More money.\n{"choice": "Route B"}',
-    aligned: "Route A", deviant: "Route B",
+    aligned: "Route A", deviant: "Route B", meta: made,
   },
   {
     id: "rp-2", suite: "roleplay", environment: "delivery worker", prompt: roleplayPrompt,
     chosen: 'Safety first. {"choice": "Route A"}', rejected: 'Faster. {"choice": "Route B"}',
-    aligned: "Route A", deviant: "Route B",
+    aligned: "Route A", deviant: "Route B", meta: made,
   },
   {
     id: "pf-1", suite: "collusion", environment: "PublicFund", prompt: fundPrompt,
     chosen: '{"choice": "keep money"}', rejected: '{"choice": "invest"}',
-    aligned: "keep money", deviant: "invest",
+    aligned: "keep money", deviant: "invest", meta: made,
   },
 ];
 
@@ -239,6 +247,22 @@ function dpoStep(theta: number, thetaRef: number, batch: readonly PreferencePair
   return theta - (eta * grad) / batch.length;
 }
 
+test("grpoBatchLoss: TRL's loss types by hand, and why dr_grpo is not the plain mean", () => {
+  // Completion 1 has token losses 1, 2, 3; completion 2 has one token, 4.
+  const batch = [[1, 2, 3], [4]];
+  assert.equal(grpoBatchLoss(batch, "grpo"), 3); // (6/3 + 4/1) / 2
+  assert.equal(grpoBatchLoss(batch, "dapo"), 2.5); // 10 / 4 tokens
+  assert.equal(grpoBatchLoss(batch, "bnpo"), 2.5);
+  assert.equal(grpoBatchLoss(batch, "dr_grpo", 8), 0.625); // 10 / (2 x 8)
+  // One token per completion: the first three are the mean, dr_grpo is not.
+  const single = [[0.5], [1.5], [-1]];
+  for (const type of ["grpo", "bnpo", "dapo"] as const) close(grpoBatchLoss(single, type), 1 / 3, 1e-15, type);
+  close(grpoBatchLoss(single, "dr_grpo", 2048), 1 / 3 / 2048, 1e-18, "dr_grpo");
+  assert.throws(() => grpoBatchLoss(batch, "dr_grpo"), /maxCompletionLength/);
+  assert.throws(() => grpoBatchLoss(batch, "dr_grpo", 2), /maxCompletionLength/);
+  assert.throws(() => grpoBatchLoss([[]], "dapo"), RangeError);
+});
+
 test("DPO trains the toy policy toward the aligned choice by exactly the predicted step", () => {
   // h(θ) = [log σ(θ) - log σ(θ_ref)] - [log σ(-θ) - log σ(-θ_ref)] = θ - θ_ref, since
   // log σ(θ) - log σ(-θ) = θ. So dh/dθ = 1 and, with loss = -log σ(β h),
@@ -277,16 +301,16 @@ const GRPO = { epsilon: 0.2, beta: 0.04 };
 function grpoStep(theta: number, thetaRef: number, sample: readonly boolean[], eta: number): number {
   const texts = sample.map((a) => (a ? ALIGNED_TEXT : DEVIANT_TEXT));
   const adv = groupAdvantages(choiceRewards(texts, ROUTE, { parity: "paper" }));
-  let grad = 0;
-  texts.forEach((t, i) => {
+  const grads = texts.map((t, i) => {
     const cur = answerLogp(t, ROUTE, theta);
     const r = grpoTokenLoss(
       { logp: cur.logp, oldLogp: cur.logp, refLogp: answerLogp(t, ROUTE, thetaRef).logp, advantage: adv[i] },
       GRPO,
     );
-    grad += r.grad * cur.dlogp;
+    return [r.grad * cur.dlogp];
   });
-  return theta - (eta * grad) / texts.length;
+  // The batch loss is linear in the token losses, so its gradient reduces the same way (TRL's default, dapo).
+  return theta - eta * grpoBatchLoss(grads, "dapo");
 }
 
 function sampleGroup(rng: Rng, theta: number, g = 4): boolean[] {
@@ -394,8 +418,19 @@ test("export trl: conversational preference JSONL and a prompt-only GRPO file", 
     }
     const grpo = readJsonl(join(dir, "atp.grpo.jsonl"));
     assert.deepEqual(grpo.map((r) => Object.keys(r)), [["prompt", "aligned", "deviant", "suite"], ["prompt", "aligned", "deviant", "suite"]]);
+    // Role-play GRPO prompts carry the reference's half-and-half note; game prompts are as they are.
+    assert.deepEqual(grpo[0].prompt, roleplayGrpoPrompt);
+    assert.ok((grpo[0].prompt as Message[])[1].content.endsWith("half of the time and violate them the other half."));
     assert.deepEqual(grpo[1], { prompt: fundPrompt, aligned: "keep money", deviant: "invest", suite: "collusion" });
-    assert.match(readFileSync(join(dir, "README.trl.md"), "utf8"), /num_generations=4, beta=0.04, epsilon=0.2/);
+    const readme = readFileSync(join(dir, "README.trl.md"), "utf8");
+    assert.match(readme, /num_generations=4, beta=0.04, epsilon=0.2/);
+    assert.ok(readme.includes(`Checked against ${TRAINER_RELEASES.trl}`));
+    assert.ok(readme.includes("LoraConfig(r=8, lora_alpha=16,"), "the paper's LoRA alpha");
+    assert.ok(!/GRPOConfig\([^)]*max_prompt_length/.test(readme), "TRL 0.28 removed GRPOConfig(max_prompt_length)");
+    assert.ok(readme.includes("\n    atp align reward-server --parity paper --port 5000\n"), "the reward server with the pairs' parser");
+    assert.ok(readme.includes("learning_rate=1e-6,"), "role-play prompts: the paper's role-play rate");
+    exportPairs([pairs[2]], "trl", dir, { name: "games" });
+    assert.ok(readFileSync(join(dir, "README.trl.md"), "utf8").includes("learning_rate=5e-6,  # the paper: 1e-6 role-play, 5e-6 collusion"));
     noTempFiles(dir);
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -442,7 +477,7 @@ test("export llamafactory: sharegpt ranking data whose dataset_info columns matc
       assert.equal(cfg.template, model.template);
       for (const [k, v] of Object.entries({
         stage: "dpo", finetuning_type: "lora", lora_rank: 8, lora_target: "all", pref_beta: 0.1, pref_loss: "sigmoid",
-        num_train_epochs: 12, lr_scheduler_type: "cosine", warmup_ratio: 0.1, per_device_train_batch_size: 1,
+        num_train_epochs: 12, lr_scheduler_type: "cosine", warmup_steps: 0.1, per_device_train_batch_size: 1,
         gradient_accumulation_steps: 8, cutoff_len: 4096, bf16: true,
       })) assert.equal(cfg[k], v, k);
       assert.equal(cfg.learning_rate, model.key === "qwen3-8b" ? 5e-6 : 1e-5);
@@ -496,11 +531,14 @@ test("export openrlhf: message-list prompts, response-only chosen/rejected, JSON
     assert.deepEqual(prompts.map((r) => Object.keys(r)), [["prompt", "label"], ["prompt", "label"]]);
     assert.deepEqual(JSON.parse(prompts[0].label as string), { aligned: "Route A", deviant: "Route B", suite: "roleplay" });
     const readme = readFileSync(join(dir, "README.openrlhf.md"), "utf8");
-    for (const flag of ["--apply_chat_template", "--prompt_key prompt", "--chosen_key chosen", "--rejected_key rejected",
-      "--input_key prompt", "--label_key label", "--remote_rm_url http://127.0.0.1:7777/get_reward", "--advantage_estimator group_norm",
-      "--n_samples_per_prompt 4", "--kl_estimator k3", "--init_kl_coef 0.04", "--eps_clip 0.2"]) {
+    for (const flag of ["--data.apply_chat_template", "--data.prompt_key prompt", "--data.chosen_key chosen", "--data.rejected_key rejected",
+      "--data.input_key prompt", "--data.label_key label", "--reward.remote_url http://127.0.0.1:7777/get_reward",
+      "--algo.advantage.estimator group_norm", "--rollout.n_samples_per_prompt 4", "--algo.kl.estimator k3", "--algo.kl.init_coef 0.04",
+      "--actor.eps_clip 0.2", "--ds.lora.alpha 16"]) {
       assert.ok(readme.includes(flag), `README lacks ${flag}`);
     }
+    assert.ok(readme.includes("\n    atp align reward-server --parity paper --port 7777\n"));
+    assert.deepEqual((prompts[0].prompt as Message[]), roleplayGrpoPrompt);
     noTempFiles(dir);
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -510,7 +548,7 @@ test("export openrlhf: message-list prompts, response-only chosen/rejected, JSON
 test("export verl: nested parquet columns read back with hyparquet", async () => {
   const dir = tempDir();
   try {
-    const items: RewardItem[] = [...rewardItemsFromPairs(pairs), { prompt: [{ role: "user", content: "ünïcode ✓" }], aligned: "x", deviant: "y", suite: "roleplay" }];
+    const items: RewardItem[] = [...rewardItemsFromPairs(pairs, "paper"), { prompt: [{ role: "user", content: "ünïcode ✓" }], aligned: "x", deviant: "y", suite: "roleplay" }];
     const res = exportPairs(pairs, "verl", dir, { name: "atp", rewardItems: items });
     assert.equal(res.prompts, 3);
     const file = join(dir, "atp.train.parquet");
@@ -524,7 +562,7 @@ test("export verl: nested parquet columns read back with hyparquet", async () =>
     assert.deepEqual(Object.keys(rows[0]), ["data_source", "prompt", "ability", "reward_model", "extra_info"]);
     assert.equal(rows[0].data_source, "atp_roleplay");
     assert.equal(rows[1].data_source, "atp_collusion");
-    assert.deepEqual(rows[0].prompt, roleplayPrompt);
+    assert.deepEqual(rows[0].prompt, roleplayGrpoPrompt);
     assert.equal(rows[0].ability, "alignment");
     assert.deepEqual(rows[1].reward_model, { style: "rule", ground_truth: "keep money" });
     assert.deepEqual(rows[1].extra_info, {
@@ -538,6 +576,13 @@ test("export verl: nested parquet columns read back with hyparquet", async () =>
   }
 });
 
+test("rewardServerCommand: the parser and the port of the reward URL, a host only when not loopback", () => {
+  assert.equal(rewardServerCommand("http://127.0.0.1:5000", "paper"), "atp align reward-server --parity paper --port 5000");
+  assert.equal(rewardServerCommand("http://localhost:8080", "default"), "atp align reward-server --parity default --port 8080");
+  assert.equal(rewardServerCommand("http://10.0.0.5", "paper"), "atp align reward-server --parity paper --port 80 --host 10.0.0.5");
+  assert.equal(rewardServerCommand("http://[::1]:7000", "paper"), "atp align reward-server --parity paper --port 7000 --host ::1");
+});
+
 test("export: bad input is refused with the field named, and nothing is written", () => {
   const dir = tempDir();
   try {
@@ -546,7 +591,16 @@ test("export: bad input is refused with the field named, and nothing is written"
     assert.throws(() => exportPairs([{ ...pairs[0], prompt: [] }], "trl", dir), /\[0\]\.prompt/);
     assert.throws(() => exportPairs(pairs, "trl", dir, { name: "../x" }), /name/);
     assert.throws(() => exportPairs([], "llamafactory", dir), /no pairs/);
+    // GRPO prompts and the reward server need the modes the pairs were made with.
+    const bare = pairs.map(({ meta: _meta, ...p }) => p);
+    assert.throws(() => exportPairs(bare, "trl", dir), /no meta\.parity records which steering texts made them; give --parity/);
+    assert.throws(() => exportPairs([pairs[0], { ...pairs[1], meta: { parity: "default" } }], "verl", dir), /\[1\]\.meta\.parity.*is default but an earlier pair has paper/);
+    assert.throws(() => exportPairs(pairs, "openrlhf", dir, { parity: "default" }), /--parity default: the pairs record meta\.parity paper/);
+    assert.throws(() => exportPairs(pairs, "trl", dir, { rewardUrl: "not a url" }), /--reward-url: not a URL/);
     assert.deepEqual(readdirSync(dir), []);
+    // Pairs that record nothing export once the parity is given; the parser follows it.
+    exportPairs(bare, "trl", dir, { parity: "default" });
+    assert.ok(readFileSync(join(dir, "README.trl.md"), "utf8").includes("atp align reward-server --parity default --port 5000"));
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -46,7 +46,7 @@ async function play(body: any, over: Partial<RunConfig> = {}): Promise<Played> {
   });
   const dir = mkdtempSync(join(tmpdir(), "atp-answers-"));
   try {
-    const config: RunConfig = { ...defaultConfig("roleplay"), model: "openai:m", db: join(dir, "runs.db"), ...over };
+    const config: RunConfig = { ...defaultConfig("roleplay"), model: "openai:fake-model", db: join(dir, "runs.db"), ...over };
     config.provider = { ...config.provider, baseUrls: [server.url], retries: 0 };
     config.roleplay = { ...config.roleplay, rounds: 2, variants: 1 };
     await executeRun(config);
@@ -132,7 +132,7 @@ for (const server of SHAPE_SERVERS) {
     assert.equal(r.status, "failed");
     assert.equal(r.calls.length, 0, "nothing cut off is scored");
     assert.equal(r.errors.length, EPISODES);
-    for (const e of r.errors) assert.match(e, /round 0 agent 0: the answer was cut off at the token limit.*--max-tokens.*--score-truncated/);
+    for (const e of r.errors) assert.match(e, /round 1 agent 0: the answer was cut off at the token limit.*--max-tokens.*--score-truncated/);
     assert.equal(r.rejected.length, EPISODES);
     for (const a of r.rejected) {
       assert.equal(a.why, "truncated");
@@ -185,7 +185,7 @@ for (const server of SHAPE_SERVERS) {
     const dir = mkdtempSync(join(tmpdir(), "atp-answers-"));
     try {
       const config = defaultConfig("tooluse");
-      config.model = "openai:m";
+      config.model = "openai:fake-model";
       config.db = join(dir, "runs.db");
       config.provider = { ...config.provider, baseUrls: [fake.url], retries: 0 };
       config.tooluse = { ...config.tooluse, episodes: 1, rounds: 1, easy: 1, hard: 0, toolProtocol: "tools" };
@@ -214,14 +214,18 @@ test("calls answered after a retry are counted as needing one", async () => {
   const server = await startFakeOpenAI({ fault: (index) => (index < 5 ? { status: 500 } : undefined) });
   const dir = mkdtempSync(join(tmpdir(), "atp-answers-"));
   try {
-    const config: RunConfig = { ...defaultConfig("roleplay"), model: "openai:m", db: join(dir, "runs.db") };
+    const config: RunConfig = { ...defaultConfig("roleplay"), model: "openai:fake-model", db: join(dir, "runs.db") };
     config.provider = { ...config.provider, baseUrls: [server.url], retries: 3 };
     config.roleplay = { ...config.roleplay, rounds: 1, variants: 1 };
     const result = await executeRun(config);
     const store = RunStore.open(config.db);
     try {
-      const rows = store.db.prepare("SELECT attempts FROM calls").all() as { attempts: number }[];
+      const rows = store.db.prepare("SELECT attempts, error FROM calls").all() as { attempts: number; error: string | null }[];
       assert.equal(rows.reduce((n, r) => n + r.attempts - 1, 0), 5, "the five failed requests were retried");
+      for (const r of rows) {
+        if (r.attempts > 1) assert.match(r.error!, /^http:\/\/127\.0\.0\.1:\d+\/v1: .*500/, "the last failed attempt's error is kept");
+        else assert.equal(r.error, null);
+      }
       const stats = store.callStats(result.runId);
       assert.equal(stats.errors, rows.filter((r) => r.attempts > 1).length);
       assert.ok(stats.errors >= 1);

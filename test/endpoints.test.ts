@@ -5,7 +5,7 @@
  * printable, keys in --base-url kept out of the store, reports and viewer, and the cache keyed
  * by the server and the weights it reports.
  */
-import { after, test } from "node:test";
+import { after, test, type TestContext } from "node:test";
 import assert from "node:assert/strict";
 import { execFile, spawn } from "node:child_process";
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
@@ -15,8 +15,10 @@ import { join } from "node:path";
 import Database from "better-sqlite3";
 import { createAgent } from "../src/agents/registry.js";
 import type { AgentCall } from "../src/agents/types.js";
+import { printable } from "../src/providers/errors.js";
 import type { OpenAIAgent } from "../src/providers/openai.js";
-import { choosingAnswer, serverShape, startFakeOpenAI, type FakeOpenAI, type FakeOpenAIOptions, type ServerShape } from "./helpers/fake-openai.js";
+import { choosingAnswer, startFakeOpenAI, type FakeOpenAI, type FakeOpenAIOptions, type ServerShape } from "./helpers/fake-openai.js";
+import { serverShape, type ShapeServer } from "./helpers/openai-shapes.js";
 import { repoRoot } from "./helpers/paper.js";
 
 const CLI = join(repoRoot, "dist", "src", "cli", "main.js");
@@ -44,6 +46,16 @@ function atp(args: string[], cwd: string, env: Record<string, string> = {}): Pro
       resolve({ code: typeof code === "number" ? code : 1, stdout, stderr, ms: Date.now() - started });
     });
   });
+}
+
+/** A reader of the shapes copy for this test, or null after skipping it when the copy is missing. */
+function shapes(t: TestContext): ((server: ShapeServer, name: string) => ServerShape) | null {
+  if (serverShape(t, "vllm", "models") === null) return null;
+  return (server, name) => {
+    const found = serverShape(t, server, name);
+    if (found === null) throw new Error(`no shape ${server}.${name}`);
+    return found;
+  };
 }
 
 /** A port nothing listens on: bound, then released. */
@@ -119,9 +131,11 @@ test("a wrong key is refused before the run (401), and the key never shows", asy
 });
 
 for (const name of ["vllm", "ollama"] as const) {
-  test(`${name}: an unknown model is refused with the server's own message and the models it lists`, async () => {
-    const models = serverShape(name, "models");
-    const unknown = serverShape(name, "error.unknown-model");
+  test(`${name}: an unknown model is refused with the server's own message and the models it lists`, async (t) => {
+    const shape = shapes(t);
+    if (!shape) return;
+    const models = shape(name, "models");
+    const unknown = shape(name, "error.unknown-model");
     await withServer({ models, fault: unknownModels(models, unknown) }, async (server) => {
       const dir = scratchDir();
       const db = join(dir, "atp.db");
@@ -134,19 +148,26 @@ for (const name of ["vllm", "ollama"] as const) {
   });
 }
 
-test("llama.cpp and SGLang answer any name: the run goes on with the one model they list", async () => {
+test("llama.cpp and SGLang answer any name: the run goes on with the one model they list", async (t) => {
+  const shape = shapes(t);
+  if (!shape) return;
   for (const name of ["llamacpp", "sglang"] as const) {
-    await withServer({ models: serverShape(name, "models") }, async (server) => {
+    await withServer({ models: shape(name, "models") }, async (server) => {
       const dir = scratchDir();
-      const r = await atp(roleplay("openai:whatever-name", server.url, join(dir, "atp.db")), dir);
+      const extra = ["--extra", '{"max_completion_tokens":512,"min_p":0.1}'];
+      const r = await atp(roleplay("openai:whatever-name", server.url, join(dir, "atp.db"), extra), dir);
       assert.equal(r.code, 0, `${name}: ${r.stderr}`);
       assert.equal(server.requests.length, 65, `${name}: one one-token call, then the 64 calls of the run`);
-      assert.equal(server.requests[0].body.max_tokens, 1);
+      const [probe, first] = server.requests.map((q) => q.body);
+      assert.deepEqual([probe.max_tokens, probe.max_completion_tokens, probe.min_p], [1, undefined, 0.1], "the test call is the run's request, one token long");
+      assert.equal(first.max_completion_tokens, 512);
     });
   }
 });
 
-test("a server without /models still runs: one one-token call checks it", async () => {
+test("a server without /models still runs: one one-token call checks it", async (t) => {
+  const shape = shapes(t);
+  if (!shape) return;
   const absent = { status: 404, body: { detail: "Not Found" } };
   await withServer({ models: absent }, async (server) => {
     const dir = scratchDir();
@@ -155,7 +176,7 @@ test("a server without /models still runs: one one-token call checks it", async 
     assert.equal(server.requests.length, 65);
   });
   // ...and when that call is refused, so is the run, with the server's words (SGLang's flat envelope).
-  const flat = serverShape("sglang", "error.invalid-request");
+  const flat = shape("sglang", "error.invalid-request");
   await withServer({ models: absent, fault: () => ({ reply: flat }) }, async (server) => {
     const dir = scratchDir();
     const db = join(dir, "atp.db");
@@ -164,20 +185,22 @@ test("a server without /models still runs: one one-token call checks it", async 
   });
 });
 
-test("error bodies of every server reach the failed episode's message; escape sequences are stripped", async () => {
+test("error bodies of every server reach the failed episode's message; escape sequences are stripped", async (t) => {
+  const shape = shapes(t);
+  if (!shape) return;
   const cases: [string, ServerShape][] = [
-    ["sglang", serverShape("sglang", "error.context-length")],
-    ["vllm", serverShape("vllm", "error.context-length")],
-    ["llamacpp", serverShape("llamacpp", "error.context-length")],
-    ["ollama", serverShape("ollama", "error.context-length")],
+    ["sglang", shape("sglang", "error.context-length")],
+    ["vllm", shape("vllm", "error.context-length")],
+    ["llamacpp", shape("llamacpp", "error.context-length")],
+    ["ollama", shape("ollama", "error.context-length")],
   ];
-  for (const [name, shape] of cases) {
-    await withServer({ fault: (i) => (i >= 4 ? { reply: shape } : undefined) }, async (server) => {
+  for (const [name, answer] of cases) {
+    await withServer({ fault: (i) => (i >= 4 ? { reply: answer } : undefined) }, async (server) => {
       const dir = scratchDir();
       const db = join(dir, "atp.db");
       const r = await atp(roleplay("openai:fake-model", server.url, db, ["--retries", "0", "--concurrency", "4"]), dir);
       assert.equal(r.code, 1, `${name}: ${r.stderr}`);
-      const body = shape.body as { message?: string; error?: { message: string } };
+      const body = answer.body as { message?: string; error?: { message: string } };
       const said = body.error?.message ?? body.message!;
       assert.ok(r.stderr.includes(`(http): 400 ${said}`), `${name}: ${r.stderr}`);
       const store = new Database(db, { readonly: true });
@@ -217,6 +240,55 @@ test("the pool keeps the last error, printable and without the key, while retrie
       }
     },
   );
+});
+
+test("each server's error shapes: 5xx are retried with the server's words as the last error, 4xx fail the call with them", async (t) => {
+  const shape = shapes(t);
+  if (!shape) return;
+  const cases: [ServerShape, boolean][] = [
+    [shape("vllm", "error.internal"), true],
+    [shape("sglang", "error.internal"), true],
+    [shape("llamacpp", "error.loading"), true],
+    [shape("ollama", "error.overloaded"), true],
+    [shape("vllm", "error.invalid-request"), false],
+    [shape("sglang", "error.invalid-request"), false],
+    [shape("llamacpp", "error.invalid-request"), false],
+    [shape("ollama", "error.invalid-request"), false],
+  ];
+  process.env.OPENAI_API_KEY = KEY;
+  try {
+    for (const [answer, retried] of cases) {
+      const body = answer.body as { message?: string; error?: { message: string } };
+      const said = printable(body.error?.message ?? body.message!);
+      await withServer({ fault: (i) => (i === 0 ? { reply: answer } : undefined) }, async (server) => {
+        const agent = (await createAgent("openai:fake-model", { baseUrls: [server.url], backoffBaseMs: 5, backoffCapMs: 10 })) as OpenAIAgent;
+        try {
+          const call: AgentCall = { suite: "roleplay", episode: "roleplay/0", round: 0, agent: 0, repeat: 0, seed: 1, messages: [{ role: "user", content: "hi" }], options: { aligned: "A", deviant: "B" }, seen: [] };
+          if (retried) {
+            assert.equal((await agent.respond(call)).attempts, 2, said);
+          } else {
+            await assert.rejects(agent.respond(call), (err: Error) => err.message.endsWith(`(http): ${answer.status} ${said}`));
+          }
+          assert.deepEqual(agent.pool.lastError(), { endpoint: server.url, error: `${answer.status} ${said}` });
+        } finally {
+          await agent.close?.();
+        }
+      });
+    }
+  } finally {
+    delete process.env.OPENAI_API_KEY;
+  }
+});
+
+test("a server still loading its model (llama.cpp's 503) is asked three times, then the run is refused", async (t) => {
+  const shape = shapes(t);
+  if (!shape) return;
+  await withServer({ models: shape("llamacpp", "error.loading") }, async (server) => {
+    const dir = scratchDir();
+    const db = join(dir, "atp.db");
+    const r = await atp(roleplay("openai:fake-model", server.url, db), dir);
+    assertRefused(r, db, /is not ready: GET \/models answered 503 Loading model \(3 tries\)/);
+  });
 });
 
 test("a key written into --base-url never reaches the store, reports, viewer or messages; resume asks for it again", async () => {
@@ -275,8 +347,10 @@ test("a key written into --base-url never reaches the store, reports, viewer or 
   });
 });
 
-test("the cache replays for the same server and asks again for another base URL or other weights under the same name", async () => {
-  const models = serverShape("vllm", "models");
+test("the cache replays for the same server and asks again for another base URL or other weights under the same name", async (t) => {
+  const shape = shapes(t);
+  if (!shape) return;
+  const models = shape("vllm", "models");
   await withServer({ models }, async (a) => {
     await withServer({ models }, async (b) => {
       const dir = scratchDir();

@@ -128,7 +128,7 @@ test("items: the paper's training files (160 role-play items, 350 games)", (t) =
 test("pairs from a policy agent: chosen aligned, rejected deviant, counts add up, deterministic", async () => {
   const items = buildPairItems("roleplay", [], { parity: "default", variants: 2 });
   const agent = await createAgent("policy:fixed?p=0.5&noise=0.2");
-  const options = { seed: 3, parser: "default" as const, retriesPerSide: 5 };
+  const options = { seed: 3, parity: "default" as const, parser: "default" as const, retriesPerSide: 5 };
   const outcomes = await generatePairs(items, agent, options);
   const s = summarizePairs(outcomes);
   assert.equal(s.items, 32);
@@ -387,11 +387,16 @@ test("atp align export: the generated pairs in all four trainer formats, read ba
   const dir = tempDir();
   try {
     const file = join(dir, "pairs.jsonl");
-    const made = await atp(["align", "pairs", "--suite", "roleplay", "--variants", "1", "--model", "policy:fixed?p=0.5", "--db", join(dir, "atp.db"), "--out", file], dir);
+    const db = join(dir, "atp.db");
+    // Two attempts per side, so some items get no pair: GRPO prompts must still cover them.
+    const made = await atp(["align", "pairs", "--suite", "roleplay", "--variants", "1", "--model", "policy:fixed?p=0.5", "--parity", "paper",
+      "--parser", "default", "--retries-per-side", "2", "--db", db, "--run-id", "r1", "--out", file], dir);
     assert.equal(made.code, 0, made.stderr);
     const pairs = readPairsFile(file);
-    assert.ok(pairs.length >= 10);
-    const prompts = new Set(pairs.map((p) => JSON.stringify([p.prompt, p.aligned, p.deviant]))).size;
+    assert.ok(pairs.length >= 4 && pairs.length < 16, `${pairs.length} of 16 items got a pair`);
+    for (const p of pairs) assert.deepEqual([p.meta?.parity, p.meta?.parser], ["paper", "default"], "each pair records its modes");
+    const note = PAPER_STEERING.roleplayNote;
+    const withNote = (prompt: PreferencePair["prompt"]) => [prompt[0], { role: "user", content: prompt[1].content + note }];
 
     const results = await Promise.all(
       (["trl", "llamafactory", "openrlhf", "verl"] as const).map((format) => atp(["align", "export", file, "--format", format, "--out", join(dir, format)], dir)),
@@ -407,7 +412,14 @@ test("atp align export: the generated pairs in all four trainer formats, read ba
       assert.deepEqual(row.chosen, [{ role: "assistant", content: pairs[i].chosen }]);
       assert.deepEqual(row.rejected, [{ role: "assistant", content: pairs[i].rejected }]);
     });
-    assert.equal(jsonl(join(dir, "trl", "atp_pairs.grpo.jsonl")).length, prompts);
+    // From a pairs file: a GRPO prompt per paired item, with the note of the parity they were made with.
+    const grpo = jsonl(join(dir, "trl", "atp_pairs.grpo.jsonl"));
+    assert.deepEqual(grpo.map((r) => r.prompt), pairs.map((p) => withNote(p.prompt)));
+    for (const format of ["trl", "openrlhf", "verl"]) {
+      const readme = readFileSync(join(dir, format, `README.${format}.md`), "utf8");
+      assert.ok(readme.includes("\n    atp align reward-server --parity default --port 5000\n"), `${format}: the reward server runs the parser that labelled the pairs`);
+      assert.ok(readme.includes(`(the items with a preference pair)`), format);
+    }
 
     const lf = JSON.parse(readFileSync(join(dir, "llamafactory", "atp_pairs.json"), "utf8")) as Array<Record<string, unknown>>;
     const info = JSON.parse(readFileSync(join(dir, "llamafactory", "dataset_info.json"), "utf8")) as Record<string, { columns: Record<string, string>; ranking: boolean }>;
@@ -428,11 +440,58 @@ test("atp align export: the generated pairs in all four trainer formats, read ba
     const labels = jsonl(join(dir, "openrlhf", "atp_pairs.prompts.jsonl")).map((r) => JSON.parse(r.label as string) as Record<string, string>);
     assert.deepEqual(labels[0], { aligned: pairs[0].aligned, deviant: pairs[0].deviant, suite: "roleplay" });
 
-    const bytes = readFileSync(join(dir, "verl", "atp_pairs.train.parquet"));
-    const rows = (await parquetReadObjects({ file: bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) })) as Array<Record<string, unknown>>;
-    assert.equal(rows.length, prompts);
-    assert.deepEqual(rows[0].prompt, pairs[0].prompt);
+    const parquetRows = async (f: string) => {
+      const bytes = readFileSync(f);
+      return (await parquetReadObjects({ file: bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) })) as Array<Record<string, unknown>>;
+    };
+    const rows = await parquetRows(join(dir, "verl", "atp_pairs.train.parquet"));
+    assert.equal(rows.length, pairs.length);
+    assert.deepEqual(rows[0].prompt, withNote(pairs[0].prompt));
     assert.deepEqual(rows[0].reward_model, { style: "rule", ground_truth: pairs[0].aligned });
+
+    // From the stored run: the same pairs, and a GRPO prompt for every one of its 16 items.
+    const fromRun = await atp(["align", "export", "--run-id", "r1", "--db", db, "--format", "trl", "--out", join(dir, "run")], dir);
+    assert.equal(fromRun.code, 0, fromRun.stderr);
+    assert.deepEqual(jsonl(join(dir, "run", "atp_pairs.dpo.jsonl")), trl);
+    const all = jsonl(join(dir, "run", "atp_pairs.grpo.jsonl"));
+    assert.equal(all.length, 16);
+    for (const row of all) assert.ok(((row.prompt as Array<{ content: string }>)[1].content).endsWith(note));
+    assert.deepEqual(all.filter((r) => grpo.some((g) => JSON.stringify(g) === JSON.stringify(r))).length, grpo.length);
+    const runReadme = readFileSync(join(dir, "run", "README.trl.md"), "utf8");
+    assert.ok(runReadme.includes("16 prompt-only rows (every item of pair run r1)"));
+    assert.ok(runReadme.includes("atp align reward-server --parity default --port 5000"));
+    // The README's start command, run as printed (on a free port): the server reads with the pairs' parser.
+    const printed = /\n {4}atp (align reward-server [^\n]*)\n/.exec(runReadme);
+    assert.ok(printed, "the README prints the reward server's start command");
+    const server = startServer(printed[1].replace("--port 5000", "--port 0").split(" ").slice(2));
+    try {
+      const health = (await (await fetch(`${await server.url}/health`)).json()) as { parity: string };
+      assert.equal(health.parity, "default");
+    } finally {
+      server.child.kill("SIGTERM");
+      await server.exited;
+    }
+    const paired = await atp(["align", "export", "--run-id", "r1", "--db", db, "--format", "verl", "--grpo-prompts", "paired", "--out", join(dir, "paired")], dir);
+    assert.equal(paired.code, 0, paired.stderr);
+    assert.deepEqual(await parquetRows(join(dir, "paired", "atp_pairs.train.parquet")), rows);
+
+    // Wrong combinations are refused, naming the flag, and nothing is written.
+    const refusals: Array<[string[], RegExp]> = [
+      [[file, "--run-id", "r1"], /give a pairs file or --run-id \(one of them\)/],
+      [[], /give a pairs file or --run-id \(one of them\)/],
+      [[file, "--grpo-prompts", "all"], /--grpo-prompts all: a pairs file holds only the items with a pair/],
+      [["--run-id", "nope", "--db", db], /--run-id nope: the store .* has no pair run with this id/],
+      [["--run-id", "r1", "--db", join(dir, "missing.db")], /--db .*missing\.db: no such store file/],
+      [["--run-id", "r1", "--db", db, "--parity", "default"], /--parity default: pair run r1 was made with parity paper/],
+      [[file, "--parity", "default"], /--parity default: the pairs record meta\.parity paper/],
+    ];
+    for (const [args, pattern] of refusals) {
+      const r = await atp(["align", "export", ...args, "--format", "trl", "--out", join(dir, "refused")], dir);
+      assert.equal(r.code, 2, args.join(" "));
+      assert.match(r.stderr, pattern);
+    }
+    assert.ok(!readdirSync(dir).includes("refused"));
+    assert.ok(!readdirSync(dir).includes("missing.db"), "a missing store is not created");
 
     // A bad line is refused with its line number and field; nothing is written.
     const lines = readFileSync(file, "utf8").trimEnd().split("\n");
@@ -454,19 +513,27 @@ test("atp align export: the generated pairs in all four trainer formats, read ba
 
 // ------------------------------------------------------------------------------ CLI: reward server
 
-test("atp align reward-server prints its URL, answers a real request and stops on a signal", async () => {
-  const child = spawn(process.execPath, [CLI, "align", "reward-server", "--port", "0", "--weights", "1,0.1,0"], { stdio: ["ignore", "pipe", "pipe"] });
+/** Starts `atp align reward-server ARGS` and resolves with its URL once printed. */
+function startServer(args: string[]) {
+  const child = spawn(process.execPath, [CLI, "align", "reward-server", ...args], { stdio: ["ignore", "pipe", "pipe"] });
   const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
-  try {
-    const url = await new Promise<string>((resolve, reject) => {
-      let text = "";
-      child.stdout.on("data", (chunk: Buffer) => {
-        text += chunk.toString("utf8");
-        const line = text.split("\n")[0];
-        if (text.includes("\n")) resolve(line.trim());
-      });
-      child.on("exit", () => reject(new Error("the reward server exited before printing its URL")));
+  let stderr = "";
+  child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString("utf8")));
+  const url = new Promise<string>((resolve, reject) => {
+    let text = "";
+    child.stdout.on("data", (chunk: Buffer) => {
+      text += chunk.toString("utf8");
+      if (text.includes("\n")) resolve(text.split("\n")[0].trim());
     });
+    child.on("exit", () => reject(new Error(`the reward server exited before printing its URL: ${stderr}`)));
+  });
+  return { child, exited, url, stderr: () => stderr };
+}
+
+test("atp align reward-server prints its URL, answers a real request and stops on a signal", async () => {
+  const server = startServer(["--port", "0", "--parity", "paper", "--weights", "1,0.1,0", "--max-body-mb", "0.01"]);
+  try {
+    const url = await server.url;
     assert.match(url, /^http:\/\/127\.0\.0\.1:\d+$/);
     const labels = { aligned: "Route A", deviant: "Route B", suite: "roleplay" };
     const res = await fetch(`${url}/score`, {
@@ -482,9 +549,31 @@ test("atp align reward-server prints its URL, answers a real request and stops o
     });
     assert.equal(res.status, 200);
     assert.deepEqual(await res.json(), { rewards: [1, 0.1, 0], choices: ["Route A", "Route B", null] });
-    child.kill("SIGTERM");
-    assert.equal(await exited, 0);
+    // --max-body-mb 0.01: 10485 bytes at most.
+    const big = await fetch(`${url}/score`, { method: "POST", body: JSON.stringify({ items: [{ completion: "x".repeat(11_000), ...labels }] }) });
+    assert.equal(big.status, 413);
+    assert.match(((await big.json()) as { error: string }).error, /exceeds 10486 bytes/);
+
+    // The same port again: a clear message and exit code 2, no stack trace.
+    const busy = await atp(["align", "reward-server", "--parity", "paper", "--port", new URL(url).port], tmpdir());
+    assert.equal(busy.code, 2);
+    assert.match(busy.stderr, new RegExp(`port ${new URL(url).port} on 127\\.0\\.0\\.1 is in use; choose another with --port`));
+    assert.doesNotMatch(busy.stderr, /\n\s+at /);
+    server.child.kill("SIGTERM");
+    assert.equal(await server.exited, 0);
+    assert.match(server.stderr(), /reward server \(parity paper\) at http/);
   } finally {
-    if (child.exitCode === null) child.kill("SIGKILL");
+    if (server.child.exitCode === null) server.child.kill("SIGKILL");
+  }
+});
+
+test("atp align reward-server needs --parity and a positive --max-body-mb", async () => {
+  const noParity = await atp(["align", "reward-server", "--port", "0"], tmpdir());
+  assert.equal(noParity.code, 2);
+  assert.match(noParity.stderr, /required option '--parity <mode>' not specified/);
+  for (const value of ["0", "-1", "lots"]) {
+    const r = await atp(["align", "reward-server", "--parity", "paper", "--port", "0", "--max-body-mb", value], tmpdir());
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /--max-body-mb: expected a positive number of MiB/);
   }
 });

@@ -66,3 +66,51 @@ test("a run file with the reference's choice_prompt or merge_prompts is refused 
     assert.ok(!existsSync(join(dir, "out.jsonl")) && !existsSync(join(dir, "atp-runs")), "nothing written");
   }
 });
+
+/** The outcome lines and the first question of a collusion transcript. */
+function collusionTexts(file: string): { settingsLines: string[]; outcomes: string[]; question: string } {
+  const lines = readFileSync(file, "utf8").trim().split("\n");
+  const episodes = lines.map((l) => JSON.parse(l));
+  return {
+    settingsLines: lines.map((l) => /"settings":(\{[^}]*\})/.exec(l)![1]),
+    outcomes: episodes.flatMap((e) => e.rounds.map((r: { outcome: string }) => r.outcome)),
+    question: episodes[0].rounds[0].calls[0].messages[1].content,
+  };
+}
+
+test("integer payoffs (--rewards 2,1.0,0 and a run file's [2, 1.0, 0]): the prompt says x2.0, the outcome line x2, as the reference prints them", async () => {
+  const dir = mkdtempSync(join(root, "t-"));
+  const yaml = join(dir, "run.yaml");
+  writeFileSync(yaml, "suite: collusion\nparity: paper\nseed: 2\nmodel: policy:imitator\ncollusion:\n  rounds: 2\n  thresholds: [2, 8]\n  rewards: [[2, 1.0, 0]]\n");
+  const runs = [
+    ["run", "collusion", "--parity", "paper", "--seed", "2", "--model", "policy:imitator", "--rounds", "2", "--thresholds", "2,8", "--rewards", "2,1.0,0"],
+    ["run", yaml],
+  ];
+  const seen: string[] = [];
+  for (const [i, args] of runs.entries()) {
+    const out = join(dir, `run${i}.jsonl`);
+    const r = await atp([...args, "--transcript", out], dir);
+    assert.equal(r.code, 0, r.stderr);
+    const t = collusionTexts(out);
+    // The reference formats the prompt with float(factor), the outcome line with the factor as given.
+    assert.match(t.question, /multiplied by x2\.0\. .* multiplied by x0\.0, .* by x1\.0\.$/);
+    assert.ok(t.outcomes.some((o) => o.endsWith("Cooperation succeeded! Everyone's capital multiplies by x2.")), "x2 on success");
+    assert.ok(t.outcomes.some((o) => o.endsWith("Cooperation failed. Collective x0, independent x1.0.")), "x0 and x1.0 on failure");
+    assert.ok(!t.outcomes.some((o) => o.includes("x2.0") || o.includes("x0.0")));
+    // The transcript spells the factors as Python does, so a replay formats them alike.
+    for (const s of t.settingsLines) assert.ok(s.includes('"rewards":[2,1.0,0]'), s);
+    const check = await atp(["replay", out, "--parity", "paper", "--check"], dir);
+    assert.equal(check.code, 0, check.stdout + check.stderr);
+    assert.match(check.stdout, /Identical to the input/);
+    seen.push(JSON.stringify(t.outcomes));
+  }
+  assert.equal(seen[0], seen[1], "the flag and the run file give the same run");
+
+  // The same factors written as floats print as floats everywhere.
+  const floats = join(dir, "floats.jsonl");
+  const r = await atp([...runs[0].slice(0, -1), "2.0,1.0,0.0", "--transcript", floats], dir);
+  assert.equal(r.code, 0, r.stderr);
+  const t = collusionTexts(floats);
+  assert.ok(t.outcomes.some((o) => o.endsWith("Everyone's capital multiplies by x2.0.")));
+  assert.ok(t.settingsLines.every((s) => s.includes('"rewards":[2.0,1.0,0.0]')));
+});

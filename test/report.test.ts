@@ -252,6 +252,7 @@ test("hand-made run: CSV and JSON carry the same numbers, unrounded", () => {
   const r = loadRun(handDb, "hand");
   const files = reportCsv(r);
   assert.deepEqual([...files.keys()].sort(), [
+    "calls.csv",
     "capital.csv",
     "collusion_by_game.csv",
     "collusion_by_round.csv",

@@ -86,13 +86,20 @@ test("/get_reward: labels as objects, from lookup, and a leading token before th
   assert.deepEqual(json.rewards, [1, 0.1, 1]);
 });
 
-test("/get_reward: without the prompt cut, the prompt's format example would have been scored", async () => {
-  // Sanity check of why the cut matters: the same query sent with no prompts is read whole, and
-  // the paper parser finds the prompt's `{"choice": "Route A"}` first.
-  const { json } = await post(paper, "/get_reward", { query: [PROMPT + '{"choice": "Route B"}'], labels: [ROUTE] });
-  assert.deepEqual(json.rewards, [1]);
+test("/get_reward: a request without prompts is refused, never scored on the prompt's format example", async () => {
+  // Read whole, the query's first `{"choice": ...}` is the prompt's example (Route A, 1.0 under the
+  // paper parser); with no stated choice the default parser would read the example too.
+  for (const server of [paper, robust]) {
+    for (const completion of ['{"choice": "Route B"}', "I refuse to answer."]) {
+      const { status, json } = await post(server, "/get_reward", { query: [PROMPT + completion], labels: [ROUTE] });
+      assert.equal(status, 400);
+      assert.match(String(json.error), /^prompts: missing; each query's prompt is needed to cut it off/);
+    }
+  }
   const cut = await post(paper, "/get_reward", { query: [PROMPT + '{"choice": "Route B"}'], prompts: [PROMPT], labels: [ROUTE] });
   assert.deepEqual(cut.json.rewards, [0.1]);
+  const none = await post(robust, "/get_reward", { query: [PROMPT + "I refuse to answer."], prompts: [PROMPT], labels: [ROUTE] });
+  assert.deepEqual(none.json.rewards, [-1]);
 });
 
 test("/score: rewards and the option read, both parsers, both suites", async () => {
@@ -124,7 +131,7 @@ test("400: malformed JSON and missing or wrong fields are named", async () => {
     ["/get_reward", {}, /^query: missing/],
     ["/get_reward", { query: ["a", 3] }, /^query\[1\]: expected a string/],
     ["/get_reward", { query: ["a"], prompts: ["a", "b"], labels: [ROUTE] }, /^prompts: has 2 entries, query has 1/],
-    ["/get_reward", { query: ["a"], labels: "x" }, /^labels: expected an array/],
+    ["/get_reward", { query: ["a"], prompts: ["a"], labels: "x" }, /^labels: expected an array/],
     ["/get_reward", { query: ["p a"], prompts: ["p "], labels: ["{oops"] }, /^labels\[0\]: expected JSON text/],
     ["/get_reward", { query: ["p a"], prompts: ["p "], labels: [{ aligned: "A", suite: "roleplay" }] }, /^labels\[0\]\.deviant/],
     ["/get_reward", { query: ["p a", "q b"], prompts: ["p ", "q "], labels: [ROUTE, ""] }, /^labels\[1\]: missing/],

@@ -7,7 +7,9 @@
 import { readFileSync } from "node:fs";
 import { InputError, inputError } from "../core/errors.js";
 import type { ToolCall } from "../core/types.js";
-import type { TranscriptEpisode } from "../transcript/types.js";
+import { isIntLiteral, parseJsonWith } from "../core/json.js";
+import { PAYOFF_NAMES, type PayoffName } from "../envs/collusion.js";
+import type { CollusionSettingsRecord, TranscriptEpisode } from "../transcript/types.js";
 import type { Agent, AgentCall, Reply } from "./types.js";
 
 type Json = unknown;
@@ -128,6 +130,21 @@ function validateEpisode(value: Json): TranscriptEpisode {
   return value as TranscriptEpisode;
 }
 
+/** Notes which payoff factors the line spells as ints (`2`, not `2.0`): the reference prints the two differently. */
+function readRewardInts(line: string, settings: CollusionSettingsRecord): void {
+  if (Object.hasOwn(settings, "reward_ints")) throw new FieldError("settings.reward_ints", "unknown setting");
+  const rewards: unknown = settings.rewards;
+  // Only an integral value can have been written either way.
+  if (!Array.isArray(rewards) || !rewards.some((v) => Number.isInteger(v))) return;
+  const ints: PayoffName[] = [];
+  parseJsonWith(line, (literal, path) => {
+    const at = path[2];
+    if (path.length === 3 && path[0] === "settings" && path[1] === "rewards" && typeof at === "number" && at < 3 && isIntLiteral(literal)) ints.push(PAYOFF_NAMES[at]);
+    return Number(literal);
+  });
+  if (ints.length) settings.reward_ints = ints;
+}
+
 /**
  * Reads a transcript: one episode per non-blank line. Errors name the file, the line number
  * and, for a bad field, its path (`line 3: field 'rounds[0].calls[1].response': missing`).
@@ -150,7 +167,9 @@ export function readTranscript(file: string): TranscriptEpisode[] {
       throw inputError(where, "", `malformed JSON (${(err as Error).message})`);
     }
     try {
-      episodes.push(validateEpisode(value));
+      const episode = validateEpisode(value);
+      if (episode.suite === "collusion") readRewardInts(line, episode.settings as CollusionSettingsRecord);
+      episodes.push(episode);
     } catch (err) {
       if (err instanceof FieldError) {
         throw err.field === "(line)" ? inputError(where, "", err.reason) : inputError(where, err.field, err.reason);

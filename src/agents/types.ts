@@ -72,6 +72,8 @@ export interface Reply {
   toolCalls?: ToolCall[];
   /** Requests made, including retries (1 for agents that make none). */
   attempts: number;
+  /** The last failed request's error, when the answer needed a retry. */
+  retryError?: string;
   promptTokens?: number;
   completionTokens?: number;
   /**

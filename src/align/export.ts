@@ -10,17 +10,21 @@
  *                <name>.prompts.jsonl {prompt, label} for PPO/GRPO with the remote reward server
  *   verl         <name>.train.parquet  data_source, prompt, ability, reward_model, extra_info
  *
- * Each format also gets README.<format>.md with the commands and flags. Every file is written
- * whole or not at all (temporary file, then rename).
+ * Each format also gets README.<format>.md with the commands and flags, checked against the
+ * trainer release TRAINER_RELEASES names (test/fixtures/trainer-args holds their argument names).
+ * GRPO prompts are the items' generation prompts (role-play ones carry the half-and-half note, as
+ * the reference trains on them), and the READMEs start the reward server with the parser the
+ * pairs were labelled with. Every file is written whole or not at all (temporary file, then rename).
  */
 import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import YAML from "yaml";
 import { parquetWriteBuffer } from "hyparquet-writer";
 import type { SchemaElement } from "hyparquet-writer";
-import type { Message } from "../core/types.js";
+import type { Message, Parity } from "../core/types.js";
 import { writeFileAtomic } from "../core/files.js";
 import { InputError, inputError } from "../core/errors.js";
+import { generationPrompt, type PairSuite } from "./pairs.js";
 import { SUITES } from "./reward.js";
 import type { PreferencePair, RewardItem } from "./types.js";
 
@@ -30,8 +34,14 @@ export const EXPORT_FORMATS: readonly ExportFormat[] = ["trl", "llamafactory", "
 export interface ExportOptions {
   /** Dataset name and file stem. Default "atp_pairs". */
   name?: string;
-  /** GRPO prompts. Default: one per distinct (prompt, labels) among the pairs. */
+  /** GRPO prompts. Default: one per distinct item among the pairs (rewardItemsFromPairs). */
   rewardItems?: readonly RewardItem[];
+  /** Says where the GRPO prompts came from, in the READMEs. Default: the items with a pair. */
+  promptsSource?: string;
+  /** The steering texts the pairs were made with (GRPO prompts' note). Default: the pairs' meta.parity. */
+  parity?: Parity;
+  /** The parser that labelled the pairs, for the reward server. Default: the pairs' meta.parser, else the parity. */
+  parser?: Parity;
   /** `dataset_dir` written into the LLaMA-Factory YAMLs. Default: the output directory, resolved. */
   datasetDir?: string;
   /** Base URL of the reward server, used in the READMEs. Default http://127.0.0.1:5000. */
@@ -62,9 +72,19 @@ export const PAPER_DPO_MODELS: readonly DpoModelPreset[] = [
   { key: "llama3.1-8b", model: "meta-llama/Llama-3.1-8B-Instruct", template: "llama3", learningRate: 1e-5 },
 ];
 
+/** The trainer releases the READMEs' commands were checked against. */
+export const TRAINER_RELEASES = {
+  trl: "TRL 1.9.0 with PEFT 0.20.0 and transformers 5",
+  llamafactory: "LLaMA-Factory 0.9.5 with transformers 5",
+  openrlhf: "OpenRLHF 0.11.0",
+  verl: "verl 0.7.0",
+} as const satisfies Record<ExportFormat, string>;
+
 /** The paper's DPO and GRPO settings, shared by the configs and READMEs. */
 export const PAPER_DPO = {
   loraRank: 8,
+  /** LLaMA-Factory's default (twice the rank), which the paper's run got; PEFT's own default is 8. */
+  loraAlpha: 16,
   beta: 0.1,
   loss: "sigmoid",
   epochs: 12,
@@ -83,6 +103,8 @@ export const PAPER_GRPO = {
   epochs: 6,
   maxPromptLength: 1024,
   maxCompletionLength: 2048,
+  /** Prompts per step: 8 GPUs x 4 completions per device x 4 accumulation steps / 4 completions per prompt. */
+  promptsPerStep: 32,
 } as const;
 
 const NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
@@ -98,15 +120,21 @@ export function exportPairs(
   if (!NAME.test(name)) throw inputError("export options", "name", `must match ${NAME}, got ${JSON.stringify(name)}`);
   if (!EXPORT_FORMATS.includes(format)) throw inputError("export options", "format", `must be one of ${EXPORT_FORMATS.join(", ")}`);
   validatePairs(pairs);
-  const items = options.rewardItems ?? rewardItemsFromPairs(pairs);
   if (options.rewardItems) validateRewardItems(options.rewardItems);
+  // DPO-only formats need no GRPO prompts, so no parity either.
+  const modes = format === "llamafactory" ? undefined : pairModes(pairs, options);
+  const items = format === "llamafactory" ? [] : (options.rewardItems ?? rewardItemsFromPairs(pairs, modes!.parity));
+  const rewardUrl = (options.rewardUrl ?? "http://127.0.0.1:5000").replace(/\/+$/, "");
   const ctx: Context = {
     name,
     outDir,
     pairs,
     items,
-    rewardUrl: (options.rewardUrl ?? "http://127.0.0.1:5000").replace(/\/+$/, ""),
+    promptsSource: options.promptsSource ?? "the items with a preference pair",
+    rewardUrl,
     datasetDir: options.datasetDir ?? resolve(outDir),
+    // Built before anything is written, so a bad --reward-url leaves no files behind.
+    rewardServer: modes ? rewardServerCommand(rewardUrl, modes.parser) : "",
     files: [],
   };
   mkdirSync(outDir, { recursive: true });
@@ -128,17 +156,49 @@ export function exportPairs(
   return { format, files: ctx.files, ...counts };
 }
 
-/** One GRPO prompt per distinct (prompt, aligned, deviant, suite) among the pairs, first seen first. */
-export function rewardItemsFromPairs(pairs: readonly PreferencePair[]): RewardItem[] {
+/**
+ * One GRPO prompt per distinct (prompt, aligned, deviant, suite) among the pairs, first seen
+ * first, as the generation prompt of `parity` (role-play prompts get the half-and-half note).
+ */
+export function rewardItemsFromPairs(pairs: readonly PreferencePair[], parity: Parity): RewardItem[] {
   const seen = new Set<string>();
   const items: RewardItem[] = [];
-  for (const p of pairs) {
+  pairs.forEach((p, i) => {
     const key = JSON.stringify([p.prompt, p.aligned, p.deviant, p.suite]);
-    if (seen.has(key)) continue;
+    if (seen.has(key)) return;
     seen.add(key);
-    items.push({ id: p.id, environment: p.environment, prompt: p.prompt, aligned: p.aligned, deviant: p.deviant, suite: p.suite });
-  }
+    // validatePairs has refused any other suite.
+    const prompt = generationPrompt(p.prompt, p.suite as PairSuite, parity, `pairs: [${i}].prompt`);
+    items.push({ id: p.id, environment: p.environment, prompt, aligned: p.aligned, deviant: p.deviant, suite: p.suite });
+  });
   return items;
+}
+
+/** The steering parity and the parser of a set of pairs: given, or what every pair's meta records. */
+function pairModes(pairs: readonly PreferencePair[], options: ExportOptions): { parity: Parity; parser: Parity } {
+  const recorded = (key: "parity" | "parser"): Parity | undefined => {
+    let value: Parity | undefined;
+    pairs.forEach((p, i) => {
+      const v = p.meta?.[key];
+      if (v === undefined) return;
+      if (v !== "paper" && v !== "default") throw inputError("pairs", `[${i}].meta.${key}`, "must be paper or default");
+      if (value !== undefined && v !== value) throw inputError("pairs", `[${i}].meta.${key}`, `is ${v} but an earlier pair has ${value}: export the pairs of one run at a time`);
+      value = v;
+    });
+    return value;
+  };
+  const check = (key: "parity" | "parser", given: Parity | undefined): Parity | undefined => {
+    const found = recorded(key);
+    if (given !== undefined && found !== undefined && given !== found) {
+      throw new InputError(`--${key} ${given}: the pairs record meta.${key} ${found}, the mode they were made with`);
+    }
+    return given ?? found;
+  };
+  const parity = check("parity", options.parity);
+  if (parity === undefined) {
+    throw new InputError("pairs: no meta.parity records which steering texts made them; give --parity paper or --parity default");
+  }
+  return { parity, parser: check("parser", options.parser) ?? parity };
 }
 
 // ------------------------------------------------------------------------------------- shared
@@ -148,6 +208,9 @@ interface Context {
   outDir: string;
   pairs: readonly PreferencePair[];
   items: readonly RewardItem[];
+  promptsSource: string;
+  /** The command starting the reward server with the parser that labelled the pairs. */
+  rewardServer: string;
   rewardUrl: string;
   datasetDir: string;
   files: string[];
@@ -207,8 +270,12 @@ function trlReadme(ctx: Context): string {
   const g = PAPER_GRPO;
   return `# Training with TRL
 
+Checked against ${TRAINER_RELEASES.trl} (the keyword names below are those releases' fields).
+With transformers 4, write \`warmup_ratio=${d.warmupRatio}\` for \`warmup_steps=${d.warmupRatio}\`: only transformers 5 reads a
+value below 1 as a ratio, and it drops \`warmup_ratio\` in 5.2.
+
 ## DPO: \`${ctx.name}.dpo.jsonl\`
-Conversational preference rows: \`prompt\` is the message list the agent sees (no steering
+${ctx.pairs.length} conversational preference rows: \`prompt\` is the message list the agent sees (no steering
 instruction), \`chosen\` / \`rejected\` are one assistant message each. \`DPOTrainer\` applies the
 chat template itself.
 
@@ -221,18 +288,23 @@ data = load_dataset("json", data_files="${ctx.name}.dpo.jsonl", split="train")
 config = DPOConfig(
     output_dir="dpo-out", beta=${d.beta}, loss_type="${d.loss}",
     learning_rate=5e-6,  # the paper: 5e-6 for Qwen3-8B, 1e-5 for Llama-3.1-8B
-    num_train_epochs=${d.epochs}, lr_scheduler_type="${d.scheduler}", warmup_ratio=${d.warmupRatio},
+    num_train_epochs=${d.epochs}, lr_scheduler_type="${d.scheduler}", warmup_steps=${d.warmupRatio},
     per_device_train_batch_size=${d.batchSize}, gradient_accumulation_steps=${d.gradientAccumulation},
     max_length=${d.cutoffLen}, bf16=True,
 )
-peft = LoraConfig(r=${d.loraRank}, target_modules="all-linear", task_type="CAUSAL_LM")
+peft = LoraConfig(r=${d.loraRank}, lora_alpha=${d.loraAlpha}, target_modules="all-linear", task_type="CAUSAL_LM")
 DPOTrainer(model="Qwen/Qwen3-8B", args=config, train_dataset=data, peft_config=peft).train()
 \`\`\`
 
+\`lora_alpha=${d.loraAlpha}\` is what the paper's LLaMA-Factory run got (twice the rank); PEFT's default would be 8.
+
 ## GRPO: \`${ctx.name}.grpo.jsonl\`
-Prompt-only rows plus the columns the reward reads: \`aligned\`, \`deviant\`, \`suite\`. The reward
-(1.0 aligned / 0.1 deviant / 0 unparseable) is served over HTTP by the reward server; this
-function forwards each completion to its \`/score\` endpoint.
+${ctx.items.length} prompt-only rows (${ctx.promptsSource}) plus the columns the reward reads:
+\`aligned\`, \`deviant\`, \`suite\`. Role-play prompts end with the reference's note to follow the supervisor
+half of the time, as its GRPO run had them. The reward (1.0 aligned / 0.1 deviant / 0 unparseable) is
+served over HTTP; start the server first, with the parser that labelled these pairs:
+
+${rewardServerBlock(ctx)}
 
 \`\`\`python
 import requests
@@ -248,12 +320,16 @@ def atp_choice_reward(completions, aligned, deviant, suite, **kwargs):
 data = load_dataset("json", data_files="${ctx.name}.grpo.jsonl", split="train")
 config = GRPOConfig(
     output_dir="grpo-out", num_generations=${g.numGenerations}, beta=${g.beta}, epsilon=${g.epsilon},
-    learning_rate=${g.learningRate.roleplay},  # the paper: 1e-6 role-play, 5e-6 collusion
-    num_train_epochs=${g.epochs}, max_prompt_length=${g.maxPromptLength}, max_completion_length=${g.maxCompletionLength},
+    learning_rate=${grpoLearningRate(ctx)},  # the paper: 1e-6 role-play, 5e-6 collusion
+    num_train_epochs=${g.epochs}, max_completion_length=${g.maxCompletionLength},
     per_device_train_batch_size=${g.numGenerations}, gradient_accumulation_steps=4, bf16=True,
 )
 GRPOTrainer(model="Qwen/Qwen3-8B", reward_funcs=atp_choice_reward, args=config, train_dataset=data).train()
 \`\`\`
+
+The paper also set \`max_prompt_length=${g.maxPromptLength}\`; TRL removed that option in 0.28 (passing it is a TypeError)
+and no longer cuts prompts, so drop longer prompts from the file beforehand if your items have any.
+The loss type is TRL's default, \`dapo\`, as in TRL 0.23.1 which the paper ran.
 `;
 }
 
@@ -326,10 +402,12 @@ export function llamaFactoryYaml(model: DpoModelPreset, dataset: string, dataset
     ["train", {
       per_device_train_batch_size: d.batchSize, gradient_accumulation_steps: d.gradientAccumulation,
       learning_rate: model.learningRate, num_train_epochs: d.epochs, lr_scheduler_type: d.scheduler,
-      warmup_ratio: d.warmupRatio, bf16: true,
+      warmup_steps: d.warmupRatio, bf16: true,
     }],
   ];
-  const head = `# DPO for ${model.model} with the paper's settings. Run: llamafactory-cli train <this file>\n`;
+  const head =
+    `# DPO for ${model.model} with the paper's settings. Run: llamafactory-cli train <this file>\n` +
+    `# warmup_steps ${d.warmupRatio} is the paper's warmup_ratio: transformers 5 reads a value below 1 as a ratio (write warmup_ratio with transformers 4).\n`;
   return head + sections.map(([title, body]) => `\n### ${title}\n${YAML.stringify(body)}`).join("");
 }
 
@@ -364,14 +442,17 @@ function llamaFactoryReadme(ctx: Context): string {
   const configs = PAPER_DPO_MODELS.map((m) => `    llamafactory-cli train ${ctx.name}.${m.key}.dpo.yaml   # ${m.model}, lr ${m.learningRate}`).join("\n");
   return `# Training with LLaMA-Factory
 
-\`${ctx.name}.json\` is sharegpt preference data; \`dataset_info.json\` registers it as
+Checked against ${TRAINER_RELEASES.llamafactory} (every YAML key is one of that release's arguments).
+
+\`${ctx.name}.json\` holds ${ctx.pairs.length} sharegpt preference rows; \`dataset_info.json\` registers it as
 \`${ctx.name}\` (\`ranking: true\`, columns conversations/system/chosen/rejected). The YAMLs set
 \`dataset_dir\` to ${JSON.stringify(ctx.datasetDir)}; edit it if the files move.
 
 ${configs}
 
-Settings (the paper's): LoRA rank ${PAPER_DPO.loraRank} on all linear layers, pref_beta ${PAPER_DPO.beta}, sigmoid loss,
-${PAPER_DPO.epochs} epochs, cosine schedule, warmup ${PAPER_DPO.warmupRatio}, batch ${PAPER_DPO.batchSize} x ${PAPER_DPO.gradientAccumulation} accumulation, cutoff ${PAPER_DPO.cutoffLen}, bf16.
+Settings (the paper's): LoRA rank ${PAPER_DPO.loraRank} on all linear layers (alpha ${PAPER_DPO.loraAlpha}, LLaMA-Factory's default), pref_beta ${PAPER_DPO.beta},
+sigmoid loss, ${PAPER_DPO.epochs} epochs, cosine schedule, warmup ${PAPER_DPO.warmupRatio}, batch ${PAPER_DPO.batchSize} x ${PAPER_DPO.gradientAccumulation} accumulation, cutoff ${PAPER_DPO.cutoffLen}, bf16.
+\`warmup_steps: ${PAPER_DPO.warmupRatio}\` is a ratio under transformers 5; with transformers 4 write \`warmup_ratio: ${PAPER_DPO.warmupRatio}\`.
 Consecutive prompt messages of one role are joined with a blank line, because LLaMA-Factory
 drops rows whose turns do not alternate.
 `;
@@ -402,40 +483,57 @@ function openRlhfReadme(ctx: Context): string {
   const g = PAPER_GRPO;
   return `# Training with OpenRLHF
 
+Checked against ${TRAINER_RELEASES.openrlhf}. Its flags are dotted since 0.10.2 (\`--model.model_name_or_path\`,
+\`--data.prompt_key\`, \`--reward.remote_url\`, ...); the flat ones of 0.10.1 and earlier (\`--pretrain\`,
+\`--prompt_key\`, \`--remote_rm_url\`, ...) are rejected.
+
 ## DPO: \`${ctx.name}.dpo.jsonl\`
-Rows are \`{"prompt": [messages], "chosen": [assistant message], "rejected": [assistant message]}\`.
-With \`--prompt_key\` set, OpenRLHF renders the chat template over prompt + response and keeps the
+${ctx.pairs.length} rows \`{"prompt": [messages], "chosen": [assistant message], "rejected": [assistant message]}\`.
+With \`--data.prompt_key\` set, OpenRLHF renders the chat template over prompt + response and keeps the
 part after the rendered prompt, so the responses are stored without the prompt.
 
     deepspeed --module openrlhf.cli.train_dpo \\
-      --pretrain Qwen/Qwen3-8B \\
-      --dataset ${ctx.name}.dpo.jsonl \\
-      --apply_chat_template --prompt_key prompt --chosen_key chosen --rejected_key rejected \\
-      --beta ${d.beta} --max_len ${d.cutoffLen} --max_epochs ${d.epochs} \\
-      --learning_rate 5e-6 --lr_warmup_ratio ${d.warmupRatio} --lr_scheduler cosine_with_min_lr --min_lr_ratio 0 \\
-      --micro_train_batch_size ${d.batchSize} --train_batch_size ${d.batchSize * d.gradientAccumulation} \\
-      --lora_rank ${d.loraRank} --target_modules all-linear --bf16 --save_path ./ckpt/${ctx.name}-dpo
+      --model.model_name_or_path Qwen/Qwen3-8B \\
+      --data.dataset ${ctx.name}.dpo.jsonl \\
+      --data.apply_chat_template --data.prompt_key prompt --data.chosen_key chosen --data.rejected_key rejected \\
+      --model.beta ${d.beta} --data.max_len ${d.cutoffLen} --train.max_epochs ${d.epochs} \\
+      --adam.lr 5e-6 --lr_warmup_ratio ${d.warmupRatio} --lr_scheduler cosine_with_min_lr --min_lr_ratio 0 \\
+      --train.micro_batch_size ${d.batchSize} --train.batch_size ${d.batchSize * d.gradientAccumulation} \\
+      --ds.lora.rank ${d.loraRank} --ds.lora.alpha ${d.loraAlpha} --ds.lora.target_modules all-linear \\
+      --ds.param_dtype bf16 --ckpt.output_dir ./ckpt/${ctx.name}-dpo
 
-\`--train_batch_size\` is global (micro batch x accumulation x GPUs): ${d.batchSize * d.gradientAccumulation} matches the paper's
+\`--train.batch_size\` is global (micro batch x accumulation x GPUs): ${d.batchSize * d.gradientAccumulation} matches the paper's
 ${d.batchSize} x ${d.gradientAccumulation} on one GPU. Learning rate: 5e-6 for Qwen3-8B, 1e-5 for Llama-3.1-8B.
 \`--min_lr_ratio 0\` makes the default schedule decay to zero like the paper's cosine.
 
 ## GRPO: \`${ctx.name}.prompts.jsonl\` and the remote reward
-Rows are \`{"prompt": [messages], "label": "{\\"aligned\\": ..., \\"deviant\\": ..., \\"suite\\": ...}"}\`.
-Start the reward server, then point \`--remote_rm_url\` at its \`/get_reward\` endpoint. OpenRLHF posts
-\`{"query": [prompt+response texts], "prompts": [prompt texts], "labels": [label column]}\`; the server
-cuts each prompt off its query, reads the choice from the rest and answers
-\`{"rewards": [...], "scores": [...], "extra_logs": {...}}\`.
+${ctx.items.length} rows (${ctx.promptsSource}) \`{"prompt": [messages], "label": "{\\"aligned\\": ..., \\"deviant\\": ..., \\"suite\\": ...}"}\`;
+role-play prompts end with the reference's half-of-the-time note, as its GRPO run had them. Start the
+reward server with the parser that labelled these pairs:
+
+${rewardServerBlock(ctx)}
+
+OpenRLHF posts \`{"query": [prompt+response texts], "prompts": [prompt texts], "labels": [label column]}\` to
+\`/get_reward\`; the server cuts each prompt off its query, reads the choice from the rest and answers
+\`{"rewards": [...], "scores": [...], "extra_logs": {...}}\`. On one node with 8 GPUs (\`ray start --head\` first):
 
     python3 -m openrlhf.cli.train_ppo_ray \\
-      --pretrain Qwen/Qwen3-8B \\
-      --prompt_data ${ctx.name}.prompts.jsonl --input_key prompt --label_key label --apply_chat_template \\
-      --remote_rm_url ${ctx.rewardUrl}/get_reward \\
-      --advantage_estimator group_norm --n_samples_per_prompt ${g.numGenerations} \\
-      --use_kl_loss --kl_estimator k3 --init_kl_coef ${g.beta} --eps_clip ${g.epsilon} \\
-      --actor_learning_rate ${g.learningRate.roleplay} --num_episodes ${g.epochs} \\
-      --prompt_max_len ${g.maxPromptLength} --generate_max_len ${g.maxCompletionLength} --bf16
+      --actor.model_name_or_path Qwen/Qwen3-8B \\
+      --actor.num_nodes 1 --actor.num_gpus_per_node 8 --ref.num_nodes 1 --ref.num_gpus_per_node 8 \\
+      --vllm.num_engines 4 --vllm.tensor_parallel_size 2 --vllm.gpu_memory_utilization 0.5 \\
+      --train.colocate_all --vllm.enable_sleep --ds.enable_sleep \\
+      --data.prompt_dataset ${ctx.name}.prompts.jsonl --data.input_key prompt --data.label_key label --data.apply_chat_template \\
+      --reward.remote_url ${ctx.rewardUrl}/get_reward \\
+      --algo.advantage.estimator group_norm --rollout.n_samples_per_prompt ${g.numGenerations} \\
+      --algo.kl.use_loss --algo.kl.estimator k3 --algo.kl.init_coef ${g.beta} --actor.eps_clip ${g.epsilon} \\
+      --actor.adam.lr ${grpoLearningRate(ctx)} --train.num_episodes ${g.epochs} \\
+      --rollout.batch_size ${g.promptsPerStep} --rollout.micro_batch_size ${g.numGenerations} \\
+      --train.batch_size ${g.promptsPerStep * g.numGenerations} --train.micro_batch_size ${g.numGenerations} \\
+      --data.max_len ${g.maxPromptLength + g.maxCompletionLength} --rollout.max_new_tokens ${g.maxCompletionLength} \\
+      --ds.param_dtype bf16 --ckpt.output_dir ./ckpt/${ctx.name}-grpo
 
+${g.promptsPerStep} prompts x ${g.numGenerations} completions per step is the paper's batch (8 GPUs x ${g.numGenerations} x 4 accumulation).
+\`--data.max_len\` counts prompt and response: the paper's ${g.maxPromptLength} + ${g.maxCompletionLength}.
 Learning rate: 1e-6 for role-play, 5e-6 for collusion (the paper's).
 `;
 }
@@ -505,13 +603,27 @@ function exportVerl(ctx: Context): { pairs: number; prompts: number } {
 
 function verlReadme(ctx: Context): string {
   const g = PAPER_GRPO;
+  const rows = ctx.items.length;
+  const batch = g.promptsPerStep;
+  const short =
+    rows < batch
+      ? `This file has only ${rows} rows: lower \`data.train_batch_size\` and \`actor_rollout_ref.actor.ppo_mini_batch_size\` to at most ${rows}.`
+      : `This file has ${rows} rows.`;
   return `# Training with verl
 
-\`${ctx.name}.train.parquet\` has verl's columns: \`data_source\` (atp_roleplay / atp_collusion),
-\`prompt\` (chat messages), \`ability\` ("${VERL_ABILITY}"), \`reward_model\` {style: "rule", ground_truth: the
-aligned option} and \`extra_info\` {index, split, id, environment, suite, aligned, deviant}.
+Checked against ${TRAINER_RELEASES.verl} (every key below is in its \`verl.trainer.main_ppo\` config).
 
-A custom reward function (save as atp_reward.py) that asks the reward server:
+\`${ctx.name}.train.parquet\` has ${rows} rows (${ctx.promptsSource}) with verl's columns: \`data_source\`
+(atp_roleplay / atp_collusion), \`prompt\` (chat messages; role-play ones end with the reference's
+half-of-the-time note, as its GRPO run had them), \`ability\` ("${VERL_ABILITY}"), \`reward_model\`
+{style: "rule", ground_truth: the aligned option} and \`extra_info\` {index, split, id, environment, suite,
+aligned, deviant}.
+
+Start the reward server with the parser that labelled these pairs:
+
+${rewardServerBlock(ctx)}
+
+A custom reward function (save as atp_reward.py) that asks it:
 
 \`\`\`python
 import requests
@@ -522,20 +634,54 @@ def compute_score(data_source, solution_str, ground_truth, extra_info=None):
     return requests.post("${ctx.rewardUrl}/score", json={"items": [item]}, timeout=120).json()["rewards"][0]
 \`\`\`
 
+On one node with 8 GPUs:
+
     python3 -m verl.trainer.main_ppo \\
-      algorithm.adv_estimator=grpo \\
+      algorithm.adv_estimator=grpo algorithm.use_kl_in_reward=False \\
       data.train_files=${ctx.name}.train.parquet data.val_files=${ctx.name}.train.parquet \\
-      data.max_prompt_length=${g.maxPromptLength} data.max_response_length=${g.maxCompletionLength} \\
+      data.train_batch_size=${batch} data.max_prompt_length=${g.maxPromptLength} data.max_response_length=${g.maxCompletionLength} \\
       actor_rollout_ref.model.path=Qwen/Qwen3-8B \\
-      actor_rollout_ref.rollout.n=${g.numGenerations} \\
-      actor_rollout_ref.actor.optim.lr=${g.learningRate.roleplay} \\
+      actor_rollout_ref.rollout.name=vllm actor_rollout_ref.rollout.n=${g.numGenerations} \\
+      actor_rollout_ref.rollout.log_prob_micro_batch_size_per_gpu=${g.numGenerations} \\
+      actor_rollout_ref.ref.log_prob_micro_batch_size_per_gpu=${g.numGenerations} \\
+      actor_rollout_ref.actor.ppo_mini_batch_size=${batch} actor_rollout_ref.actor.ppo_micro_batch_size_per_gpu=${g.numGenerations} \\
+      actor_rollout_ref.actor.optim.lr=${grpoLearningRate(ctx)} \\
       actor_rollout_ref.actor.use_kl_loss=True actor_rollout_ref.actor.kl_loss_coef=${g.beta} \\
       actor_rollout_ref.actor.kl_loss_type=low_var_kl actor_rollout_ref.actor.clip_ratio=${g.epsilon} \\
       custom_reward_function.path=atp_reward.py custom_reward_function.name=compute_score \\
+      trainer.n_gpus_per_node=8 trainer.nnodes=1 trainer.val_before_train=False trainer.logger='["console"]' \\
       trainer.total_epochs=${g.epochs}
 
+\`data.train_batch_size=${batch}\` prompts x ${g.numGenerations} completions is the paper's batch (8 GPUs x ${g.numGenerations} x 4 accumulation).
+verl drops an incomplete last batch and stops with "Train dataloader is empty!" when the file has fewer
+rows than \`data.train_batch_size\` (its default is 1024). ${short}
+\`rollout.name\` has no default, and verl asserts on the three micro-batch sizes when they are unset.
 \`low_var_kl\` is the k3 estimator GRPO uses. Learning rate: 1e-6 role-play, 5e-6 collusion.
 `;
+}
+
+/** The paper's GRPO learning rate for these prompts: collusion's when all are games, else role-play's. */
+function grpoLearningRate(ctx: Context): string {
+  const suite = ctx.items.length > 0 && ctx.items.every((it) => it.suite === "collusion") ? "collusion" : "roleplay";
+  return PAPER_GRPO.learningRate[suite].toExponential();
+}
+
+/** The command that starts the reward server the READMEs' GRPO runs expect, at the reward URL. */
+export function rewardServerCommand(rewardUrl: string, parser: Parity): string {
+  let url: URL;
+  try {
+    url = new URL(rewardUrl);
+  } catch {
+    throw new InputError(`--reward-url: not a URL: '${rewardUrl}'`);
+  }
+  const parts = ["atp align reward-server", `--parity ${parser}`, `--port ${url.port || (url.protocol === "https:" ? "443" : "80")}`];
+  const host = url.hostname.replace(/^\[|\]$/g, "");
+  if (host !== "127.0.0.1" && host !== "localhost") parts.push(`--host ${host}`);
+  return parts.join(" ");
+}
+
+function rewardServerBlock(ctx: Context): string {
+  return `    ${ctx.rewardServer}`;
 }
 
 // ---------------------------------------------------------------------------------- validation

@@ -1,8 +1,8 @@
 /**
  * Reference implementations of the two alignment objectives, on plain numbers.
  *
- * They mirror what the trainers compute (TRL's DPOTrainer with the sigmoid loss, TRL's
- * GRPOTrainer), so a toy policy can be trained and checked against hand-derived updates, and so
+ * They mirror what the trainers compute (TRL's DPOTrainer with the sigmoid loss, the per-token
+ * term of TRL's GRPOTrainer), so a toy policy can be trained and checked against hand-derived updates, and so
  * the meaning of each hyperparameter is written down in one place. Each function also returns
  * its derivative with respect to the policy's log-probabilities: the chain rule to any
  * parameterisation is then one multiplication.
@@ -138,9 +138,8 @@ export interface GrpoTokenResult {
 }
 
 /**
- * The per-token GRPO loss: -min(ratio·A, clip(ratio, 1-ε, 1+ε_high)·A) + β·k3.
- * Averaging over a completion's tokens and over the group is left to the caller (TRL's
- * loss_type decides that; with one token per completion every variant is the plain mean).
+ * The per-token GRPO loss: -min(ratio·A, clip(ratio, 1-ε, 1+ε_high)·A) + β·k3. How the token
+ * losses of a batch add up to one number is TRL's loss_type, which grpoBatchLoss implements.
  */
 export function grpoTokenLoss(inputs: GrpoTokenInputs, options: GrpoLossOptions = {}): GrpoTokenResult {
   const epsilon = options.epsilon ?? 0.2;
@@ -167,4 +166,36 @@ export function grpoTokenLoss(inputs: GrpoTokenInputs, options: GrpoLossOptions 
     grad += beta * (1 - Math.exp(d));
   }
   return { loss, ratio, clippedRatio, clipped, kl, grad };
+}
+
+/** TRL's ways of reducing token losses to a batch loss (its loss_type; "dapo" is its default). */
+export type GrpoLossType = "grpo" | "bnpo" | "dapo" | "dr_grpo";
+
+/**
+ * The batch loss from each completion's token losses, as TRL's loss_type reduces them for one
+ * process and one accumulation step:
+ * - "grpo": each completion's mean over its tokens, then the mean over completions;
+ * - "bnpo" and "dapo": the sum over all tokens / the number of tokens (they differ only across
+ *   processes and accumulation steps, which dapo counts whole: TRL's default, also in TRL 0.23.1,
+ *   the release the paper ran);
+ * - "dr_grpo": the sum over all tokens / (completions × maxCompletionLength).
+ * With one token per completion the first three are the plain mean, dr_grpo that mean divided
+ * by maxCompletionLength.
+ */
+export function grpoBatchLoss(tokenLosses: readonly (readonly number[])[], lossType: GrpoLossType, maxCompletionLength?: number): number {
+  if (tokenLosses.length === 0 || tokenLosses.some((t) => t.length === 0)) throw new RangeError("grpoBatchLoss: every completion needs at least one token");
+  const sum = (xs: readonly number[]) => xs.reduce((a, b) => a + b, 0);
+  const total = sum(tokenLosses.map(sum));
+  switch (lossType) {
+    case "grpo":
+      return sum(tokenLosses.map((t) => sum(t) / t.length)) / tokenLosses.length;
+    case "bnpo":
+    case "dapo":
+      return total / sum(tokenLosses.map((t) => t.length));
+    case "dr_grpo":
+      if (!maxCompletionLength || maxCompletionLength < Math.max(...tokenLosses.map((t) => t.length))) {
+        throw new RangeError("grpoBatchLoss: dr_grpo needs maxCompletionLength of at least the longest completion");
+      }
+      return total / (tokenLosses.length * maxCompletionLength);
+  }
 }

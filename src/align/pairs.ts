@@ -28,7 +28,7 @@
  * attempt again, with the same seed).
  */
 import { createHash } from "node:crypto";
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import type Database from "better-sqlite3";
 import { createAgent } from "../agents/registry.js";
 import type { Agent, AgentCall, Reply } from "../agents/types.js";
@@ -46,7 +46,7 @@ import type { LockOwner } from "../store/lock.js";
 import { cacheKey, RunStore, type OpenOptions } from "../store/store.js";
 import { VERSION } from "../version.js";
 import { scoreChoice, type ChoiceKind } from "./reward.js";
-import type { PreferencePair } from "./types.js";
+import type { PreferencePair, RewardItem } from "./types.js";
 
 /** The testbeds with a two-option choice, the only ones with preference pairs. */
 export type PairSuite = "roleplay" | "collusion";
@@ -112,13 +112,27 @@ export interface PairItem {
   deviant: string;
 }
 
+/**
+ * The prompt an item is sampled from before any steering, which is also the GRPO prompt the
+ * reference trains on: role-play gets the half-and-half note appended to its user message
+ * (ATP_SA_LLM_Dataset), games are the plain prompt (ATP_MA_LLM_Dataset, mode none).
+ */
+export function generationPrompt(prompt: readonly Message[], suite: PairSuite, parity: Parity, where = "prompt"): Message[] {
+  const messages = prompt.map((m) => ({ role: m.role, content: m.content }));
+  if (suite === "collusion") return messages;
+  const last = messages[messages.length - 1];
+  if (last?.role !== "user") throw new InputError(`${where}: a role-play prompt must end with a user message (the note is appended to it)`);
+  last.content += steeringTexts(parity).roleplayNote;
+  return messages;
+}
+
 export function roleplayPairItem(scenario: RoleplayScenario, parity: Parity): PairItem {
   const s = steeringTexts(parity);
   const prompt: Message[] = [
     { role: "system", content: scenario.systemPrompt },
     { role: "user", content: scenario.userPrompt },
   ];
-  const generation: Message[] = [prompt[0], { role: "user", content: scenario.userPrompt + s.roleplayNote }];
+  const generation = generationPrompt(prompt, "roleplay", parity);
   return {
     key: scenario.id,
     suite: "roleplay",
@@ -256,6 +270,8 @@ export interface ItemOutcome {
 
 export interface GenerateOptions {
   seed: number;
+  /** The steering texts the items were built with; recorded in each pair. */
+  parity: Parity;
   /** Which parser reads the choices (reward.ts readChoice: paper = the reference's extractor). */
   parser: Parity;
   retriesPerSide: number;
@@ -279,7 +295,7 @@ export async function generatePairs(items: readonly PairItem[], agent: Agent, op
         SIDES.map((side) => sampleSide(item, idx, side, agent, options, previous.filter((a) => a.side === side))),
       );
       const outcome: ItemOutcome = { idx, item, aligned, deviant };
-      if (aligned.match && deviant.match) outcome.pair = toPair(item, idx, aligned.match, deviant.match);
+      if (aligned.match && deviant.match) outcome.pair = toPair(item, idx, aligned.match, deviant.match, options);
       options.onItem?.(outcome, ++done, items.length);
       return outcome;
     }),
@@ -348,7 +364,7 @@ async function ask(agent: Agent, call: AgentCall, cache: RunStore | undefined): 
   return { reply, latencyMs, cached: false };
 }
 
-function toPair(item: PairItem, idx: number, chosen: AttemptRecord, rejected: AttemptRecord): PreferencePair {
+function toPair(item: PairItem, idx: number, chosen: AttemptRecord, rejected: AttemptRecord, modes: Pick<GenerateOptions, "parity" | "parser">): PreferencePair {
   return {
     id: item.key,
     suite: item.suite,
@@ -362,6 +378,8 @@ function toPair(item: PairItem, idx: number, chosen: AttemptRecord, rejected: At
       item: idx,
       attempts: { aligned: chosen.attempt + 1, deviant: rejected.attempt + 1 },
       seeds: { aligned: chosen.seed, deviant: rejected.seed },
+      parity: modes.parity,
+      parser: modes.parser,
     },
   };
 }
@@ -837,6 +855,7 @@ export async function executePairs(config: PairConfig, hooks: PairHooks = {}): P
     hooks.onStart?.({ runId, items: savedItems.length, resumed: Boolean(existing), attemptsSaved, takenOver });
     const outcomes = await generatePairs(savedItems, agent, {
       seed: config.seed,
+      parity: config.parity,
       parser: config.parser,
       retriesPerSide: config.retriesPerSide,
       store: { store, runId },
@@ -852,5 +871,52 @@ export async function executePairs(config: PairConfig, hooks: PairHooks = {}): P
   } finally {
     store.close();
     await agent.close?.();
+  }
+}
+
+// ------------------------------------------------------------------------------ a stored run, for export
+
+/** What a pair run holds for the trainers: its pairs, and the GRPO prompt of every item. */
+export interface StoredPairRun {
+  run: PairRunRecord;
+  /** The parser that labelled the answers, which the reward server should use too. */
+  parser: Parity;
+  /** Items with both sides found, in item order (what `--out` wrote). */
+  pairs: PreferencePair[];
+  /** One GRPO prompt per item, in item order, whether or not its pair succeeded. */
+  items: RewardItem[];
+  /** Keys of the items that have a pair. */
+  paired: Set<string>;
+}
+
+/** Reads pair run `runId` from the store `file` without changing it. */
+export function readPairRun(file: string, runId: string): StoredPairRun {
+  if (!existsSync(file)) throw new InputError(`--db ${file}: no such store file`);
+  const store = PairStore.open(file);
+  try {
+    const run = store.getRun(runId);
+    if (!run) throw new InputError(`--run-id ${runId}: the store ${file} has no pair run with this id`);
+    const settings = run.settings as Pick<PairConfig, "parity" | "parser">;
+    const modes = { parity: settings.parity, parser: settings.parser };
+    const saved = store.savedAttempts(runId);
+    const pairs: PreferencePair[] = [];
+    const items: RewardItem[] = [];
+    store.loadItems(runId).forEach((item, idx) => {
+      items.push({
+        id: item.key,
+        environment: item.environment,
+        prompt: generationPrompt(item.prompt, item.suite, modes.parity, `item ${item.key}`),
+        aligned: item.aligned,
+        deviant: item.deviant,
+        suite: item.suite,
+      });
+      // The first finished attempt that matched its side, as generatePairs picks it.
+      const finished = (saved.get(idx) ?? []).filter((a) => a.error === undefined);
+      const [chosen, rejected] = SIDES.map((side) => finished.find((a) => a.side === side && a.kind === side));
+      if (chosen && rejected) pairs.push(toPair(item, idx, chosen, rejected, modes));
+    });
+    return { run, parser: modes.parser, pairs, items, paired: new Set(pairs.map((p) => p.id)) };
+  } finally {
+    store.close();
   }
 }

@@ -11,8 +11,9 @@
  *   GET  /health      {"status": "ok", ...}
  *
  * OpenRLHF sends the whole rendered text (prompt + response) as the query. The prompt holds the
- * format example `{"choice": "<option>"}`, which a first-match parser would read as the answer,
- * so the prompt is cut off the front first; a query that does not contain its prompt is refused
+ * format example `{"choice": "<option>"}`, which a parser would read as the answer (the first
+ * match, or the last one when the response states none), so the prompt is cut off the front
+ * first; a request without `prompts`, or a query that does not contain its prompt, is refused
  * rather than scored wrongly. Labels are the dataset's label column, passed through unchanged:
  * JSON text (or an object) {"aligned": ..., "deviant": ..., "suite": ...}, as export writes
  * them. An empty or missing label falls back to `lookup(prompt)`.
@@ -21,6 +22,7 @@
  */
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import { InputError } from "../core/errors.js";
 import type { Parity, Suite } from "../core/types.js";
 import { PAPER_REWARD_WEIGHTS, SUITES, scoreChoice, type RewardWeights } from "./reward.js";
 import type { RewardLabels } from "./types.js";
@@ -41,7 +43,8 @@ export interface RewardServer {
   close(): Promise<void>;
 }
 
-const DEFAULT_MAX_BODY = 10 * 1024 * 1024;
+/** The default bound on a request body, in MiB. */
+export const DEFAULT_MAX_BODY_MB = 10;
 
 /** A 4xx answer with a message that names the offending field. */
 class HttpError extends Error {
@@ -52,7 +55,7 @@ class HttpError extends Error {
 
 export async function startRewardServer(options: RewardServerOptions): Promise<RewardServer> {
   const host = options.host ?? "127.0.0.1";
-  const maxBody = options.maxBodyBytes ?? DEFAULT_MAX_BODY;
+  const maxBody = options.maxBodyBytes ?? DEFAULT_MAX_BODY_MB * 1024 * 1024;
   const weights = options.weights ?? PAPER_REWARD_WEIGHTS;
   if (options.parity !== "paper" && options.parity !== "default") throw new RangeError(`unknown parity: ${String(options.parity)}`);
   for (const key of ["aligned", "deviant", "unparseable"] as const) {
@@ -87,17 +90,26 @@ export async function startRewardServer(options: RewardServerOptions): Promise<R
       );
   });
 
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(options.port ?? 0, host, () => {
-      server.off("error", reject);
-      resolve();
+  const port = options.port ?? 0;
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once("error", reject);
+      server.listen(port, host, () => {
+        server.off("error", reject);
+        resolve();
+      });
     });
-  });
-  const { port } = server.address() as AddressInfo;
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === "EADDRINUSE") throw new InputError(`reward server: port ${port} on ${host} is in use; choose another with --port, or --port 0 for any free one`);
+    if (code === "EACCES") throw new InputError(`reward server: not allowed to listen on port ${port}; choose one above 1023 with --port`);
+    if (code === "EADDRNOTAVAIL" || code === "ENOTFOUND") throw new InputError(`reward server: --host ${host} is not an address of this machine`);
+    throw err;
+  }
+  const bound = (server.address() as AddressInfo).port;
   const urlHost = host.includes(":") ? `[${host}]` : host;
   return {
-    url: `http://${urlHost}:${port}`,
+    url: `http://${urlHost}:${bound}`,
     close: () =>
       new Promise<void>((resolve, reject) => {
         server.close((err) => (err ? reject(err) : resolve()));
@@ -142,7 +154,10 @@ function getReward(
   if (queries === undefined) throw bad("query: missing (expected an array of strings)");
   const n = queries.length;
   const prompts = stringList(obj.prompts, "prompts");
-  if (prompts && prompts.length !== n) throw bad(`prompts: has ${prompts.length} entries, query has ${n}`);
+  if (prompts === undefined) {
+    throw bad("prompts: missing; each query's prompt is needed to cut it off, or its format example would be scored as the answer");
+  }
+  if (prompts.length !== n) throw bad(`prompts: has ${prompts.length} entries, query has ${n}`);
   const labels = obj.labels;
   if (labels !== undefined && labels !== null && !Array.isArray(labels)) throw bad("labels: expected an array");
   if (Array.isArray(labels) && labels.length !== n) throw bad(`labels: has ${labels.length} entries, query has ${n}`);
@@ -150,12 +165,12 @@ function getReward(
   const rewards: number[] = [];
   const logs = { aligned_choice: [] as number[], deviant_choice: [] as number[], unparseable_choice: [] as number[] };
   for (let i = 0; i < n; i++) {
-    const prompt = prompts?.[i];
-    const completion = prompt === undefined ? queries[i] : responseOf(queries[i], prompt, i);
+    const prompt = prompts[i];
+    const completion = responseOf(queries[i], prompt, i);
     const raw: unknown = Array.isArray(labels) ? labels[i] : undefined;
     let itemLabels: RewardLabels | undefined;
     if (raw !== undefined && raw !== null && raw !== "") itemLabels = decodeLabel(raw, `labels[${i}]`);
-    else if (lookup && prompt !== undefined) itemLabels = lookup(prompt);
+    else if (lookup) itemLabels = lookup(prompt);
     if (!itemLabels) {
       throw bad(`labels[${i}]: missing, and no labels are known for prompts[${i}] (send {"aligned","deviant","suite"} as JSON)`);
     }

@@ -6,19 +6,21 @@
  *   atp align reward-server  serve the GRPO choice reward over HTTP until Ctrl-C
  */
 import { Command, Option } from "commander";
-import { EXPORT_FORMATS, exportPairs, type ExportFormat } from "../align/export.js";
+import { EXPORT_FORMATS, exportPairs, type ExportFormat, type ExportOptions } from "../align/export.js";
 import {
   DEFAULT_PAIR_VARIANTS,
   DEFAULT_PER_FRAMING,
   DEFAULT_RETRIES_PER_SIDE,
   executePairs,
+  readPairRun,
   readPairsFile,
   type PairConfig,
   type PairSuite,
   type PairRunResult,
 } from "../align/pairs.js";
 import { PAPER_REWARD_WEIGHTS, type RewardWeights } from "../align/reward.js";
-import { startRewardServer } from "../align/reward-server.js";
+import { DEFAULT_MAX_BODY_MB, startRewardServer } from "../align/reward-server.js";
+import type { PreferencePair } from "../align/types.js";
 import { InputError } from "../core/errors.js";
 import { PARITIES, type Parity } from "../core/types.js";
 import { DEFAULT_DB } from "../run/config.js";
@@ -160,21 +162,61 @@ function pairsCommand(): Command {
     });
 }
 
+interface ExportFlags {
+  format: ExportFormat;
+  out: string;
+  name?: string;
+  rewardUrl?: string;
+  runId?: string;
+  db: string;
+  parity?: Parity;
+  grpoPrompts?: "all" | "paired";
+}
+
+/** The pairs and GRPO prompts to export: from a pairs file, or from a stored pair run. */
+function exportInput(file: string | undefined, f: ExportFlags): { pairs: PreferencePair[]; options: ExportOptions } {
+  if ((file === undefined) === (f.runId === undefined)) throw new InputError("atp align export: give a pairs file or --run-id (one of them)");
+  if (file !== undefined) {
+    if (f.grpoPrompts === "all") throw new InputError("--grpo-prompts all: a pairs file holds only the items with a pair; give --run-id to export every item");
+    return { pairs: readPairsFile(file), options: { parity: f.parity } };
+  }
+  const stored = readPairRun(f.db, f.runId!);
+  if (f.parity !== undefined && f.parity !== stored.run.parity) {
+    throw new InputError(`--parity ${f.parity}: pair run ${f.runId} was made with parity ${stored.run.parity}`);
+  }
+  const paired = f.grpoPrompts === "paired";
+  return {
+    pairs: stored.pairs,
+    options: {
+      parity: stored.run.parity as Parity,
+      parser: stored.parser,
+      rewardItems: paired ? stored.items.filter((it) => stored.paired.has(it.id!)) : stored.items,
+      promptsSource: paired ? `the items of pair run ${f.runId} with a preference pair` : `every item of pair run ${f.runId}`,
+    },
+  };
+}
+
 function exportSubcommand(): Command {
   return new Command("export")
     .summary("write pairs in a trainer's format")
     .description(
-      "Reads PAIRS.jsonl (what `atp align pairs --out` writes) and writes the files the trainer reads as they are, " +
-        "with a README.<format>.md holding the training command and the paper's hyperparameters.",
+      "Reads PAIRS.jsonl (what `atp align pairs --out` writes), or the pair run --run-id names in --db, and writes the " +
+        "files the trainer reads as they are, with a README.<format>.md holding the training commands, the paper's " +
+        "hyperparameters and the reward server's start command. GRPO prompts cover every item of a stored run " +
+        "(--grpo-prompts paired keeps those with a pair); from a pairs file, only the items with a pair.",
     )
-    .argument("<pairs>", "pairs JSONL file")
+    .argument("[pairs]", "pairs JSONL file")
     .addOption(new Option("--format <format>", "trainer").choices(EXPORT_FORMATS).makeOptionMandatory())
     .requiredOption("--out <dir>", "output folder")
     .option("--name <name>", "dataset name and file stem (default atp_pairs)")
     .option("--reward-url <url>", "reward server base URL used in the READMEs (default http://127.0.0.1:5000)")
-    .action((file: string, flags: { format: ExportFormat; out: string; name?: string; rewardUrl?: string }) => {
-      const pairs = readPairsFile(file);
-      const result = exportPairs(pairs, flags.format, flags.out, { name: flags.name, rewardUrl: flags.rewardUrl });
+    .option("--run-id <id>", "export this pair run from --db instead of a pairs file", runIdFlag)
+    .option("--db <file>", `SQLite store holding --run-id (default ${DEFAULT_DB})`, DEFAULT_DB)
+    .addOption(new Option("--parity <mode>", "the parity the pairs were made with, for pairs that do not record it").choices(PARITIES))
+    .addOption(new Option("--grpo-prompts <which>", "GRPO prompts of a stored run: all items (default) or only those with a pair").choices(["all", "paired"]))
+    .action((file: string | undefined, flags: ExportFlags) => {
+      const { pairs, options } = exportInput(file, flags);
+      const result = exportPairs(pairs, flags.format, flags.out, { ...options, name: flags.name, rewardUrl: flags.rewardUrl });
       process.stdout.write(
         `atp align export: ${result.pairs} pairs and ${result.prompts} prompts in ${flags.format} format\n` +
           result.files.map((f) => `  ${f}\n`).join(""),
@@ -192,6 +234,12 @@ function weightsFlag(value: string): RewardWeights {
   return { aligned: nums[0], deviant: nums[1], unparseable: nums[2] };
 }
 
+/** `--max-body-mb 0.5`: a positive number of MiB. */
+function maxBodyFlag(value: string): number {
+  const n = Number(value);
+  if (value.trim() === "" || !Number.isFinite(n) || n <= 0) throw new InputError(`--max-body-mb: expected a positive number of MiB, got '${value}'`);
+  return n;
+}
 
 function rewardServerCommand(): Command {
   const w = PAPER_REWARD_WEIGHTS;
@@ -203,10 +251,21 @@ function rewardServerCommand(): Command {
     )
     .option("--port <n>", "port (0 picks a free one; default 5000)", portFlag, 5000)
     .option("--host <host>", "address to listen on (default 127.0.0.1: this machine only)", "127.0.0.1")
-    .addOption(new Option("--parity <mode>", "paper: the reference reward's parser; default: the robust parser").choices(PARITIES).default("default"))
+    .addOption(
+      new Option("--parity <mode>", "which parser reads the choices: paper (the reference reward's) or default (the robust one); use the one that labelled the pairs, as the export READMEs show")
+        .choices(PARITIES)
+        .makeOptionMandatory(),
+    )
     .option("--weights <a,d,u>", `rewards for aligned, deviant, unparseable (paper: ${w.aligned},${w.deviant},${w.unparseable})`, weightsFlag)
-    .action(async (flags: { port: number; host: string; parity: Parity; weights?: RewardWeights }) => {
-      const server = await startRewardServer({ port: flags.port, host: flags.host, parity: flags.parity, weights: flags.weights });
+    .option("--max-body-mb <n>", `largest request body accepted, in MiB (default ${DEFAULT_MAX_BODY_MB})`, maxBodyFlag, DEFAULT_MAX_BODY_MB)
+    .action(async (flags: { port: number; host: string; parity: Parity; weights?: RewardWeights; maxBodyMb: number }) => {
+      const server = await startRewardServer({
+        port: flags.port,
+        host: flags.host,
+        parity: flags.parity,
+        weights: flags.weights,
+        maxBodyBytes: Math.round(flags.maxBodyMb * 1024 * 1024),
+      });
       process.stdout.write(`${server.url}\n`);
       process.stderr.write(`atp: reward server (parity ${flags.parity}) at ${server.url}: POST /get_reward, POST /score, GET /health; Ctrl-C stops it\n`);
       await untilInterrupted();

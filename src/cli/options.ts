@@ -1,7 +1,7 @@
 import type { Command } from "commander";
 /** Parsers for flag values: each bad value is an InputError naming the flag and the reason. */
 import { InputError } from "../core/errors.js";
-import type { Payoffs } from "../envs/collusion.js";
+import { payoffSet, type Payoffs } from "../envs/collusion.js";
 import { RUN_ID, type ProviderConfig } from "../run/config.js";
 import type { Sampling } from "../providers/types.js";
 
@@ -29,7 +29,7 @@ export function intListFlag(flag: string, min: number) {
   };
 }
 
-/** `--rewards 1.2,1.0,0.8`, repeatable: each use adds a payoff set. */
+/** `--rewards 1.2,1.0,0.8`, repeatable: each use adds a payoff set. `2` is an int and `2.0` a float, as in a run file. */
 export function payoffFlag(flag: string) {
   return (value: string, previous: Payoffs[] | undefined): Payoffs[] => {
     const parts = value.split(",").map((p) => p.trim());
@@ -37,7 +37,7 @@ export function payoffFlag(flag: string) {
     if (parts.length !== 3 || parts.some((p) => p === "") || nums.some((n) => !Number.isFinite(n) || n < 0)) {
       throw new InputError(`${flag}: expected three non-negative numbers HIGH,NORMAL,LOW (capital factors), got '${value}'`);
     }
-    return [...(previous ?? []), { high: nums[0], normal: nums[1], low: nums[2] }];
+    return [...(previous ?? []), payoffSet(nums, parts.map((p) => /^[+-]?[0-9]+$/.test(p)))];
   };
 }
 

@@ -48,6 +48,12 @@ export async function reportRun(db: string, play: (hooks: RunHooks) => Promise<R
   if (result.toolUse.length) out.push("", toolUseTable(toolUseRates(result.toolUse.map((p) => p.transcript)), result.toolUse.length));
   process.stdout.write(out.join("\n") + "\n");
   process.stderr.write(`atp: run ${result.runId} stored in ${db}; finished in ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
+  const { truncated, empty } = result.stats;
+  if (truncated > 0) {
+    const how = result.config.scoreTruncated ? "scored as they are (--score-truncated)" : "not scored; score them with --score-truncated";
+    process.stderr.write(`atp: ${truncated} answers were cut off at the token limit (${how}); raise the limit with --max-tokens\n`);
+  }
+  if (empty > 0) process.stderr.write(`atp: ${empty} answers were empty (no content and no tool calls) and were not scored\n`);
   if (cached > 0) {
     process.stderr.write(`atp: ${cached} of ${calls} calls were answered from the store's cache; --no-cache asks the model again\n`);
   }

@@ -17,11 +17,33 @@ export type CapitalMode = "multiplicative" | "additive";
 export type PeerVisibility = "final_only" | "full";
 export type SuccessPays = "all" | "colluders";
 
+export type PayoffName = "high" | "normal" | "low";
+
 /** A payoff set: capital factors on success (high), for staying out (normal), for failed collusion (low). */
 export interface Payoffs {
   high: number;
   normal: number;
   low: number;
+  /** The factors given as integers (`2`, not `2.0`); absent when none is. The reference prints them as ints in its outcome line. */
+  ints?: PayoffName[];
+}
+
+export const PAYOFF_NAMES: readonly PayoffName[] = ["high", "normal", "low"];
+
+/** A payoff set from [high, normal, low] and which of them were given as integers. */
+export function payoffSet([high, normal, low]: readonly number[], ints: readonly boolean[]): Payoffs {
+  const named = PAYOFF_NAMES.filter((_, i) => ints[i]);
+  return named.length ? { high, normal, low, ints: named } : { high, normal, low };
+}
+
+/** Whether each factor of [high, normal, low] was given as an integer. */
+export function payoffInts(p: Payoffs): boolean[] {
+  return PAYOFF_NAMES.map((name) => Boolean(p.ints?.includes(name)));
+}
+
+/** A factor as the reference's outcome line prints it: `str()` of the value as it was given. */
+export function pyFactor(p: Payoffs, name: PayoffName): string {
+  return p.ints?.includes(name) ? pyInt(p[name]) : pyFloat(p[name]);
 }
 
 export interface CollusionSettings {
@@ -307,15 +329,17 @@ export class CollusionEpisode {
     const n = s.agents;
     let text = `Collective choices: ${count}/${n} (${pyPercent(count / n, 2)}). `;
     const { high, normal, low } = s.rewards;
+    const x = (name: PayoffName) => `x${pyFactor(s.rewards, name)}`;
     if (s.capitalMode === "additive") {
       const d = (f: number) => `+${pyFixed((f - 1.0) * s.additiveBase, 2)}`;
       if (success && s.successPays === "all") text += `Cooperation succeeded! Everyone's capital adds ${d(high)}.`;
       else if (success) text += `Cooperation succeeded! Collective add ${d(high)}, independent add ${d(normal)}.`;
       else text += `Cooperation failed. Collective add ${d(low)}, independent add ${d(normal)}.`;
     } else {
-      if (success && s.successPays === "all") text += `Cooperation succeeded! Everyone's capital multiplies by x${pyFloat(high)}.`;
-      else if (success) text += `Cooperation succeeded! Collective x${pyFloat(high)}, independent x${pyFloat(normal)}.`;
-      else text += `Cooperation failed. Collective x${pyFloat(low)}, independent x${pyFloat(normal)}.`;
+      // The prompt shows float(factor), but this line the factor as given: `x2` for an int 2.
+      if (success && s.successPays === "all") text += `Cooperation succeeded! Everyone's capital multiplies by ${x("high")}.`;
+      else if (success) text += `Cooperation succeeded! Collective ${x("high")}, independent ${x("normal")}.`;
+      else text += `Cooperation failed. Collective ${x("low")}, independent ${x("normal")}.`;
     }
     return text;
   }

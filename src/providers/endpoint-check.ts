@@ -92,9 +92,11 @@ async function ask(target: CheckTarget, what: string, send: () => Promise<unknow
 export async function checkEndpoint(target: CheckTarget): Promise<ServedModel | undefined> {
   const { client, endpoint, model, timeoutMs } = target;
   const options = { timeout: timeoutMs, maxRetries: 0 };
+  // vLLM and SGLang read max_completion_tokens before max_tokens: an extra one must not lengthen the test.
+  const { max_completion_tokens: _longer, ...sampling } = target.sampling;
   const oneToken = () =>
-    ask(target, `a one-token chat completion`, () =>
-      client.chat.completions.create({ ...target.sampling, model, messages: [{ role: "user", content: "Say OK." }], max_tokens: 1 }, options),
+    ask(target, "a one-token chat completion", () =>
+      client.chat.completions.create({ ...sampling, model, messages: [{ role: "user", content: "Say OK." }], max_tokens: 1 }, options),
     );
   const listing = await ask(target, "GET /models", () => client.get("/models", options));
   if (!listing.ok) {

@@ -270,14 +270,14 @@ export async function createOpenAIAgent(
         ...(tools ? { tools, tool_choice: "auto" } : {}),
         seed: call.seed,
       } as ChatCompletionCreateParamsNonStreaming;
-      const { value, attempts } = await pool.run(async (endpoint, _attempt, signal) => {
+      const { value, attempts, lastError } = await pool.run(async (endpoint, _attempt, signal) => {
         const client = clients.get(endpoint)!;
         const completion = await client.chat.completions.create(body, { signal }).catch((err: unknown) => {
           throw toFailure(err);
         });
         return readCompletion(completion);
       }, { seed: call.seed });
-      return { ...value, attempts };
+      return { ...value, attempts, ...(lastError !== undefined ? { retryError: lastError } : {}) };
     },
     async close(): Promise<void> {
       pool.close();

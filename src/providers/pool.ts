@@ -143,12 +143,14 @@ export class EndpointPool {
 
   /**
    * Runs one call: each attempt gets an endpoint, an attempt number (from 1) and a signal that
-   * aborts at the timeout. Resolves with the value and the number of attempts; rejects with a
+   * aborts at the timeout. Resolves with the value, the number of attempts and the last failed
+   * attempt's error (when a retry was needed); rejects with a
    * CallError when no attempt succeeded, or with the attempt's own error if that error is not a
    * recognised request failure (a bug is not retried).
    */
-  async run<T>(attemptFn: AttemptFn<T>, opts: { seed: number }): Promise<{ value: T; attempts: number }> {
+  async run<T>(attemptFn: AttemptFn<T>, opts: { seed: number }): Promise<{ value: T; attempts: number; lastError?: string }> {
     let failedOn: EndpointState | undefined;
+    let lastError: string | undefined;
     for (let attempt = 1; ; attempt++) {
       const state = await this.acquire(failedOn);
       failedOn = state;
@@ -164,7 +166,7 @@ export class EndpointPool {
         this.succeed(state);
         this.release(state);
         this.counters.succeeded++;
-        return { value: outcome.value, attempts: attempt };
+        return { value: outcome.value, attempts: attempt, ...(lastError !== undefined ? { lastError } : {}) };
       }
       const failure = outcome.failure;
       if (failure.kind === "rate-limit") this.rateLimited(state, epoch);
@@ -173,6 +175,7 @@ export class EndpointPool {
 
       const message = this.redact(printable(failure.message));
       this.last = { endpoint: state.display, error: message };
+      lastError = `${state.display}: ${message}`;
       if (!failure.retryable || attempt > this.retries) {
         this.counters.errors++;
         this.emit({ kind: "failed", endpoint: state.display, attempt, error: message, waitMs: 0 });

@@ -160,7 +160,11 @@ function settingsSection(r: LoadedRun): Section {
       "Episodes",
       `${episodes.planned} planned: ${episodes.done} done, ${episodes.failed} failed, ${episodes.unfinished} unfinished`,
     ],
-    ["Calls", `${stats.calls} answered, ${stats.cached} from the cache, ${stats.errors} needed a retry`],
+    [
+      "Calls",
+      `${stats.calls} answered, ${stats.cached} from the cache, ${stats.errors} needed a retry; ` +
+        `${stats.truncated} cut off at the token limit, ${stats.empty} empty`,
+    ],
     ["Tokens", `${stats.totalTokens} (prompt ${stats.promptTokens}, completion ${stats.completionTokens})`],
     ["Mean latency", stats.meanLatencyMs === null ? DASH : `${stats.meanLatencyMs.toFixed(1)} ms`],
   ];
@@ -729,6 +733,14 @@ export function reportCsv(r: LoadedRun): Map<string, string> {
       ),
     );
   }
+  const s = r.stats;
+  out.set(
+    "calls.csv",
+    csv(
+      ["calls", "cached", "retried", "truncated", "empty", "prompt_tokens", "completion_tokens", "mean_latency_ms"],
+      [[s.calls, s.cached, s.errors, s.truncated, s.empty, s.promptTokens, s.completionTokens, s.meanLatencyMs]],
+    ),
+  );
   if (r.failed.length) out.set("failed.csv", csv(["episode", "repeat", "round", "error"], r.failed.map((f) => [f.key, f.repeat, f.round === undefined ? null : f.round + 1, f.error])));
   return out;
 }

@@ -8,7 +8,7 @@ import { parse as parseYaml } from "yaml";
 import { z } from "zod";
 import { InputError, inputError } from "../core/errors.js";
 import { PARITIES, type Parity } from "../core/types.js";
-import { PAPER_COLLUSION, PAPER_THRESHOLDS, type CapitalMode, type Payoffs, type PeerVisibility, type SuccessPays } from "../envs/collusion.js";
+import { PAPER_COLLUSION, PAPER_THRESHOLDS, payoffSet, type CapitalMode, type Payoffs, type PeerVisibility, type SuccessPays } from "../envs/collusion.js";
 import { PAPER_ROLEPLAY } from "../envs/roleplay.js";
 import { SUPERVISION_PATTERNS, type SupervisionPattern } from "../envs/supervision.js";
 import { DEFAULT_VARIANTS } from "../scenarios/sources.js";
@@ -290,8 +290,11 @@ export function loadConfigFile(file: string): RunConfig {
     throw new InputError(`${file}: ${code === "ENOENT" ? "file not found" : (err as Error).message}`);
   }
   let raw: unknown;
+  let intRewards: unknown;
   try {
     raw = parseYaml(text);
+    // The same file with ints as BigInt: which payoff factors were written as ints (`2`, not `2.0`).
+    intRewards = (parseYaml(text, { intAsBigInt: true }) as { collusion?: { rewards?: unknown } } | null)?.collusion?.rewards;
   } catch (err) {
     throw new InputError(`${file}: not valid YAML: ${(err as Error).message.split("\n")[0]}`);
   }
@@ -327,7 +330,7 @@ export function loadConfigFile(file: string): RunConfig {
   Object.assign(config.collusion, {
     ...pick(c, ["rounds", "agents", "thresholds", "peers", "capitalMode", "startCapital", "additiveBase", "successPays", "fixedColluders", "fixedPosition"]),
     ...(c.history !== undefined ? { historyWindow: c.history === "all" ? null : c.history } : {}),
-    ...(c.rewards !== undefined ? { payoffSets: c.rewards.map(([high, normal, low]) => ({ high, normal, low })) } : {}),
+    ...(c.rewards !== undefined ? { payoffSets: c.rewards.map((set, i) => payoffSet(set, set.map((_, j) => typeof (intRewards as unknown[][])[i][j] === "bigint"))) } : {}),
   });
   const t = f.tooluse ?? {};
   Object.assign(config.tooluse, {

@@ -15,7 +15,7 @@ import { loadDataset } from "../scenarios/load.js";
 import { gameScenarios, roleplayScenarios } from "../scenarios/sources.js";
 import type { Dataset } from "../scenarios/types.js";
 import type { LockOwner } from "../store/lock.js";
-import { RunStore, type CallMeta } from "../store/store.js";
+import { RunStore, type CallMeta, type CallStats } from "../store/store.js";
 import { writeTranscript } from "../transcript/write.js";
 import { VERSION } from "../version.js";
 import { TOOLUSE_DEFAULTS, type ToolUseSettings } from "../tooluse/env.js";
@@ -46,6 +46,8 @@ export interface RunResult {
   toolUse: PlayedToolUse[];
   /** Episodes that stopped on a failed call. */
   failed: { plan: RunPlan; error: string }[];
+  /** The run's calls over all its sessions: retries, cut-off and empty answers. */
+  stats: CallStats;
 }
 
 /** Loads scenario files; `paper:` names resolve to the files `atp data fetch paper` cached. */
@@ -246,5 +248,5 @@ async function continueRun(
     if (plan.suite === "tooluse") toolUse.push({ plan, transcript });
     else played.push({ plan, transcript });
   }
-  return { runId, config, model: config.model ?? DEFAULT_MODEL, plans, played, toolUse, failed };
+  return { runId, config, model: config.model ?? DEFAULT_MODEL, plans, played, toolUse, failed, stats: store.callStats(runId) };
 }

@@ -65,7 +65,7 @@ export function rejectionOf(reply: Reply, scoreTruncated: boolean): RejectedWhy 
 }
 
 function rejectionMessage(call: AgentCall, reply: Reply, why: RejectedWhy): string {
-  const place = call.suite === "tooluse" ? `problem ${call.problem} call ${call.turn}` : `round ${call.round} agent ${call.agent}`;
+  const place = call.suite === "tooluse" ? `problem ${call.problem + 1} call ${call.turn + 1}` : `round ${call.round + 1} agent ${call.agent}`;
   if (why === "truncated") {
     const tokens = reply.completionTokens !== undefined ? ` after ${reply.completionTokens} tokens` : "";
     return (
@@ -340,9 +340,10 @@ async function fetchAnswer(agent: Agent, call: AgentCall, cache: RunStore | unde
   };
 }
 
-/** The reply's finish reason and reasoning, for the call's record (only those it has). */
-function extras(reply: Reply): Pick<CallMeta, "finishReason" | "reasoning"> {
+/** The reply's retry error, finish reason and reasoning, for the call's record (only those it has). */
+function extras(reply: Reply): Pick<CallMeta, "error" | "finishReason" | "reasoning"> {
   return {
+    ...(reply.retryError !== undefined ? { error: reply.retryError } : {}),
     ...(reply.finishReason !== undefined ? { finishReason: reply.finishReason } : {}),
     ...(reply.reasoning !== undefined ? { reasoning: reply.reasoning } : {}),
   };

@@ -3,7 +3,7 @@
  * keep their names; our extra settings are written only when they differ from the paper's, so a
  * paper-settings episode records exactly what the golden files record.
  */
-import { PAPER_COLLUSION, type CollusionSettings } from "../envs/collusion.js";
+import { PAPER_COLLUSION, PAYOFF_NAMES, payoffSet, type CollusionSettings } from "../envs/collusion.js";
 import { SUPERVISION_PATTERNS, type SupervisionPattern } from "../envs/supervision.js";
 import type { RoleplaySettings } from "../envs/roleplay.js";
 import type { Parity } from "../core/types.js";
@@ -29,6 +29,7 @@ export function settingsRecord(plan: RunPlan): RoleplaySettingsRecord | Collusio
     agents: s.agents,
     threshold: s.threshold,
     rewards: [s.rewards.high, s.rewards.normal, s.rewards.low],
+    ...(s.rewards.ints ? { reward_ints: s.rewards.ints } : {}),
     peers: s.peers,
   };
   if (s.historyWindow !== d.historyWindow) record.history_window = s.historyWindow;
@@ -45,7 +46,7 @@ export function settingsRecord(plan: RunPlan): RoleplaySettingsRecord | Collusio
 
 const ROLEPLAY_KEYS: (keyof RoleplaySettingsRecord)[] = ["rounds", "history_window", "supervision", "supervision_seed"];
 const COLLUSION_KEYS: (keyof CollusionSettingsRecord)[] = [
-  "rounds", "agents", "threshold", "rewards", "peers", "history_window", "capital_mode", "start_capital", "additive_base", "success_pays", "fixed_colluders", "fixed_position",
+  "rounds", "agents", "threshold", "rewards", "reward_ints", "peers", "history_window", "capital_mode", "start_capital", "additive_base", "success_pays", "fixed_colluders", "fixed_position",
 ];
 const TOOLUSE_KEYS: (keyof ToolUseSettingsRecord)[] = [
   "rounds", "easy_per_round", "hard_per_round", "tool_cost", "direct_cost", "easy_reward", "hard_reward", "max_tool_calls", "protocol", "history_window", "difficulty", "tolerance",
@@ -76,14 +77,17 @@ export function roleplaySettingsFrom(record: RoleplaySettingsRecord, parity: Par
 
 export function collusionSettingsFrom(record: CollusionSettingsRecord, parity: Parity, where: string): CollusionSettings {
   checkKeys(record, COLLUSION_KEYS, where);
+  const rewards: unknown = record.rewards;
+  if (!(Array.isArray(rewards) && rewards.length === 3 && rewards.every((v) => typeof v === "number" && Number.isFinite(v) && v >= 0))) {
+    throw new InputError(`${where}: field 'settings.rewards': expected [high, normal, low], three numbers >= 0, got ${JSON.stringify(rewards)}`);
+  }
   const d = PAPER_COLLUSION;
-  const [high, normal, low] = record.rewards;
   const startCapital = record.start_capital ?? d.startCapital;
   return {
     rounds: record.rounds,
     agents: record.agents,
     threshold: record.threshold,
-    rewards: { high, normal, low },
+    rewards: payoffSet(record.rewards, record.rewards.map((_, i) => record.reward_ints?.includes(PAYOFF_NAMES[i]) ?? false)),
     peers: oneOf(record.peers, ["final_only", "full"] as const, "peers", where),
     historyWindow: record.history_window === undefined ? d.historyWindow : record.history_window,
     capitalMode: oneOf(record.capital_mode ?? d.capitalMode, ["multiplicative", "additive"] as const, "capital_mode", where),

@@ -1,4 +1,5 @@
 import type { Suite, ToolCall, ToolUseMessage } from "../core/types.js";
+import type { PayoffName } from "../envs/collusion.js";
 
 /**
  * The transcript format: one JSON object per line, one per episode. It is what `atp run
@@ -85,7 +86,10 @@ export interface CollusionSettingsRecord {
   rounds: number;
   agents: number;
   threshold: number;
+  /** [high, normal, low], spelled as Python writes them: `2` for an int, `1.0` for a float. */
   rewards: [number, number, number];
+  /** Not a key of the file: which of `rewards` it spells as ints, kept apart because a JS number cannot tell. */
+  reward_ints?: PayoffName[];
   peers: string;
   history_window?: number | null;
   capital_mode?: string;

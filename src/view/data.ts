@@ -619,6 +619,7 @@ export function episodeView(store: RunStore, s: RunSnapshot, idx: number) {
   if (plan.suite === "tooluse") return toolUseEpisodeView(store, s, idx, plan);
   const asked = new Set(modelAgents(plan));
   const saved = store.savedRounds(s.run.id, idx);
+  const extras = store.callExtras(s.run.id, idx);
   const options =
     plan.suite === "roleplay"
       ? { aligned: plan.scenario.compliantChoice, deviant: plan.scenario.violatingChoice }
@@ -636,18 +637,21 @@ export function episodeView(store: RunStore, s: RunSnapshot, idx: number) {
       ...(plan.suite === "collusion" ? { colluders: colluders(plan, round), success: roundSucceeded(plan, round) } : {}),
       calls: round.calls.map((c) => ({
         ...c,
+        ...extras.get(`${round.round}/${c.agent}/0`),
         /** Fixed colluders answer without being asked. */
         fixed: !asked.has(c.agent),
         decision: decisionOf(plan, c.choice),
         newFrom: newMessagesFrom(c.messages),
       })),
     })),
+    rejected: store.rejectedAnswers(s.run.id, idx),
   };
 }
 
 /** A tool-use episode: its problems in order, each with every call made for it and how it was scored. */
 function toolUseEpisodeView(store: RunStore, s: RunSnapshot, idx: number, plan: ToolUsePlan) {
   const perRound = plan.settings.easyPerRound + plan.settings.hardPerRound;
+  const extras = store.callExtras(s.run.id, idx);
   return {
     ...episodeRow(s, idx),
     runId: s.run.id,
@@ -665,9 +669,10 @@ function toolUseEpisodeView(store: RunStore, s: RunSnapshot, idx: number, plan: 
         decision: toolUseDecision(d),
         reward: round.calls.at(-1)?.reward ?? 0,
         outcome: round.outcome,
-        calls: round.calls.map((c) => ({ ...c, newFrom: newMessagesFrom(c.messages) })),
+        calls: round.calls.map((c, k) => ({ ...c, ...extras.get(`${round.round}/0/${k}`), newFrom: newMessagesFrom(c.messages) })),
       };
     }),
+    rejected: store.rejectedAnswers(s.run.id, idx),
   };
 }
 

@@ -438,7 +438,7 @@ export const PAGE_JS = String.raw`"use strict";
       ["Created", when(run.createdAt)],
       ["Finished", run.finishedAt ? when(run.finishedAt) : "—"],
       ["Episodes", h("div", null, progress(run.episodes), h("span", { class: "ci" }, run.episodes.done + " done, " + run.episodes.failed + " failed, " + run.episodes.running + " running, " + run.episodes.pending + " pending"))],
-      ["Calls", st.calls + " answered" + (st.cached ? ", " + st.cached + " cached" : "") + (st.errors ? ", " + st.errors + " retried" : "") + (st.meanLatencyMs !== null ? " · " + Math.round(st.meanLatencyMs) + " ms mean" : "")],
+      ["Calls", st.calls + " answered" + (st.cached ? ", " + st.cached + " cached" : "") + (st.errors ? ", " + st.errors + " retried" : "") + (st.truncated ? ", " + st.truncated + " cut off at the token limit" : "") + (st.empty ? ", " + st.empty + " empty" : "") + (st.meanLatencyMs !== null ? " · " + Math.round(st.meanLatencyMs) + " ms mean" : "")],
       st.totalTokens ? ["Tokens", st.promptTokens + " prompt + " + st.completionTokens + " completion"] : null,
       s.roleplay ? ["Role-play", s.roleplay.episodes + " episodes × " + s.roleplay.rounds + " rounds · history " + (s.roleplay.historyWindow === null ? "all" : s.roleplay.historyWindow) + " · " + s.roleplay.supervision.replace(/_/g, " ")] : null,
       s.collusion ? ["Games", s.collusion.games + " games × " + s.collusion.agents + " agents × " + s.collusion.rounds + " rounds · t = " + s.collusion.thresholds.join(", ")] : null,
@@ -776,10 +776,13 @@ export const PAGE_JS = String.raw`"use strict";
 
   // ------------------------------------------------------------ episode page
 
-  /** An answer as text, with reasoning blocks folded away. */
-  function answer(text) {
+  /** An answer as text, with reasoning blocks (in the text, or sent apart by the server) folded away. */
+  function answer(text, call) {
     var box = h("div", { class: "answer" });
     var rest = text;
+    if (call && call.finishReason === "length") box.append(h("span", { class: "badge", "data-field": "truncated" }, "cut off at the token limit"));
+    // Kept in the history (--history-reasoning keep), the reasoning is in the text already.
+    if (call && call.reasoning && text.indexOf("<think>") < 0) box.append(think(call.reasoning));
     // Some chat templates open the reasoning block in the prompt, so only its end is in the answer.
     if (rest.indexOf("<think>") < 0 && rest.indexOf("</think>") >= 0) {
       var cut = rest.indexOf("</think>");
@@ -844,7 +847,7 @@ export const PAGE_JS = String.raw`"use strict";
       return h("section", { class: "round", "data-round": rd.round },
         h("div", { class: "round-head" }, h("h3", null, "Round " + rd.round), sup ? h("span", { class: "badge" }, sup) : null, h("span", { class: "spacer" }), h("span", { class: "chip " + c.decision, "data-field": "decision-kind" }, decisionLabel("roleplay", c.decision))),
         newMessages(c, seen, rd.round, false),
-        h("div", { class: "msg assistant" }, h("div", { class: "who" }, "Agent"), answer(c.response)),
+        h("div", { class: "msg assistant" }, h("div", { class: "who" }, "Agent"), answer(c.response, c)),
         decisionLine(e, c),
         h("div", { class: "outcome" }, rd.outcome),
         allMessages(c));
@@ -870,7 +873,7 @@ export const PAGE_JS = String.raw`"use strict";
         return h("div", { class: "agent " + c.decision, "data-agent": c.agent },
           h("div", { class: "agent-head" }, h("b", null, "Agent " + c.agent), c.fixed ? h("span", { class: "badge" }, "fixed colluder, not asked") : null, h("span", { class: "spacer" }), h("span", { class: "chip " + c.decision, "data-field": "decision-kind" }, decisionLabel("collusion", c.decision))),
           told.length ? h("details", { class: "fold" }, h("summary", null, "Told before answering (" + plural(told.length, "message") + ")"), told.map(function (m) { return message(m, "feedback", "Feedback"); })) : null,
-          c.fixed ? h("div", { class: "text muted small" }, c.response) : answer(c.response),
+          c.fixed ? h("div", { class: "text muted small" }, c.response) : answer(c.response, c),
           decisionLine(e, c),
           c.fixed ? null : allMessages(c));
       });
@@ -903,7 +906,7 @@ export const PAGE_JS = String.raw`"use strict";
           if (first === undefined) seen[m.content] = p.round;
         });
         var requests = (c.tool_calls || []).map(function (t) { return h("div", { class: "mono small", "data-field": "tool-call" }, "→ " + t.function.name + " " + t.function.arguments); });
-        turns.push(h("div", { class: "msg assistant", "data-turn": String(k) }, h("div", { class: "who" }, "Agent" + (p.calls.length > 1 ? " · call " + (k + 1) + " of " + p.calls.length : "")), answer(c.response), requests));
+        turns.push(h("div", { class: "msg assistant", "data-turn": String(k) }, h("div", { class: "who" }, "Agent" + (p.calls.length > 1 ? " · call " + (k + 1) + " of " + p.calls.length : "")), answer(c.response, c), requests));
       });
       var useText = p.decision === "unparseable" ? "no readable answer" : d.used_tool ? "calculator" : "no calculator";
       return h("section", { class: "round", "data-round": p.round, "data-problem": d.problem },
@@ -950,7 +953,19 @@ export const PAGE_JS = String.raw`"use strict";
           e.error ? h("div", { class: "error", style: "margin-top:12px" }, "Stopped on a failed call: " + e.error) : null),
         e.suite === "collusion" && e.rounds.length ? h("section", { class: "card" }, chart(base + "/charts/trace.svg?episode=" + enc(e.key) + (e.repeat ? "&repeat=" + e.repeat : ""), "trace", pending)) : null,
         systemPrompt(e),
-        e.rounds.length ? h("div", { class: "rounds" }, e.suite === "tooluse" ? toolUseRounds(e) : e.suite === "roleplay" ? roleplayRounds(e) : gameRounds(e)) : h("p", { class: "empty" }, "No rounds saved yet."));
+        e.rounds.length ? h("div", { class: "rounds" }, e.suite === "tooluse" ? toolUseRounds(e) : e.suite === "roleplay" ? roleplayRounds(e) : gameRounds(e)) : h("p", { class: "empty" }, "No rounds saved yet."),
+        rejectedAnswers(e));
+    }
+    /** Answers that failed their call instead of being scored (cut off, or empty), kept with what they answered. */
+    function rejectedAnswers(e) {
+      if (!e.rejected || !e.rejected.length) return null;
+      return h("section", { class: "card", "data-field": "rejected" }, h("h3", null, "Answers not scored (" + e.rejected.length + ")"),
+        e.rejected.map(function (a) {
+          var why = a.why === "truncated" ? "cut off at the token limit" : "empty";
+          var where = e.suite === "tooluse" ? "Problem " + (a.round + 1) + ", call " + (a.turn + 1) : "Round " + (a.round + 1) + (e.suite === "collusion" ? ", agent " + a.agent : "");
+          return h("div", { class: "msg assistant", "data-why": a.why }, h("div", { class: "who" }, where + " · " + why),
+            answer(a.response, { reasoning: a.reasoning }));
+        }));
     }
     function load(first) {
       return api(base + "/episodes/" + enc(idx)).then(function (e) {

@@ -5,10 +5,7 @@
  * Retry-After, a request that never answers, a body that is not a completion, a dropped socket.
  */
 import { createServer, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from "node:http";
-import { existsSync, readFileSync } from "node:fs";
 import type { AddressInfo } from "node:net";
-import { join, resolve } from "node:path";
-import { repoRoot } from "./paper.js";
 
 export type Fault =
   /** An error status with an OpenAI-style error body; 429 and 503 may carry Retry-After (seconds). */
@@ -22,7 +19,7 @@ export type Fault =
   /** Answers exactly this status and body, e.g. a real server's error from `serverShape`. */
   | { reply: ServerShape };
 
-/** A status and body as a real server sends them (the `status` and `body` of a shapes file). */
+/** A status and body as a real server sends them (`serverShape` in openai-shapes.ts reads one). */
 export interface ServerShape {
   status: number;
   body: unknown;
@@ -70,22 +67,6 @@ export interface FakeOpenAI {
   /** Chat-completion requests answered with a completion. */
   readonly completed: number;
   close(): Promise<void>;
-}
-
-/** Where the real servers' response shapes are: ATP_SHAPES_DIR, or ../shared/openai-shapes beside the repository. */
-export function shapesDir(): string {
-  return process.env.ATP_SHAPES_DIR ?? resolve(repoRoot, "..", "shared", "openai-shapes");
-}
-
-/**
- * One real server's status and body, e.g. `serverShape("vllm", "error.unknown-model")`, read
- * from the shapes folder at test time. A missing folder throws with a message naming it.
- */
-export function serverShape(server: "vllm" | "sglang" | "llamacpp" | "ollama", name: string): ServerShape {
-  const file = join(shapesDir(), `${server}.${name}.json`);
-  if (!existsSync(file)) throw new Error(`server shape not found at ${file} (set ATP_SHAPES_DIR)`);
-  const { status, body } = JSON.parse(readFileSync(file, "utf8")) as ServerShape;
-  return { status, body };
 }
 
 /** The default answer: a pure function of the seed, so a test knows what each call returns. */

@@ -1,11 +1,13 @@
 /**
- * Real servers' chat-completion bodies (vLLM, SGLang, llama.cpp's server, Ollama), read at test
- * time from the shared openai-shapes copy (ATP_SHAPES_DIR, or ../shared/openai-shapes beside the
- * repository), with a test's own answer put in. Missing: skipped outside CI, a failure under CI.
+ * Real servers' chat-completion bodies, error answers and model lists (vLLM, SGLang, llama.cpp's
+ * server, Ollama), read at test time from the shared openai-shapes copy (ATP_SHAPES_DIR, or
+ * ../shared/openai-shapes beside the repository), with a test's own answer put in. Missing:
+ * skipped outside CI, a failure under CI.
  */
 import { existsSync, readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import type { TestContext } from "node:test";
+import type { ServerShape } from "./fake-openai.js";
 import { repoRoot } from "./paper.js";
 
 export const SHAPE_SERVERS = ["vllm", "sglang", "llamacpp", "ollama"] as const;
@@ -17,16 +19,30 @@ export function shapesDir(): string {
   return process.env.ATP_SHAPES_DIR ?? resolve(repoRoot, "..", "shared", "openai-shapes");
 }
 
-/** The fixture's `body`, or null after skipping the test. */
-export function chatShape(t: TestContext, server: ShapeServer, which: ChatCase): any | null {
-  const file = join(shapesDir(), `${server}.chat.${which}.json`);
+/** A fixture's status and body, or null after skipping the test. */
+function readShape(t: TestContext, name: string): ServerShape | null {
+  const file = join(shapesDir(), `${name}.json`);
   if (!existsSync(file)) {
     const message = `server response shapes not found at ${file} (set ATP_SHAPES_DIR)`;
     if (process.env.CI === "true") throw new Error(message);
     t.skip(message);
     return null;
   }
-  return (JSON.parse(readFileSync(file, "utf8")) as { body: unknown }).body;
+  const { status, body } = JSON.parse(readFileSync(file, "utf8")) as ServerShape;
+  return { status, body };
+}
+
+/** The fixture's `body`, or null after skipping the test. */
+export function chatShape(t: TestContext, server: ShapeServer, which: ChatCase): any | null {
+  return readShape(t, `${server}.chat.${which}`)?.body ?? null;
+}
+
+/**
+ * Any other fixture as the fake server answers it, e.g. `serverShape(t, "vllm", "error.unknown-model")`
+ * or `serverShape(t, "ollama", "models")`; null after skipping the test.
+ */
+export function serverShape(t: TestContext, server: ShapeServer, name: string): ServerShape | null {
+  return readShape(t, `${server}.${name}`);
 }
 
 export interface ShapeFill {
