@@ -155,7 +155,7 @@ test("a lock held from another host counts while its heartbeat is fresh, and is 
   assert.deepEqual(locks(db), []);
 });
 
-test("in one process: a lock is held once, renews its heartbeat, is released on close, and a dead namesake's is taken", async (t) => {
+test("in one process: a lock is held once, renews its heartbeat, is released on close; a live pid here holds, a dead namesake's is taken", async (t) => {
   const file = join(root, "unit.db");
   const store = RunStore.open(file);
   t.after(() => store.db.open && store.close());
@@ -172,8 +172,12 @@ test("in one process: a lock is held once, renews its heartbeat, is released on 
 
   lock.release();
   assert.equal(runWriter(store.db, "run", "u"), null);
+  // On this host a live pid holds its run however old its heartbeat (a process stopped with Ctrl-Z).
+  const insert = store.db.prepare("INSERT OR REPLACE INTO run_locks (kind, run_id, pid, host, since, heartbeat_at) VALUES ('run', 'u', ?, ?, ?, ?)");
+  insert.run(process.ppid, hostname(), "2026-01-01T00:00:00.000Z", "2026-01-01T00:00:00.000Z");
+  assert.throws(() => store.lock("run", "u"), (err: unknown) => err instanceof RunLockedError && err.owner.pid === process.ppid);
   // A row with this pid that this process does not hold was left by an earlier process with the same pid.
-  store.db.prepare("INSERT INTO run_locks (kind, run_id, pid, host, since, heartbeat_at) VALUES ('run', 'u', ?, ?, ?, ?)").run(process.pid, hostname(), "2026-01-01T00:00:00.000Z", new Date().toISOString());
+  insert.run(process.pid, hostname(), "2026-01-01T00:00:00.000Z", new Date().toISOString());
   assert.equal(store.lock("run", "u").takenOver?.since, "2026-01-01T00:00:00.000Z");
   store.close();
   const reopened = RunStore.open(file, { mustExist: true });

@@ -2,8 +2,8 @@
  * One writer per run. The process that plays a run (atp run, atp resume, atp align pairs) holds
  * the run's row in `run_locks`: its pid and host, since when, and a heartbeat it renews while it
  * lives. A second writer is refused while the owner lives, and takes the lock over once the owner
- * is gone: its pid is not alive on this host, or its heartbeat is older than the stale timeout
- * (the only sign left for a store on a shared disk written from another host).
+ * is gone: on this host, its pid is not alive; from another host (a store on a shared disk), its
+ * heartbeat is older than the stale timeout.
  */
 import { hostname } from "node:os";
 import type Database from "better-sqlite3";
@@ -13,7 +13,7 @@ export type LockKind = "run" | "pairs";
 
 export interface LockTiming {
   heartbeatMs: number;
-  /** A heartbeat older than this means the owner is gone, wherever it ran. */
+  /** A heartbeat older than this means an owner on another host is gone. */
   staleMs: number;
 }
 
@@ -68,8 +68,8 @@ function pidAlive(pid: number): boolean {
 }
 
 function ownerGone(row: LockRow, key: string, host: string, staleMs: number): boolean {
-  if (Date.now() - Date.parse(row.heartbeat_at) > staleMs) return true;
-  if (row.host !== host) return false;
+  // Here the pid decides, so a stopped process (Ctrl-Z) keeps its run; a pid from elsewhere says nothing.
+  if (row.host !== host) return Date.now() - Date.parse(row.heartbeat_at) > staleMs;
   if (row.pid === process.pid) return !held.has(key);
   return !pidAlive(row.pid);
 }

@@ -11,7 +11,6 @@ import { dirname, join } from "node:path";
 import Database from "better-sqlite3";
 
 import { InputError } from "../core/errors.js";
-
 import type { Suite, ToolCall } from "../core/types.js";
 import type { EpisodePlan, RunPlan } from "../run/plan.js";
 import { toTranscript } from "../transcript/episode.js";
