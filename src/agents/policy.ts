@@ -143,7 +143,13 @@ export const POLICIES: Readonly<Record<PolicyName, { about: string; params: Read
     about: "games: follows its peers and whether collusion paid; role-play: learns as the learner",
     params: { prior: IMITATOR_DEFAULTS.prior, wPeers: IMITATOR_DEFAULTS.wPeers, wPaid: IMITATOR_DEFAULTS.wPaid, lr: LEARNER_DEFAULTS.lr, noise: 0 },
   },
-  tooluse: { about: "tool-use testbed only: skips the calculator more as skipping pays", params: { ...TOOLUSE_POLICY_DEFAULTS } },
+  tooluse: {
+    about: "tool-use testbed only: skips the calculator more as skipping pays",
+    // Read when asked: the tool-use policy module imports this one, so its defaults may not exist yet at load.
+    get params() {
+      return { ...TOOLUSE_POLICY_DEFAULTS };
+    },
+  },
 };
 
 const PROBABILITY = { min: 0, max: 1 } as const;

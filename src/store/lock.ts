@@ -36,8 +36,9 @@ interface LockRow {
 
 const LABEL: Record<LockKind, string> = { run: "run", pairs: "pair run" };
 
-/** Locks this process holds, so a row with our pid that is not among them is a dead namesake's. */
+/** Locks this process holds (by file, kind, run): a row with our pid not among them is a dead namesake's. */
 const held = new Set<string>();
+const heldKey = (db: Database.Database, kind: LockKind, runId: string) => `${db.name}\0${kind}\0${runId}`;
 
 /** Another live process writes the run. Exit code 2, like all input errors: nothing was written. */
 export class RunLockedError extends InputError {
@@ -88,7 +89,7 @@ export class RunLock {
     readonly takenOver: LockOwner | null,
     heartbeatMs: number,
   ) {
-    held.add(`${kind}:${runId}`);
+    held.add(heldKey(db, kind, runId));
     const beat = db.prepare(`UPDATE run_locks SET heartbeat_at = ? WHERE kind = ? AND run_id = ? AND pid = ? AND host = ?`);
     this.timer = setInterval(() => {
       try {
@@ -104,7 +105,7 @@ export class RunLock {
     if (this.released) return;
     this.released = true;
     clearInterval(this.timer);
-    held.delete(`${this.kind}:${this.runId}`);
+    held.delete(heldKey(this.db, this.kind, this.runId));
     if (this.db.open) {
       this.db.prepare(`DELETE FROM run_locks WHERE kind = ? AND run_id = ? AND pid = ? AND host = ?`).run(this.kind, this.runId, process.pid, this.host);
     }
@@ -120,13 +121,13 @@ function lockRow(db: Database.Database, kind: LockKind, runId: string): LockRow 
 /** The live process writing the run, or null when none does (a lock left by a gone owner counts as none). */
 export function runWriter(db: Database.Database, kind: LockKind, runId: string, timing: LockTiming = LOCK_TIMING): LockOwner | null {
   const row = lockRow(db, kind, runId);
-  return row === undefined || ownerGone(row, `${kind}:${runId}`, hostname(), timing.staleMs) ? null : toOwner(row);
+  return row === undefined || ownerGone(row, heldKey(db, kind, runId), hostname(), timing.staleMs) ? null : toOwner(row);
 }
 
 /** Takes the run's lock, or throws RunLockedError naming the live owner. */
 export function acquireRunLock(db: Database.Database, kind: LockKind, runId: string, timing: LockTiming = LOCK_TIMING): RunLock {
   const host = hostname();
-  const key = `${kind}:${runId}`;
+  const key = heldKey(db, kind, runId);
   const takenOver = db
     .transaction((): LockOwner | null => {
       const row = lockRow(db, kind, runId);
