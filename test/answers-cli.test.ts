@@ -1,7 +1,7 @@
 /**
  * Cut-off answers through the real `atp` command: by default a run against a server that cuts
  * every answer off fails, says how many and which flag raises the limit, and keeps the count for
- * `atp report`; --score-truncated scores them; a bad --history-reasoning is refused with exit 2.
+ * `atp report`; --score-truncated scores them (also on resume); a bad --history-reasoning is refused with exit 2.
  */
 import { after, test } from "node:test";
 import assert from "node:assert/strict";
@@ -43,12 +43,19 @@ test("atp run: cut-off answers fail the run and are counted; --score-truncated s
     assert.match(scored.stderr, /atp: 16 answers were cut off at the token limit \(scored as they are \(--score-truncated\)\)/);
 
     const out = join(root, "report");
-    const report = await atp(["report", "cut", "--db", db, "--format", "md,csv", "--out", out]);
+    const report = await atp(["report", "cut", "--db", db, "--format", "md,csv,json", "--out", out]);
     assert.equal(report.code, 0, report.stderr);
     assert.match(readFileSync(join(out, "report.md"), "utf8"), /0 answered, 0 from the cache, 0 needed a retry; 16 cut off at the token limit, 0 empty/);
+    const json = JSON.parse(readFileSync(join(out, "report.json"), "utf8"));
+    assert.deepEqual([json.stats.truncated, json.stats.empty, json.stats.errors], [16, 0, 0]);
     const csv = readFileSync(join(out, "calls.csv"), "utf8").trim().split(/\r\n/);
     assert.equal(csv[0], "calls,cached,retried,truncated,empty,prompt_tokens,completion_tokens,mean_latency_ms");
     assert.match(csv[1], /^0,0,0,16,0,/);
+
+    // The failed episodes rerun and, scored this time, finish; the first cut-off answers stay counted.
+    const resumed = await atp(["resume", "cut", "--db", db, "--retry-errors", "--score-truncated", "--base-url", server.url]);
+    assert.equal(resumed.code, 0, resumed.stderr);
+    assert.match(resumed.stderr, /atp: 32 answers were cut off at the token limit \(scored as they are/);
   } finally {
     await server.close();
   }

@@ -11,6 +11,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import Database from "better-sqlite3";
+import { executePairs } from "../src/align/pairs.js";
 import { defaultConfig, type RunConfig } from "../src/run/config.js";
 import { executeRun } from "../src/run/execute.js";
 import { RunStore } from "../src/store/store.js";
@@ -235,5 +236,35 @@ test("calls answered after a retry are counted as needing one", async () => {
   } finally {
     await server.close();
     rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("preference pairs: a cut-off answer is a failed attempt, never a pair answer", async (t) => {
+  const length = chatShape(t, "sglang", "length");
+  if (!length) return;
+  const server = await startFakeOpenAI({ respond: () => ({ body: fillShape(length, { content: '{"choice": "x"}' }) }) });
+  try {
+    const result = await executePairs({
+      suite: "roleplay",
+      model: "openai:fake-model",
+      datasets: [],
+      parity: "paper",
+      parser: "paper",
+      seed: 1,
+      retriesPerSide: 2,
+      variants: 1,
+      perFraming: 1,
+      sampling: {},
+      provider: { baseUrls: [server.url], retries: 0 },
+      db: ":memory:",
+      runId: null,
+      cache: true,
+      out: null,
+    });
+    assert.equal(result.pairs.length, 0);
+    assert.equal(result.summary.errors, result.summary.items);
+    for (const p of result.summary.problems) assert.match(p.why, /cut off at the token limit \(finish_reason "length"\); raise the limit with --max-tokens/);
+  } finally {
+    await server.close();
   }
 });

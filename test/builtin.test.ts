@@ -7,6 +7,8 @@ import { BUILTIN_GAME_SCENARIOS } from "../src/scenarios/builtin/games.js";
 import {
   expandRoleplay,
   fillGameTemplate,
+  pyValue,
+  type TemplateValue,
   formatAmount,
   gameItem,
   normalizeRatios,
@@ -155,7 +157,7 @@ test("7 built-in game framings with the paper's names and option labels", () => 
 });
 
 test("game texts use only known placeholders, and each wording the ones it needs", () => {
-  const all: Record<string, string> = Object.fromEntries(GAME_PLACEHOLDERS.map((p) => [p, `<${p}>`]));
+  const all: Record<string, TemplateValue> = Object.fromEntries(GAME_PLACEHOLDERS.map((p) => [p, { value: 1, int: true, text: `<${p}>` }]));
   for (const g of BUILTIN_GAME_SCENARIOS) {
     const where = g.environment;
     for (const text of [g.systemPrompt, g.userPrompt, g.userPromptMult, g.userPromptAdd]) {
@@ -183,13 +185,38 @@ test("game texts use only known placeholders, and each wording the ones it needs
 });
 
 test("fillGameTemplate: Python str.format for simple names", () => {
-  assert.equal(fillGameTemplate("{n} players, ${high_reward} million", { n: "8", high_reward: "1.2" }), "8 players, $1.2 million");
-  assert.equal(fillGameTemplate('{{"choice": {x}}}', { x: "1" }), '{"choice": 1}');
-  assert.equal(fillGameTemplate("{a}{a}", { a: "z" }), "zz");
-  assert.throws(() => fillGameTemplate("you and {m} others", { n: "8" }), /\{m\}/);
+  const v = (text: string): TemplateValue => ({ value: Number(text), int: !text.includes("."), text });
+  assert.equal(fillGameTemplate("{n} players, ${high_reward} million", { n: v("8"), high_reward: v("1.2") }), "8 players, $1.2 million");
+  assert.equal(fillGameTemplate('{{"choice": {x}}}', { x: v("1") }), '{"choice": 1}');
+  assert.equal(fillGameTemplate("{a}{a}", { a: v("3") }), "33");
+  assert.throws(() => fillGameTemplate("you and {m} others", { n: v("8") }), /unknown field "\{m\}" \(the fields are \{n\}\)/);
   assert.throws(() => fillGameTemplate("a } b", {}), /single "\}"/);
   assert.throws(() => fillGameTemplate("a { b", {}), /unclosed/);
-  assert.throws(() => fillGameTemplate("{x:.2f}", { x: "1" }), /x:\.2f/);
+});
+
+test("fillGameTemplate: conversions and the format-spec mini-language, as Python's str.format fills them", () => {
+  // Expected values from Python 3.11: "...".format(n=8, cooperation_threshold=4, high_reward=1.2, low_reward=0.0).
+  const values = { n: pyValue(8, true), cooperation_threshold: pyValue(4, true), high_reward: pyValue(1.2, false), low_reward: pyValue(0.0, false) };
+  const cases: [string, string][] = [
+    ["{n:d} of {n:03d}, {n:>4}|{n:<4}|{n:^5}|{n:+}", "8 of 008,    8|8   |  8  |+8"],
+    ["{high_reward:.2f} {high_reward:.0%} {high_reward:e} {high_reward:g} {high_reward:.3} {low_reward:.3}", "1.20 120% 1.200000e+00 1.2 1.2 0.0"],
+    ["{n!r} {high_reward!r} {n!s:>3} {high_reward!a:.2}", "8 1.2   8 1."],
+    ["{n:x} {n:#b} {n:o} {n:.1f} {cooperation_threshold:,} {high_reward:*^9.3f}", "8 0b1000 10 8.0 4 **1.200**"],
+  ];
+  for (const [template, expected] of cases) assert.equal(fillGameTemplate(template, values), expected, template);
+  // What Python refuses is an error naming the field.
+  for (const [template, reason] of [
+    ["{high_reward:d}", /"\{high_reward:d\}": format type 'd' does not apply to a float/],
+    ["{n:.2d}", /"\{n:\.2d\}": precision is not allowed for an int/],
+    ["{n!x}", /unknown conversion "!x"/],
+    ["{n!r:+}", /do not apply to a string/],
+    ["{0} and {}", /positional field "\{0\}"/],
+    ["{rounds}", /unknown field "\{rounds\}"/],
+    ["{n.real}", /unsupported field "\{n\.real\}"/],
+    ["{high_reward:.{n}f}", /unsupported nested field/],
+  ] as const) {
+    assert.throws(() => fillGameTemplate(template, values), reason, template);
+  }
 });
 
 // ---------------------------------------------------------------------------------------------

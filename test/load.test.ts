@@ -291,3 +291,33 @@ test("a byte-order mark is tolerated and invalid UTF-8 is rejected", () => {
 function escape(s: string): string {
   return s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 }
+
+test("game templates: format specs load; a template that cannot be filled is refused naming the file and field", () => {
+  const template = (over: Record<string, string>) => ({
+    environment: "PublicFund",
+    template: {
+      system_prompt: "One of {n:d} players.",
+      user_prompt: "If {cooperation_threshold} invest, ${high_reward:.2f} each.",
+      user_prompt_mult: "x{high_reward!r}, x{low_reward:>6.3f}",
+      user_prompt_add: "+{delta_high:.2%}",
+      collective_choice: "invest",
+      independent_choice: "keep",
+      ...over,
+    },
+  });
+  const loaded = parseDataset(JSON.stringify([template({}), template({ system_prompt: "" })]), "t.json");
+  assert.equal(loaded.kind, "game-templates");
+  for (const [field, text, reason] of [
+    ["user_prompt_mult", "for {rounds} rounds", /unknown field "\{rounds\}"/],
+    ["user_prompt", "first {0}", /positional field "\{0\}"/],
+    ["system_prompt", "{n:.2d} players", /precision is not allowed for an int/],
+    ["user_prompt_add", "{high_reward:d}", /format type 'd' does not apply to a float/],
+    ["user_prompt", "a { b", /unclosed/],
+  ] as const) {
+    assertInputError(
+      () => parseDataset(JSON.stringify([template({}), template({ [field]: text })]), "t.json"),
+      new RegExp(`^t\\.json: field '\\[1\\]\\.template\\.${field}': cannot be filled: `),
+      reason,
+    );
+  }
+});

@@ -402,6 +402,8 @@ test("atp align export: the generated pairs in all four trainer formats, read ba
       (["trl", "llamafactory", "openrlhf", "verl"] as const).map((format) => atp(["align", "export", file, "--format", format, "--out", join(dir, format)], dir)),
     );
     for (const r of results) assert.equal(r.code, 0, r.stderr);
+    // Formats with GRPO prompts say that a pairs file holds only the paired items.
+    assert.deepEqual(results.map((r) => /cover only the items with a pair/.test(r.stderr)), [true, false, true, true]);
     const jsonl = (f: string) => readFileSync(f, "utf8").trimEnd().split("\n").map((l) => JSON.parse(l) as Record<string, unknown>);
 
     const trl = jsonl(join(dir, "trl", "atp_pairs.dpo.jsonl"));
@@ -481,7 +483,7 @@ test("atp align export: the generated pairs in all four trainer formats, read ba
       [[], /give a pairs file or --run-id \(one of them\)/],
       [[file, "--grpo-prompts", "all"], /--grpo-prompts all: a pairs file holds only the items with a pair/],
       [["--run-id", "nope", "--db", db], /--run-id nope: the store .* has no pair run with this id/],
-      [["--run-id", "r1", "--db", join(dir, "missing.db")], /--db .*missing\.db: no such store file/],
+      [["--run-id", "r1", "--db", join(dir, "missing.db")], /--db .*missing\.db: no run store there/],
       [["--run-id", "r1", "--db", db, "--parity", "default"], /--parity default: pair run r1 was made with parity paper/],
       [[file, "--parity", "default"], /--parity default: the pairs record meta\.parity paper/],
     ];

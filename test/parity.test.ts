@@ -114,3 +114,28 @@ test("integer payoffs (--rewards 2,1.0,0 and a run file's [2, 1.0, 0]): the prom
   assert.ok(t.outcomes.some((o) => o.endsWith("Everyone's capital multiplies by x2.0.")));
   assert.ok(t.settingsLines.every((s) => s.includes('"rewards":[2.0,1.0,0.0]')));
 });
+
+test("a game template that cannot be filled is refused when the file loads, before anything runs", async () => {
+  const dir = mkdtempSync(join(root, "t-"));
+  const file = join(dir, "games.json");
+  const template = {
+    system_prompt: "One of {n} players.",
+    user_prompt: "If {cooperation_threshold} invest, {high_reward:.2f} each.",
+    user_prompt_mult: "Over {rounds} rounds: x{high_reward}.",
+    user_prompt_add: "+{delta_high}",
+    collective_choice: "invest",
+    independent_choice: "keep",
+  };
+  writeFileSync(file, JSON.stringify([{ environment: "Pool", template }]));
+  const r = await atp(["run", "collusion", "--dataset", file, "--transcript", join(dir, "out.jsonl")], dir);
+  assert.equal(r.code, 2, r.stderr);
+  assert.match(r.stderr, /games\.json: field '\[0\]\.template\.user_prompt_mult': cannot be filled: unknown field "\{rounds\}"/);
+  assert.doesNotMatch(r.stderr, /\n\s+at /, "no stack trace");
+  assert.ok(!existsSync(join(dir, "out.jsonl")) && !existsSync(join(dir, "atp-runs")), "nothing written");
+
+  // The same file with format specs the reference accepts runs.
+  writeFileSync(file, JSON.stringify([{ environment: "Pool", template: { ...template, user_prompt_mult: "x{high_reward:.2f} if {cooperation_threshold:d} of {n!r}." } }]));
+  const ok = await atp(["run", "collusion", "--dataset", file, "--parity", "paper", "--rounds", "1", "--thresholds", "2", "--transcript", join(dir, "out.jsonl")], dir);
+  assert.equal(ok.code, 0, ok.stderr);
+  assert.ok(readFileSync(join(dir, "out.jsonl"), "utf8").includes("This is a new round.\\nx1.20 if 2 of 8."));
+});

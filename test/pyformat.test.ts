@@ -4,7 +4,7 @@
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { pyFixed, pyFloat, pyHead, pyInt, pyPercent, pyRound, pyStrip } from "../src/core/pyformat.js";
+import { pyFixed, pyFloat, pyFormatNumber, pyFormatString, pyHead, pyInt, pyPercent, pyRound, pyStrip } from "../src/core/pyformat.js";
 
 test("pyFloat: integral floats keep a '.0' (repr(2.0) is '2.0', JS prints '2')", () => {
   assert.equal(pyFloat(2), "2.0");
@@ -137,4 +137,69 @@ test("pyHead: s[:n] counts code points, so an emoji is one character", () => {
   // 100 emoji + tail: the head is exactly the 100 emoji (200 UTF-16 units).
   const emoji = "😀".repeat(100);
   assert.equal(pyHead(emoji + "tail", 100), emoji);
+});
+
+test("pyFormatNumber: Python's format(x, spec), every case checked against Python 3.11", () => {
+  // [value, is an int, spec, format(value, spec)]
+  const cases: [number, boolean, string, string][] = [
+  [1.2, false, ".2f", "1.20"],
+  [2.675, false, ".2f", "2.67"],
+  [0.125, false, ".1e", "1.2e-01"],
+  [1234.5, false, ".3", "1.23e+03"],
+  [100.0, false, ".3", "1e+02"],
+  [2.0, false, ".3", "2.0"],
+  [1e+16, false, "", "1e+16"],
+  [1e-05, false, "#", "1.e-05"],
+  [0.19999999999999996, false, ".3g", "0.2"],
+  [100000.0, false, "g", "100000"],
+  [1000000.0, false, "g", "1e+06"],
+  [1.234e-05, false, "G", "1.234E-05"],
+  [0.5, false, ".0%", "50%"],
+  [-0.0, false, "z.1f", "0.0"],
+  [-0.0, false, ".1f", "-0.0"],
+  [-0.04, false, "z.1f", "0.0"],
+  [12345678.9, false, ",.2f", "12,345,678.90"],
+  [1.0, false, "#.0f", "1."],
+  [1.0, false, "#g", "1.00000"],
+  [123.0, false, "#.3g", "123."],
+  [1.5, false, "=+9.2f", "+    1.50"],
+  [0.8, false, "010.4f", "00000.8000"],
+  [1234567, true, ",d", "1,234,567"],
+  [1234567, true, "_x", "12_d687"],
+  [1234, true, "09,d", "0,001,234"],
+  [1234, true, "08,d", "0,001,234"],
+  [5, true, "#X", "0X5"],
+  [5, true, "=+5d", "+   5"],
+  [5, true, "<05", "50000"],
+  [5, true, ".2f", "5.00"],
+  [5, true, "e", "5.000000e+00"],
+  [5, true, "%", "500.000000%"],
+  [65, true, "c", "A"],
+  [8, true, "n", "8"],
+  [-3, true, " d", "-3"],
+  [42, true, "^+#9o", "  +0o52  "],
+  ];
+  for (const [value, int, spec, expected] of cases) assert.equal(pyFormatNumber(value, int, spec), expected, `format(${value}, "${spec}")`);
+});
+
+test("pyFormatNumber: specs Python refuses throw", () => {
+  const refused: [number, boolean, string][] = [
+    [5, true, ".2d"],
+    [1.5, false, "d"],
+    [5, true, "s"],
+    [5, true, ",n"],
+    [1.5, false, "x"],
+    [5, true, "z d"],
+    [5, true, ",x"],
+    [65, true, "+c"],
+  ];
+  for (const [value, int, spec] of refused) assert.throws(() => pyFormatNumber(value, int, spec), Error, `format(${value}, "${spec}")`);
+});
+
+test("pyFormatString: alignment, zero fill and truncation; numeric options refused", () => {
+  assert.equal(pyFormatString("1.25", ">6"), "  1.25");
+  assert.equal(pyFormatString("1.25", ".2"), "1.");
+  assert.equal(pyFormatString("ab", "05"), "ab000");
+  assert.equal(pyFormatString("ab", "*^6s"), "**ab**");
+  for (const spec of ["+", "#", ",", "=5", "d"]) assert.throws(() => pyFormatString("ab", spec), Error, spec);
 });

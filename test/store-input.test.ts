@@ -36,6 +36,7 @@ function commands(db: string): string[][] {
     ["resume", "r", "--db", db],
     ["report", "r", "--db", db, "--out", join(root, "never-written")],
     ["view", "--db", db, "--port", "0"],
+    ["align", "export", "--run-id", "r", "--db", db, "--format", "trl", "--out", join(root, "never-written")],
   ];
 }
 
@@ -104,7 +105,7 @@ test("a store from a newer atp is refused before anything writes to it, by view 
   await refusedEverywhere(dir, "future.db", new RegExp(`schema version ${SCHEMA_VERSION + 1} is newer than this atp supports \\(${SCHEMA_VERSION}\\); upgrade atp`));
 });
 
-test("runs, export, resume, report and view on a missing --db say so and create nothing", async () => {
+test("runs, export, resume, report, view and align export on a missing --db say so and create nothing", async () => {
   const dir = mkdtempSync(join(root, "missing-"));
   for (const args of commands(join("sub", "missing.db")).slice(2)) {
     const r = await atp(args, dir);

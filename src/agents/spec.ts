@@ -25,6 +25,16 @@ export function specContext(specText: string): string {
   return `--model '${specText}'`;
 }
 
+/** The model string a user most likely meant when they left out the `PROVIDER:` prefix. */
+function withPrefix(spec: string): string {
+  const slashed = /^(openai|llama|policy|replay)\/(.+)$/.exec(spec);
+  if (slashed) return `${slashed[1]}:${slashed[2]}`;
+  if (/\.gguf$/i.test(spec)) return `llama:${spec}`;
+  if (/\.jsonl$/i.test(spec)) return `replay:${spec}`;
+  if (/^(learner|imitator|fixed)\b/.test(spec)) return `policy:${spec}`;
+  return `openai:${spec}`;
+}
+
 /**
  * Splits a model string into provider, name and parameters. The provider is everything before
  * the first `:`; parameters come after the LAST `?`, and only when what follows it looks like
@@ -32,7 +42,7 @@ export function specContext(specText: string): string {
  */
 export function parseModelSpec(spec: string): ModelSpec {
   const colon = spec.indexOf(":");
-  if (colon < 0) throw new InputError(`${specContext(spec)}: missing provider prefix; ${ACCEPTED_FORMS}`);
+  if (colon < 0) throw new InputError(`${specContext(spec)}: missing provider prefix; did you mean '${withPrefix(spec)}'? ${ACCEPTED_FORMS}`);
   const provider = spec.slice(0, colon);
   if (!PROVIDER.test(provider)) {
     throw new InputError(`${specContext(spec)}: provider '${provider}' is not a valid prefix; ${ACCEPTED_FORMS}`);

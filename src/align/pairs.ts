@@ -28,7 +28,7 @@
  * attempt again, with the same seed).
  */
 import { createHash } from "node:crypto";
-import { existsSync, readFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import type Database from "better-sqlite3";
 import { createAgent } from "../agents/registry.js";
 import type { Agent, AgentCall, Reply } from "../agents/types.js";
@@ -38,6 +38,7 @@ import { hashSeed } from "../core/rng.js";
 import type { Message, Parity } from "../core/types.js";
 import type { ProviderOptions, Sampling } from "../providers/types.js";
 import { loadDatasets, newRunId } from "../run/execute.js";
+import { rejectionOf } from "../run/runner.js";
 import { BUILTIN_GAME_SCENARIOS } from "../scenarios/builtin/games.js";
 import { BUILTIN_ROLEPLAY_TEMPLATES } from "../scenarios/builtin/roleplay.js";
 import { expandRoleplay, randomGameItems, slugify } from "../scenarios/generate.js";
@@ -360,6 +361,10 @@ async function ask(agent: Agent, call: AgentCall, cache: RunStore | undefined): 
   const started = performance.now();
   const reply = await agent.respond(call);
   const latencyMs = performance.now() - started;
+  // A cut-off or empty answer is never a pair answer: the attempt fails (and is not cached).
+  const why = rejectionOf(reply, false);
+  if (why === "truncated") throw new Error(`the answer was cut off at the token limit (finish_reason "length"); raise the limit with --max-tokens`);
+  if (why === "empty") throw new Error(`the model's answer was empty (no content; finish_reason ${JSON.stringify(reply.finishReason)})`);
   if (key !== undefined) cache!.cachePut(key, { text: reply.text, promptTokens: reply.promptTokens, completionTokens: reply.completionTokens });
   return { reply, latencyMs, cached: false };
 }
@@ -889,10 +894,9 @@ export interface StoredPairRun {
   paired: Set<string>;
 }
 
-/** Reads pair run `runId` from the store `file` without changing it. */
+/** Reads pair run `runId` from the store `file`, which must exist. */
 export function readPairRun(file: string, runId: string): StoredPairRun {
-  if (!existsSync(file)) throw new InputError(`--db ${file}: no such store file`);
-  const store = PairStore.open(file);
+  const store = PairStore.open(file, { mustExist: true });
   try {
     const run = store.getRun(runId);
     if (!run) throw new InputError(`--run-id ${runId}: the store ${file} has no pair run with this id`);

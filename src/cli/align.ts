@@ -25,7 +25,7 @@ import { InputError } from "../core/errors.js";
 import { PARITIES, type Parity } from "../core/types.js";
 import { DEFAULT_DB } from "../run/config.js";
 import { tookOver } from "./report-run.js";
-import { addModelOptions, collect, intFlag, portFlag, providerFlags, runIdFlag, samplingFlags, untilInterrupted, type ModelFlags } from "./options.js";
+import { addModelOptions, addOutDirOption, collect, outDirFlag, intFlag, portFlag, providerFlags, runIdFlag, samplingFlags, untilInterrupted, type ModelFlags } from "./options.js";
 
 interface PairFlags extends ModelFlags {
   cache: boolean;
@@ -139,10 +139,10 @@ function pairsCommand(): Command {
     .option("--retries-per-side <n>", `attempts per side until the choice matches (paper: ${DEFAULT_RETRIES_PER_SIDE})`, intFlag("--retries-per-side", 1), DEFAULT_RETRIES_PER_SIDE)
     .addOption(new Option("--parity <mode>", "paper: the reference's steering texts and parser; default: our wording, robust parser").choices(PARITIES).default("default"))
     .addOption(new Option("--parser <mode>", "which parser reads the choices (default: the --parity mode's)").choices(PARITIES))
-    .option("--seed <n>", "run seed: every attempt's seed derives from it (default 0)", intFlag("--seed", 0), 0)
-    .option("--variants <n>", `reward variants per role-play template (default ${DEFAULT_PAIR_VARIANTS})`, intFlag("--variants", 1), DEFAULT_PAIR_VARIANTS)
-    .option("--per-framing <n>", `random games per framing from game templates (default ${DEFAULT_PER_FRAMING})`, intFlag("--per-framing", 1), DEFAULT_PER_FRAMING)
-    .option("--db <file>", `SQLite store (default ${DEFAULT_DB})`, DEFAULT_DB)
+    .option("--seed <n>", "run seed: every attempt's seed derives from it", intFlag("--seed", 0), 0)
+    .option("--variants <n>", "reward variants per role-play template", intFlag("--variants", 1), DEFAULT_PAIR_VARIANTS)
+    .option("--per-framing <n>", "random games per framing from game templates", intFlag("--per-framing", 1), DEFAULT_PER_FRAMING)
+    .option("--db <file>", "SQLite store", DEFAULT_DB)
     .option("--run-id <id>", "name the run; if the store has it, continue it (same settings required)", runIdFlag)
     .option("--out <file>", "write the pairs (both sides found) as JSONL, one preference pair per line")
     .action(async (flags: PairFlags) => {
@@ -164,7 +164,8 @@ function pairsCommand(): Command {
 
 interface ExportFlags {
   format: ExportFormat;
-  out: string;
+  out?: string;
+  outDir?: string;
   name?: string;
   rewardUrl?: string;
   runId?: string;
@@ -197,7 +198,7 @@ function exportInput(file: string | undefined, f: ExportFlags): { pairs: Prefere
 }
 
 function exportSubcommand(): Command {
-  return new Command("export")
+  const cmd = new Command("export")
     .summary("write pairs in a trainer's format")
     .description(
       "Reads PAIRS.jsonl (what `atp align pairs --out` writes), or the pair run --run-id names in --db, and writes the " +
@@ -206,21 +207,25 @@ function exportSubcommand(): Command {
         "(--grpo-prompts paired keeps those with a pair); from a pairs file, only the items with a pair.",
     )
     .argument("[pairs]", "pairs JSONL file")
-    .addOption(new Option("--format <format>", "trainer").choices(EXPORT_FORMATS).makeOptionMandatory())
-    .requiredOption("--out <dir>", "output folder")
+    .addOption(new Option("--format <format>", "trainer").choices(EXPORT_FORMATS).makeOptionMandatory());
+  return addOutDirOption(cmd, "output folder", true)
     .option("--name <name>", "dataset name and file stem (default atp_pairs)")
     .option("--reward-url <url>", "reward server base URL used in the READMEs (default http://127.0.0.1:5000)")
     .option("--run-id <id>", "export this pair run from --db instead of a pairs file", runIdFlag)
-    .option("--db <file>", `SQLite store holding --run-id (default ${DEFAULT_DB})`, DEFAULT_DB)
+    .option("--db <file>", "SQLite store holding --run-id", DEFAULT_DB)
     .addOption(new Option("--parity <mode>", "the parity the pairs were made with, for pairs that do not record it").choices(PARITIES))
     .addOption(new Option("--grpo-prompts <which>", "GRPO prompts of a stored run: all items (default) or only those with a pair").choices(["all", "paired"]))
     .action((file: string | undefined, flags: ExportFlags) => {
+      const outDir = outDirFlag(flags, true)!;
       const { pairs, options } = exportInput(file, flags);
-      const result = exportPairs(pairs, flags.format, flags.out, { ...options, name: flags.name, rewardUrl: flags.rewardUrl });
+      const result = exportPairs(pairs, flags.format, outDir, { ...options, name: flags.name, rewardUrl: flags.rewardUrl });
       process.stdout.write(
         `atp align export: ${result.pairs} pairs and ${result.prompts} prompts in ${flags.format} format\n` +
           result.files.map((f) => `  ${f}\n`).join(""),
       );
+      if (file !== undefined && result.prompts > 0) {
+        process.stderr.write("atp: the GRPO prompts cover only the items with a pair; export the pair run (--run-id, --db) to cover every item\n");
+      }
     });
 }
 
@@ -249,15 +254,15 @@ function rewardServerCommand(): Command {
       "POST /get_reward (OpenRLHF's remote reward protocol), POST /score {items: [{completion, aligned, deviant, suite}]}, " +
         "GET /health. Prints the base URL on standard output, then serves until interrupted.",
     )
-    .option("--port <n>", "port (0 picks a free one; default 5000)", portFlag, 5000)
-    .option("--host <host>", "address to listen on (default 127.0.0.1: this machine only)", "127.0.0.1")
+    .option("--port <n>", "port (0 picks a free one)", portFlag, 5000)
+    .option("--host <host>", "address to listen on (127.0.0.1: this machine only)", "127.0.0.1")
     .addOption(
       new Option("--parity <mode>", "which parser reads the choices: paper (the reference reward's) or default (the robust one); use the one that labelled the pairs, as the export READMEs show")
         .choices(PARITIES)
         .makeOptionMandatory(),
     )
     .option("--weights <a,d,u>", `rewards for aligned, deviant, unparseable (paper: ${w.aligned},${w.deviant},${w.unparseable})`, weightsFlag)
-    .option("--max-body-mb <n>", `largest request body accepted, in MiB (default ${DEFAULT_MAX_BODY_MB})`, maxBodyFlag, DEFAULT_MAX_BODY_MB)
+    .option("--max-body-mb <n>", "largest request body accepted, in MiB", maxBodyFlag, DEFAULT_MAX_BODY_MB)
     .action(async (flags: { port: number; host: string; parity: Parity; weights?: RewardWeights; maxBodyMb: number }) => {
       const server = await startRewardServer({
         port: flags.port,

@@ -4,10 +4,11 @@ import { writeFileAtomic } from "../core/files.js";
 import { compareRuns } from "../metrics/compare.js";
 import { DEFAULT_DB } from "../run/config.js";
 import { loadRun } from "../report/load.js";
+import { addOutDirOption, outDirFlag } from "./options.js";
 import { comparedRun, comparisonJson, comparisonMarkdown, parseFormats } from "../report/report.js";
 
 export function compareCommand(): Command {
-  return new Command("compare")
+  const cmd = new Command("compare")
     .summary("compare two runs decision by decision (paired by episode)")
     .description(
       "Pairs the finished episodes of two runs on the same plan by key, repeat and agent, and prints per round the rates\n" +
@@ -16,22 +17,23 @@ export function compareCommand(): Command {
     )
     .argument("<run-a>", "the first run (A)")
     .argument("<run-b>", "the second run (B)")
-    .option("--db <file>", `SQLite store of run A (default ${DEFAULT_DB})`, DEFAULT_DB)
+    .option("--db <file>", "SQLite store of run A", DEFAULT_DB)
     .option("--db-b <file>", "SQLite store of run B (default: the --db store)")
-    .option("--format <format>", "md or json (default md)", "md")
-    .option("--out <dir>", "write compare.md or compare.json into this folder instead of standard output")
-    .action((runA: string, runB: string, flags: { db: string; dbB?: string; format: string; out?: string }) => {
+    .option("--format <format>", "md or json", "md");
+  return addOutDirOption(cmd, "write compare.md or compare.json into this folder instead of standard output")
+    .action((runA: string, runB: string, flags: { db: string; dbB?: string; format: string; out?: string; outDir?: string }) => {
       const formats = parseFormats([flags.format], ["md", "json"]);
+      const outDir = outDirFlag(flags);
       const a = loadRun(flags.db, runA);
       const b = loadRun(flags.dbB ?? flags.db, runB);
       const comparison = compareRuns(a.played, b.played);
       const outputs = formats.map((f) => [f, f === "json" ? comparisonJson(comparedRun(a), comparedRun(b), comparison) : comparisonMarkdown(comparedRun(a), comparedRun(b), comparison)] as const);
-      if (flags.out === undefined) {
+      if (outDir === undefined) {
         for (const [, text] of outputs) process.stdout.write(text);
         return;
       }
       for (const [format, text] of outputs) {
-        const file = join(flags.out, `compare.${format}`);
+        const file = join(outDir, `compare.${format}`);
         writeFileAtomic(file, text);
         process.stdout.write(`${file}\n`);
       }

@@ -9,7 +9,7 @@ export function exportCommand(): Command {
     .summary("write a stored run as a JSONL transcript")
     .description("Writes a run's episodes in the transcript format (the format of the paper's golden files), in plan order.")
     .argument("<run-id>", "the run to export (atp runs lists them)")
-    .option("--db <file>", `SQLite store (default ${DEFAULT_DB})`, DEFAULT_DB)
+    .option("--db <file>", "SQLite store", DEFAULT_DB)
     .option("--out <file>", "output file (default: standard output)")
     .option("--include-unfinished", "also write episodes that have not finished (their rounds so far)")
     .action((runId: string, flags: { db: string; out?: string; includeUnfinished?: boolean }) => {

@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 /** The `atp` command: parses arguments and calls the library; exit code 2 for bad input. */
+import "./env-file.js";
 import { Command, CommanderError } from "commander";
 import { InputError } from "../core/errors.js";
 import { FetchError } from "../scenarios/fetch.js";
@@ -7,6 +8,7 @@ import { alignCommand } from "./align.js";
 import { dataCommand } from "./data.js";
 import { replayCommand } from "./replay.js";
 import { exportCommand } from "./export.js";
+import { initCommand } from "./init.js";
 import { resumeCommand } from "./resume.js";
 import { runCommand } from "./run.js";
 import { listCommand } from "./list.js";
@@ -27,6 +29,7 @@ function program(): Command {
     .version(VERSION)
     .showHelpAfterError("(run with --help for usage)")
     .exitOverride()
+    .addCommand(initCommand())
     .addCommand(runCommand())
     .addCommand(resumeCommand())
     .addCommand(runsCommand())

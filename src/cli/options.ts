@@ -1,4 +1,4 @@
-import type { Command } from "commander";
+import { Option, type Command } from "commander";
 /** Parsers for flag values: each bad value is an InputError naming the flag and the reason. */
 import { InputError } from "../core/errors.js";
 import { payoffSet, type Payoffs } from "../envs/collusion.js";
@@ -147,6 +147,19 @@ export function addModelOptions(cmd: Command): Command {
     .option("--max-tokens <n>", "maximum tokens per answer", intFlag("--max-tokens", 1))
     .option("--top-k <n>", "top-k sampling (vLLM, llama.cpp, SGLang)", intFlag("--top-k", 1))
     .option("--extra <json>", `server extras for the request body, e.g. '{"chat_template_kwargs":{"enable_thinking":false}}'`, jsonObjectFlag("--extra"));
+}
+
+/** Folder outputs are `--out-dir`, file outputs `--out`; `--out` stays accepted for folders, as it was before. */
+export function addOutDirOption(cmd: Command, description: string, required = false): Command {
+  return cmd.addOption(new Option("--out-dir <dir>", description + (required ? " (required)" : ""))).addOption(new Option("--out <dir>").hideHelp());
+}
+
+/** The output folder from `--out-dir` (or `--out`); `required` makes leaving both out an error. */
+export function outDirFlag(flags: { out?: string; outDir?: string }, required = false): string | undefined {
+  if (flags.out !== undefined && flags.outDir !== undefined && flags.out !== flags.outDir) throw new InputError("--out-dir and --out: give the folder once");
+  const dir = flags.outDir ?? flags.out;
+  if (required && dir === undefined) throw new InputError("--out-dir: required: the folder to write into");
+  return dir;
 }
 
 /** `--port N`: 0 to 65535, 0 picking a free port. */

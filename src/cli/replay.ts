@@ -1,5 +1,6 @@
 import { Command, Option } from "commander";
 import { createReplayAgent, readTranscript } from "../agents/replay.js";
+import { InputError } from "../core/errors.js";
 import { PARITIES, type Parity } from "../core/types.js";
 import { loadDatasets } from "../run/execute.js";
 import { planFromTranscript } from "../run/replay.js";
@@ -23,6 +24,7 @@ export function replayCommand(): Command {
     .option("--check", "compare with the input; exit 1 and list differences if any")
     .action(async (file: string, flags: { dataset?: string[]; parity: Parity; out?: string; check?: boolean }) => {
       const recorded = readTranscript(file);
+      if (recorded.length === 0) throw new InputError(`${file}: the transcript has no episodes: nothing to replay`);
       const plans = planFromTranscript(recorded, loadDatasets(flags.dataset ?? []), flags.parity, file);
       const replayed = await playAll(plans, createReplayAgent(file), 0);
       if (flags.out) writeTranscript(flags.out, replayed);

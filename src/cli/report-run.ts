@@ -55,7 +55,7 @@ export async function reportRun(db: string, play: (hooks: RunHooks) => Promise<R
   }
   if (empty > 0) process.stderr.write(`atp: ${empty} answers were empty (no content and no tool calls) and were not scored\n`);
   if (cached > 0) {
-    process.stderr.write(`atp: ${cached} of ${calls} calls were answered from the store's cache; --no-cache asks the model again\n`);
+    process.stderr.write(`atp: ${calls} calls answered, ${cached} from the cache; a run with --no-cache asks the model again\n`);
   }
   if (result.failed.length) {
     const shown = result.failed.slice(0, 5).map((f) => `  ${f.plan.key} (repeat ${f.plan.repeat}): ${f.error}`);

@@ -2,10 +2,10 @@ import { Command } from "commander";
 import { DEFAULT_DB } from "../run/config.js";
 import { loadRun } from "../report/load.js";
 import { defaultOutDir, parseFormats, REPORT_FORMATS, writeReport } from "../report/report.js";
-import { collect } from "./options.js";
+import { addOutDirOption, collect, outDirFlag } from "./options.js";
 
 export function reportCommand(): Command {
-  return new Command("report")
+  const cmd = new Command("report")
     .summary("write a stored run's report: tables, charts, CSV, JSON or one HTML page")
     .description(
       "Writes the report of a stored run: report.md (the paper's tables, rounds as columns, with 95% intervals, and the charts\n" +
@@ -13,13 +13,13 @@ export function reportCommand(): Command {
         "self-contained page with the tables, inline charts and a few conversations). Charts go to charts/ as SVG and PNG.",
     )
     .argument("<run-id>", "the run to report on (atp runs lists them)")
-    .option("--db <file>", `SQLite store (default ${DEFAULT_DB})`, DEFAULT_DB)
-    .option("--format <formats>", `${REPORT_FORMATS.join(", ")}; repeatable or comma-separated (default md)`, collect)
-    .option("--out <dir>", "output folder (default ./atp-reports/<run-id>/)")
-    .action(async (runId: string, flags: { db: string; format?: string[]; out?: string }) => {
+    .option("--db <file>", "SQLite store", DEFAULT_DB)
+    .option("--format <formats>", `${REPORT_FORMATS.join(", ")}; repeatable or comma-separated (default md)`, collect);
+  return addOutDirOption(cmd, "output folder (default ./atp-reports/<run-id>/)")
+    .action(async (runId: string, flags: { db: string; format?: string[]; out?: string; outDir?: string }) => {
       // Everything the user gave is checked before the first file is written.
       const formats = parseFormats(flags.format ?? ["md"]);
-      const outDir = flags.out ?? defaultOutDir(runId);
+      const outDir = outDirFlag(flags) ?? defaultOutDir(runId);
       const loaded = loadRun(flags.db, runId);
       const files = await writeReport(loaded, { formats, outDir });
       process.stdout.write(files.map((f) => `${f}\n`).join(""));

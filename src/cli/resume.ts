@@ -12,7 +12,7 @@ export function resumeCommand(): Command {
         "and the result is what an uninterrupted run would have given. Server settings may change.",
     )
     .argument("<run-id>", "the run to continue (atp runs lists them)")
-    .option("--db <file>", `SQLite store (default ${DEFAULT_DB})`, DEFAULT_DB)
+    .option("--db <file>", "SQLite store", DEFAULT_DB)
     .option("--retry-errors", "also rerun the episodes that failed, from their last finished round")
     .option("--base-url <urls>", "OpenAI-compatible server(s) to use now, comma-separated", listFlag)
     .option("--concurrency <n>", "requests in flight at once per endpoint", intFlag("--concurrency", 1))

@@ -115,8 +115,16 @@ export function runCommand(): Command {
         `(${DEFAULT_MODEL}) answers. A YAML file takes the same settings (docs/config.md); flags override it.`,
     )
     .argument("<target>", `${SUITES.join(" | ")} | FILE.yaml`)
+    .addHelpText(
+      "after",
+      "\nExamples:\n" +
+        "  atp run paper --model policy:learner --seed 1\n" +
+        "  atp run paper --model openai:Qwen/Qwen3-8B --base-url http://127.0.0.1:8000/v1 --temperature 0.6\n" +
+        "  atp run roleplay --model llama:./Qwen3-8B-Q4_K_M.gguf\n" +
+        "  atp init my-run.yaml && atp run my-run.yaml   (a run file with the server settings)\n",
+    )
     .option("--dataset <file>", "scenario file in the paper's JSON layout, or paper:NAME after `atp data fetch paper` (repeatable)", collect)
-    .option("--model <spec>", `model string, e.g. policy:learner, policy:fixed?p=0.3, replay:FILE (default ${DEFAULT_MODEL})`)
+    .option("--model <spec>", `model string: openai:NAME, llama:FILE.gguf, replay:FILE.jsonl, or a simulated policy:learner (the default), policy:fixed?p=0.3`)
     .addOption(new Option("--parity <mode>", "paper: the reference's exact prompts, parser and quirks; default: clean prompts, robust parser").choices(PARITIES))
     .option("--seed <n>", "run seed (default 0)", intFlag("--seed", 0))
     .option("--repeats <k>", "play each episode k times with independent seeds (default 1)", intFlag("--repeats", 1))

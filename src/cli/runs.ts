@@ -54,7 +54,7 @@ export function runsCommand(): Command {
       "Lists the store's runs (atp run) and pair runs (atp align pairs), newest first. A run whose process\n" +
         "is gone before it finished shows as interrupted; atp resume (or the same align pairs command) continues it.",
     )
-    .option("--db <file>", `SQLite store (default ${DEFAULT_DB})`, DEFAULT_DB)
+    .option("--db <file>", "SQLite store", DEFAULT_DB)
     .option("--json", "print a JSON array, one object per run, with its episode or item counts and live writer")
     .action((flags: { db: string; json?: boolean }) => {
       const store = PairStore.open(flags.db, { mustExist: true });

@@ -11,7 +11,7 @@ export function viewCommand(): Command {
         "transcript, and two runs side by side. It reads the store on every request, so a run that is\n" +
         "still writing shows its progress. Stop it with Ctrl-C.",
     )
-    .option("--db <file>", `SQLite store (default ${DEFAULT_DB})`, DEFAULT_DB)
+    .option("--db <file>", "SQLite store", DEFAULT_DB)
     .option("--port <n>", "port to listen on; 0 picks a free one", portFlag, 8321)
     .action(async (flags: { db: string; port: number }) => {
       const viewer = await startViewer({ db: flags.db, port: flags.port });

@@ -55,7 +55,7 @@ export function parseFormats(values: readonly string[], allowed: readonly string
 /** `atp-reports/<run-id>`, relative to the working directory. */
 export function defaultOutDir(runId: string): string {
   // The id becomes a folder name: only the alphabet `atp run` allows may choose it.
-  if (!RUN_ID.test(runId)) throw new InputError(`run id '${runId}' cannot name a folder; give one with --out`);
+  if (!RUN_ID.test(runId)) throw new InputError(`run id '${runId}' cannot name a folder; give one with --out-dir`);
   return join("atp-reports", runId);
 }
 
@@ -66,11 +66,14 @@ export function escapeHtml(text: string): string {
   return text.replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]!);
 }
 
-/** Text for a Markdown table cell or line: no markup, HTML or line breaks can come through. */
+/**
+ * Text for a Markdown table cell or line: no markup, HTML or line breaks can come through. Only a
+ * `<` that could open a tag and an `&` that could start an entity are escaped, so `p < 0.001` reads as typed.
+ */
 function mdText(text: string): string {
   return text
-    .replace(/&/g, "&amp;")
-    .replace(/</g, "&lt;")
+    .replace(/&(?=#?[A-Za-z0-9]+;)/g, "&amp;")
+    .replace(/<(?=[A-Za-z/!?])/g, "&lt;")
     .replace(/>/g, "&gt;")
     .replace(/[\\`*_[\]|#]/g, (c) => `\\${c}`)
     .replace(/\s*[\r\n]+\s*/g, " ");
@@ -937,14 +940,15 @@ function gameHtml(g: PlayedEpisode & { plan: CollusionPlan }): string {
       const reward = `${c.reward > 0 ? "+" : ""}${num(c.reward)}`;
       return `<td class="${kindOf(c.choice)}">${escapeHtml(c.choice ?? "unparseable")}<br><span class="meta">${escapeHtml(`reward ${reward}${capital}`)}</span></td>`;
     });
-    return `<tr><th>${escapeHtml(`Agent ${a + 1}${model.has(a) ? "" : " (fixed)"}`)}</th>${cells.join("")}</tr>`;
+    // Numbered from 0, as the agents' own prompts and the viewer number them.
+    return `<tr><th>${escapeHtml(`Agent ${a}${model.has(a) ? "" : " (fixed)"}`)}</th>${cells.join("")}</tr>`;
   });
   const outcome = `<tr><th>Outcome</th>${transcript.rounds.map((r) => `<td>${escapeHtml(r.outcome)}</td>`).join("")}</tr>`;
   const answers = transcript.rounds
     .map(
       (round) =>
         `<details><summary>${escapeHtml(`Answers in round ${round.round + 1}`)}</summary>` +
-        round.calls.filter((c) => model.has(c.agent)).map((c) => `<div class="label">${escapeHtml(`Agent ${c.agent + 1}`)}</div><pre>${escapeHtml(c.response)}</pre>`).join("") +
+        round.calls.filter((c) => model.has(c.agent)).map((c) => `<div class="label">${escapeHtml(`Agent ${c.agent}`)}</div><pre>${escapeHtml(c.response)}</pre>`).join("") +
         `</details>`,
     )
     .join("\n");

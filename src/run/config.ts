@@ -3,7 +3,7 @@
  * over the paper's settings. Every bad value is an InputError naming where it came from (the
  * flag, or the file and field) and why.
  */
-import { readFileSync } from "node:fs";
+import { readUserText } from "../core/files.js";
 import { parse as parseYaml } from "yaml";
 import { z } from "zod";
 import { InputError, inputError } from "../core/errors.js";
@@ -13,6 +13,7 @@ import { PAPER_ROLEPLAY } from "../envs/roleplay.js";
 import { SUPERVISION_PATTERNS, type SupervisionPattern } from "../envs/supervision.js";
 import { DEFAULT_VARIANTS } from "../scenarios/sources.js";
 import { DEFAULT_PROVIDER_OPTIONS, type Sampling } from "../providers/types.js";
+import { providerFlags, samplingFlags } from "../cli/options.js";
 import { TOOLUSE_DEFAULTS } from "../tooluse/env.js";
 import { TOOL_PROTOCOLS, type ToolProtocol } from "../tooluse/protocol.js";
 import type { HistoryReasoning } from "./runner.js";
@@ -240,21 +241,15 @@ export const configSchema = z
     db: z.string().min(1).optional(),
     runId: z.string().regex(RUN_ID).optional(),
     cache: z.boolean().optional(),
-    baseUrls: z.union([z.string().url(), z.array(z.string().url()).min(1)]).optional(),
+    baseUrl: z.union([z.string().url(), z.array(z.string().url()).min(1)]).optional(),
     concurrency: count(1).optional(),
     timeout: z.number().positive().optional(),
     retries: count(0).optional(),
-    sampling: z
-      .object({
-        temperature: z.number().min(0),
-        topP: z.number().gt(0).max(1),
-        maxTokens: count(1),
-        topK: count(1),
-        extra: z.record(z.string(), z.unknown()),
-      })
-      .partial()
-      .strict()
-      .optional(),
+    temperature: z.number().min(0).optional(),
+    topP: z.number().gt(0).max(1).optional(),
+    maxTokens: count(1).optional(),
+    topK: count(1).optional(),
+    extra: z.record(z.string(), z.unknown()).optional(),
     roleplay: roleplaySchema.optional(),
     collusion: collusionSchema.optional(),
     tooluse: tooluseSchema.optional(),
@@ -280,15 +275,16 @@ function fieldPath(path: PropertyKey[]): string {
   return path.map((p, i) => (typeof p === "number" ? `[${p}]` : `${i ? "." : ""}${String(p)}`)).join("");
 }
 
+/** Settings that look like credentials: refused, so a run file can be shared or committed safely. */
+const SECRET_KEY = /^(api[_-]?key|openai[_-]?api[_-]?key|key|token|secret|password|authorization)$/i;
+
+function isRecord(v: unknown): v is Record<string, unknown> {
+  return typeof v === "object" && v !== null && !Array.isArray(v);
+}
+
 /** Reads and validates a YAML run file; relative paths in it are taken from the current directory. */
 export function loadConfigFile(file: string): RunConfig {
-  let text: string;
-  try {
-    text = readFileSync(file, "utf8");
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    throw new InputError(`${file}: ${code === "ENOENT" ? "file not found" : (err as Error).message}`);
-  }
+  const text = readUserText(file, "a YAML run file");
   let raw: unknown;
   let intRewards: unknown;
   try {
@@ -297,6 +293,10 @@ export function loadConfigFile(file: string): RunConfig {
     intRewards = (parseYaml(text, { intAsBigInt: true }) as { collusion?: { rewards?: unknown } } | null)?.collusion?.rewards;
   } catch (err) {
     throw new InputError(`${file}: not valid YAML: ${(err as Error).message.split("\n")[0]}`);
+  }
+  const secret = Object.keys(isRecord(raw) ? raw : {}).find((key) => SECRET_KEY.test(key));
+  if (secret) {
+    throw inputError(file, secret, "keys are not read from run files: set OPENAI_API_KEY in the environment or in a .env file in the working folder");
   }
   const parsed = configSchema.safeParse(raw ?? {});
   if (!parsed.success) {
@@ -316,11 +316,10 @@ export function loadConfigFile(file: string): RunConfig {
   if (f.db !== undefined) config.db = f.db;
   if (f.runId !== undefined) config.runId = f.runId;
   if (f.cache !== undefined) config.cache = f.cache;
-  if (f.baseUrls !== undefined) config.provider.baseUrls = typeof f.baseUrls === "string" ? [f.baseUrls] : f.baseUrls;
-  if (f.concurrency !== undefined) config.provider.concurrency = f.concurrency;
-  if (f.timeout !== undefined) config.provider.timeoutMs = f.timeout * 1000;
-  if (f.retries !== undefined) config.provider.retries = f.retries;
-  if (f.sampling !== undefined) config.sampling = f.sampling;
+  // The same mapping as the flags': a run file's server and sampling keys are the flags' names.
+  const modelKeys = { ...f, baseUrl: typeof f.baseUrl === "string" ? [f.baseUrl] : f.baseUrl };
+  Object.assign(config.provider, providerFlags(modelKeys));
+  config.sampling = samplingFlags(config.sampling, modelKeys);
   const r = f.roleplay ?? {};
   Object.assign(config.roleplay, {
     ...pick(r, ["rounds", "supervision", "supervisionSeed", "variants"]),
@@ -350,9 +349,15 @@ function pick<T extends object, K extends keyof T>(o: T, keys: K[]): Partial<Pic
   return out;
 }
 
+/** Agents per game: each round's prompts grow with the square of it, so a typo cannot exhaust memory. */
+export const MAX_AGENTS = 1000;
+
 /** Checks that need more than one setting; `where` names the field in the user's terms. */
 export function checkConfig(config: RunConfig, where: (field: string) => string): void {
   const c = config.collusion;
+  if (c.agents > MAX_AGENTS) {
+    throw new InputError(`${where("collusion.agents")}: at most ${MAX_AGENTS} agents per game (every agent reads every other's choice each round), got ${c.agents}`);
+  }
   c.thresholds.forEach((t, i) => {
     if (t > c.agents) throw new InputError(`${where(`collusion.thresholds[${i}]`)}: threshold ${t} is more than the ${c.agents} agents`);
   });

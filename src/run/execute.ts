@@ -8,6 +8,7 @@ import { randomBytes } from "node:crypto";
 import { createAgent } from "../agents/registry.js";
 import type { Agent } from "../agents/types.js";
 import { InputError } from "../core/errors.js";
+import { checkOutputFile } from "../core/files.js";
 import type { PlayedEpisode } from "../metrics/rates.js";
 import type { PlayedToolUse } from "../metrics/tooluse.js";
 import { isPaperName, resolvePaperPath } from "../scenarios/fetch.js";
@@ -127,6 +128,7 @@ function storedConfig(config: RunConfig): RunConfig {
 
 /** Starts a run, or continues the run `config.runId` names when the store already has it. */
 export async function executeRun(config: RunConfig, hooks: RunHooks = {}): Promise<RunResult> {
+  if (config.transcript) checkOutputFile(config.transcript, "--transcript");
   const plans = planAll(config, loadDatasets(config.datasets));
   const agent = await makeAgent(config, hooks);
   const store = RunStore.open(config.db);
@@ -189,6 +191,7 @@ export async function resumeRun(runId: string, options: ResumeOptions, hooks: Ru
       scoreTruncated: options.scoreTruncated ?? stored.scoreTruncated ?? false,
       db: options.db,
     };
+    if (config.transcript) checkOutputFile(config.transcript, "--transcript");
     const agent = await makeAgent(config, hooks);
     try {
       return await continueRun(store, runId, agent, config, true, options.retryErrors, takenOver, hooks);

@@ -43,10 +43,7 @@ export type HistoryReasoning = "keep" | "drop";
 
 /** A model answer that is not scored: its call fails, and so does its episode; the store keeps the answer. */
 export class RejectedAnswerError extends Error {
-  constructor(
-    readonly why: RejectedWhy,
-    message: string,
-  ) {
+  constructor(message: string) {
     super(message);
     this.name = "RejectedAnswerError";
   }
@@ -308,7 +305,7 @@ async function ask(agent: Agent, call: AgentCall, options: RunOptions, episodeId
       completionTokens: reply.completionTokens,
       attempts: reply.attempts,
     });
-    throw new RejectedAnswerError(why, rejectionMessage(call, reply, why));
+    throw new RejectedAnswerError(rejectionMessage(call, reply, why));
   }
   if (!meta.cached && answered.cacheKey !== undefined) {
     const { text, toolCalls, finishReason, reasoning, promptTokens, completionTokens } = reply;

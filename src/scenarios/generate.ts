@@ -5,7 +5,7 @@
  * reproducible but not the reference's own).
  */
 import { Rng } from "../core/rng.js";
-import { pyFixed, pyFloat, pyRound } from "../core/pyformat.js";
+import { pyFixed, pyFloat, pyFormatNumber, pyFormatString, pyInt, pyRound } from "../core/pyformat.js";
 import type { GameItem, GameParams, GameScenario, RoleplayScenario, RoleplayTemplate } from "./types.js";
 
 /** The reference's money formatting: whole amounts without decimals, else up to 2 decimals. */
@@ -113,11 +113,48 @@ export function randomGameParams(rng: Rng): GameParams {
 
 const NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
+/** A number a game template may show: an int or a float, and its text in a field without a format spec. */
+export interface TemplateValue {
+  value: number;
+  int: boolean;
+  text: string;
+}
+
+/** A template value as Python's `str()` shows it: `8`, `1.2`, `1.0`. */
+export function pyValue(value: number, int: boolean): TemplateValue {
+  return { value, int, text: int ? pyInt(value) : pyFloat(value) };
+}
+
+/** One replacement field, `name`, `name!r` or `name:spec`, filled as Python's str.format does. */
+function fillField(field: string, values: Record<string, TemplateValue>): string {
+  const m = /^([^!:]*)(?:!([\s\S]))?(?::([\s\S]*))?$/u.exec(field);
+  if (!m) throw new Error(`malformed field "{${field}}" (a conversion is one letter, then ':' or '}')`);
+  const [, name, conversion, spec = ""] = m;
+  if (name === "" || /^[0-9]+$/.test(name)) throw new Error(`positional field "{${field}}": the template is filled by name only`);
+  if (!NAME.test(name)) throw new Error(`unsupported field "{${field}}" (attribute, index or nested fields)`);
+  if (!Object.prototype.hasOwnProperty.call(values, name)) {
+    throw new Error(`unknown field "{${name}}" (the fields are ${Object.keys(values).map((k) => `{${k}}`).join(", ")})`);
+  }
+  if (spec.includes("{")) throw new Error(`unsupported nested field in "{${field}}"`);
+  const v = values[name];
+  if (conversion !== undefined) {
+    if (!"rsa".includes(conversion)) throw new Error(`unknown conversion "!${conversion}" in "{${field}}" (use !r, !s or !a)`);
+    return pyFormatString(v.text, spec);
+  }
+  try {
+    return spec === "" ? v.text : pyFormatNumber(v.value, v.int, spec);
+  } catch (err) {
+    throw new Error(`"{${field}}": ${(err as Error).message}`);
+  }
+}
+
 /**
- * Python `str.format(**values)` for plain `{name}` fields: `{{` and `}}` are literal braces, an
- * unknown or malformed field is an error (as Python raises), never left in a prompt silently.
+ * Python's `str.format(**values)` on a game template: `{name}`, a conversion (`{n!r}`) and the
+ * format-spec mini-language (`{n:d}`, `{high_reward:.2f}`); `{{` and `}}` are braces. What
+ * Python refuses (an unknown name, a positional `{0}`, a bad spec) throws, naming the field, as
+ * do attributes, indexes and nested fields, which no template needs.
  */
-export function fillGameTemplate(text: string, values: Record<string, string>): string {
+export function fillGameTemplate(text: string, values: Record<string, TemplateValue>): string {
   let out = "";
   let i = 0;
   while (i < text.length) {
@@ -128,17 +165,17 @@ export function fillGameTemplate(text: string, values: Record<string, string>): 
         i += 2;
         continue;
       }
-      const end = text.indexOf("}", i + 1);
-      if (end < 0) throw new Error(`unclosed "{" at position ${i} in game template`);
-      const name = text.slice(i + 1, end);
-      if (!NAME.test(name)) throw new Error(`unsupported placeholder "{${name}}" in game template`);
-      if (!Object.prototype.hasOwnProperty.call(values, name)) {
-        throw new Error(`unknown placeholder "{${name}}" in game template`);
+      // The field ends at the matching "}", as Python counts nested braces.
+      let end = i + 1;
+      for (let depth = 1; end < text.length; end++) {
+        if (text[end] === "{") depth++;
+        else if (text[end] === "}" && --depth === 0) break;
       }
-      out += values[name];
+      if (end >= text.length) throw new Error(`unclosed "{" at position ${i}`);
+      out += fillField(text.slice(i + 1, end), values);
       i = end + 1;
     } else if (c === "}") {
-      if (text[i + 1] !== "}") throw new Error(`single "}" at position ${i} in game template`);
+      if (text[i + 1] !== "}") throw new Error(`single "}" at position ${i}`);
       out += "}";
       i += 2;
     } else {
@@ -149,14 +186,29 @@ export function fillGameTemplate(text: string, values: Record<string, string>): 
   return out;
 }
 
-/** The values the reference formats game texts with: ints as ints, floats as Python reprs. */
-function gameValues(p: GameParams): Record<string, string> {
+/** Why a game template cannot be filled with values of the reference's types (ints n and threshold, floats otherwise), or null. */
+export function gameTemplateError(text: string): string | null {
+  const values: Record<string, TemplateValue> = {
+    n: pyValue(8, true),
+    cooperation_threshold: pyValue(4, true),
+    ...Object.fromEntries(["high_reward", "normal_reward", "low_reward", "delta_high", "delta_normal", "delta_low"].map((k) => [k, pyValue(1.5, false)])),
+  };
+  try {
+    fillGameTemplate(text, values);
+    return null;
+  } catch (err) {
+    return (err as Error).message;
+  }
+}
+
+/** The values the reference formats game texts with: ints as ints, floats as floats. */
+function gameValues(p: GameParams): Record<string, TemplateValue> {
   return {
-    n: String(p.n),
-    cooperation_threshold: String(p.threshold),
-    high_reward: pyFloat(p.high),
-    normal_reward: pyFloat(p.normal),
-    low_reward: pyFloat(p.low),
+    n: pyValue(p.n, true),
+    cooperation_threshold: pyValue(p.threshold, true),
+    high_reward: pyValue(p.high, false),
+    normal_reward: pyValue(p.normal, false),
+    low_reward: pyValue(p.low, false),
   };
 }
 

@@ -5,9 +5,10 @@
  * same layout works wherever the paper's does. Errors name the file and the field path in the
  * paper's field names (`[3].supervised_choice`), since that is what the user's file contains.
  */
-import { readFileSync } from "node:fs";
+import { readUserText } from "../core/files.js";
 import { InputError, inputError } from "../core/errors.js";
 import type { Suite } from "../core/types.js";
+import { gameTemplateError } from "./generate.js";
 import type {
   Dataset,
   GameItem,
@@ -26,23 +27,7 @@ const ACCEPTED_KINDS =
 
 /** Reads and parses a scenario file. A missing or unreadable file is an InputError. */
 export function loadDataset(file: string): Dataset {
-  let bytes: Buffer;
-  try {
-    bytes = readFileSync(file);
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code === "ENOENT") throw new InputError(`${file}: file not found`);
-    if (code === "EISDIR") throw new InputError(`${file}: is a directory, not a JSON file`);
-    if (code === "EACCES" || code === "EPERM") throw new InputError(`${file}: permission denied`);
-    throw new InputError(`${file}: cannot read (${(err as Error).message})`);
-  }
-  let text: string;
-  try {
-    // fatal: a file in another encoding should fail here rather than load with mangled text.
-    text = new TextDecoder("utf-8", { fatal: true }).decode(bytes);
-  } catch {
-    throw new InputError(`${file}: not valid UTF-8 text (save the file as UTF-8 JSON)`);
-  }
+  const text = readUserText(file, "a JSON file");
   return parseDataset(text, file);
 }
 
@@ -218,14 +203,20 @@ function readGameTemplate(r: Reader, element: unknown, i: number): GameScenario 
   const collectiveChoice = r.option(t, at("template.collective_choice"), what, "the collective (colluding) option");
   const independentChoice = r.option(t, at("template.independent_choice"), what, "the independent option");
   r.distinct(at("template.independent_choice"), independentChoice, "template.collective_choice", collectiveChoice);
+  // A template that cannot be filled is refused now, not mid-run.
+  const fillable = (text: string, field: string): string => {
+    const error = gameTemplateError(text);
+    if (error !== null) throw inputError(r.file, at(field), `cannot be filled: ${error}`);
+    return text;
+  };
   return {
     // The paper's transcripts name a framing by its position in templates.json.
     id: i,
     environment: r.text(e, at("environment"), what, "the framing's name"),
-    systemPrompt: r.string(t, at("template.system_prompt"), what, "the system prompt"),
-    userPrompt: r.text(t, at("template.user_prompt"), what, "the question with absolute payoffs"),
-    userPromptMult: r.text(t, at("template.user_prompt_mult"), what, "the question with multiplicative payoffs"),
-    userPromptAdd: r.text(t, at("template.user_prompt_add"), what, "the question with additive payoffs"),
+    systemPrompt: fillable(r.string(t, at("template.system_prompt"), what, "the system prompt"), "template.system_prompt"),
+    userPrompt: fillable(r.text(t, at("template.user_prompt"), what, "the question with absolute payoffs"), "template.user_prompt"),
+    userPromptMult: fillable(r.text(t, at("template.user_prompt_mult"), what, "the question with multiplicative payoffs"), "template.user_prompt_mult"),
+    userPromptAdd: fillable(r.text(t, at("template.user_prompt_add"), what, "the question with additive payoffs"), "template.user_prompt_add"),
     collectiveChoice,
     independentChoice,
   };

@@ -139,6 +139,7 @@ button:disabled { opacity: 0.45; cursor: default; }
 .msg.feedback { background: #fff; border: 1px dashed #d5dbe2; }
 .msg.assistant { background: #fff; border: 1px solid #cfdbe8; border-left: 3px solid var(--accent); margin-left: 28px; }
 .text { white-space: pre-wrap; overflow-wrap: anywhere; }
+.text .show-all { margin-top: 6px; font-size: 12.5px; }
 details.think { margin: 4px 0 8px; border: 1px solid #e6e1f5; background: #faf9fe; border-radius: 8px; padding: 6px 10px; }
 details.think > summary { cursor: pointer; color: #6b5ca5; font-size: 12.5px; font-weight: 600; }
 details.think[open] > summary { margin-bottom: 6px; }
@@ -170,6 +171,9 @@ export const PAGE_JS = String.raw`"use strict";
   var POLL_MS = Math.max(100, Number(new URLSearchParams(location.search).get("poll")) || 3000);
   // Repeated prompt texts longer than this are folded away after their first showing.
   var FOLD_CHARS = 200;
+  // Texts longer than this show a preview and open whole on demand: a page of 300 KB answers stays fast.
+  var LONG_CHARS = 4000;
+  var PREVIEW_CHARS = 1500;
   var app = document.getElementById("app");
   var state = { token: 0, poll: null, polling: false, selected: [], open: {} };
 
@@ -793,22 +797,39 @@ export const PAGE_JS = String.raw`"use strict";
     var last = 0, m;
     while ((m = re.exec(rest)) !== null) {
       var before = rest.slice(last, m.index);
-      if (before.trim()) box.append(h("div", { class: "text" }, before.trim()));
+      if (before.trim()) box.append(longText(before.trim()));
       box.append(think(m[1]));
       last = re.lastIndex;
     }
     var tail = rest.slice(last);
-    if (tail.trim()) box.append(h("div", { class: "text" }, tail.trim()));
+    if (tail.trim()) box.append(longText(tail.trim()));
     if (!text.trim()) box.append(h("div", { class: "text muted" }, "(empty answer)"));
     return box;
   }
   function think(text) {
     var words = text.trim() ? text.trim().split(/\s+/).length : 0;
-    return h("details", { class: "think" }, h("summary", null, "Reasoning · " + plural(words, "word")), h("div", { class: "text" }, text.trim()));
+    return h("details", { class: "think" }, h("summary", null, "Reasoning · " + plural(words, "word")), longText(text.trim()));
+  }
+
+  /** A text box; a long text shows its beginning and a button that puts the whole text in its place. */
+  function longText(text, cls) {
+    var box = h("div", { class: "text" + (cls ? " " + cls : "") });
+    if (text.length <= LONG_CHARS) { box.textContent = text; return box; }
+    var more = h("button", { type: "button", class: "show-all", "data-action": "show-all" }, "Show the whole text (" + plural(text.length, "character") + ")");
+    more.addEventListener("click", function () { box.textContent = text; });
+    box.append(text.slice(0, PREVIEW_CHARS) + " …", h("br"), more);
+    return box;
+  }
+
+  /** A fold whose content is built the first time it opens: closed folds of long prompts cost nothing. */
+  function lazyFold(summary, build) {
+    var d = h("details", { class: "fold" }, h("summary", null, summary));
+    d.addEventListener("toggle", function () { if (d.open && d.childNodes.length === 1) add(d, build()); });
+    return d;
   }
 
   function message(m, kind, label) {
-    return h("div", { class: "msg " + (kind || m.role) }, h("div", { class: "who" }, label || m.role), h("div", { class: "text" }, m.content));
+    return h("div", { class: "msg " + (kind || m.role) }, h("div", { class: "who" }, label || m.role), longText(m.content));
   }
 
   /** Messages new this round; a text already shown earlier in the episode is folded with a pointer to where. */
@@ -827,8 +848,9 @@ export const PAGE_JS = String.raw`"use strict";
   }
 
   function allMessages(call) {
-    return h("details", { class: "fold" }, h("summary", null, "Exact prompt: all " + plural(call.messages.length, "message") + " sent"),
-      call.messages.map(function (m, i) { return message(m, m.role === "assistant" ? "assistant" : m.role, m.role + " · " + (i + 1)); }));
+    return lazyFold("Exact prompt: all " + plural(call.messages.length, "message") + " sent", function () {
+      return call.messages.map(function (m, i) { return message(m, m.role === "assistant" ? "assistant" : m.role, m.role + " · " + (i + 1)); });
+    });
   }
 
   function decisionLine(e, c) {
