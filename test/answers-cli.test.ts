@@ -6,7 +6,7 @@
 import { after, test } from "node:test";
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { startFakeOpenAI } from "./helpers/fake-openai.js";
@@ -61,8 +61,13 @@ test("atp run: cut-off answers fail the run and are counted; --score-truncated s
   }
 });
 
-test("atp run --history-reasoning takes keep or drop only", async () => {
+test("atp run --history-reasoning (and historyReasoning in a run file) takes keep or drop only", async () => {
   const bad = await atp(["run", "roleplay", "--history-reasoning", "sometimes", "--db", join(root, "b.db")]);
   assert.equal(bad.code, 2);
   assert.match(bad.stderr, /--history-reasoning.*sometimes.*keep, drop/);
+  const file = join(root, "bad.yaml");
+  writeFileSync(file, "suite: roleplay\nscoreTruncated: true\nhistoryReasoning: maybe\n");
+  const badFile = await atp(["run", file, "--db", join(root, "c.db")]);
+  assert.equal(badFile.code, 2);
+  assert.match(badFile.stderr, /bad\.yaml: field 'historyReasoning': .*"keep"\|"drop"/);
 });

@@ -63,6 +63,23 @@ test("--transcript naming a folder is refused before the run starts", async () =
   assert.ok(Date.now() - started < 20_000);
 });
 
+test("every file output naming a folder is refused before any work: align pairs, export, replay", async () => {
+  const cwd = dir();
+  mkdirSync(join(cwd, "out"));
+  const pairs = await atp(["align", "pairs", "--suite", "roleplay", "--model", "policy:fixed?p=0.5", "--variants", "1", "--out", "out"], cwd);
+  assert.equal(pairs.code, 2);
+  assert.match(pairs.stderr, /--out out: is a folder; give a file name, e\.g\. out\/pairs\.jsonl/);
+  assert.ok(!existsSync(join(cwd, "atp-runs")), "no pair run stored");
+  const run = await atp(["run", "roleplay", "--rounds", "1", "--run-id", "r", "--transcript", "r.jsonl"], cwd);
+  assert.equal(run.code, 0, run.stderr);
+  for (const args of [["export", "r", "--out", "out"], ["replay", "r.jsonl", "--out", "out"]]) {
+    const r = await atp(args, cwd);
+    assert.equal(r.code, 2, args.join(" "));
+    assert.match(r.stderr, /^atp: error: --out out: is a folder/m);
+  }
+  assert.deepEqual(readdirSync(join(cwd, "out")), []);
+});
+
 test("an empty transcript is not replayed as a success", async () => {
   const cwd = dir();
   writeFileSync(join(cwd, "empty.jsonl"), "\n");

@@ -655,7 +655,7 @@ On one node with 8 GPUs:
 \`data.train_batch_size=${batch}\` prompts x ${g.numGenerations} completions is the paper's batch (8 GPUs x ${g.numGenerations} x 4 accumulation).
 verl drops an incomplete last batch and stops with "Train dataloader is empty!" when the file has fewer
 rows than \`data.train_batch_size\` (its default is 1024). ${short}
-\`rollout.name\` has no default, and verl asserts on the three micro-batch sizes when they are unset.
+\`rollout.name\` has no default, and verl refuses to start without the three micro-batch sizes.
 \`low_var_kl\` is the k3 estimator GRPO uses. Learning rate: 1e-6 role-play, 5e-6 collusion.
 `;
 }

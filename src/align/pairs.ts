@@ -33,7 +33,7 @@ import type Database from "better-sqlite3";
 import { createAgent } from "../agents/registry.js";
 import type { Agent, AgentCall, Reply } from "../agents/types.js";
 import { InputError } from "../core/errors.js";
-import { writeFileAtomic } from "../core/files.js";
+import { checkOutputFile, writeFileAtomic } from "../core/files.js";
 import { hashSeed } from "../core/rng.js";
 import type { Message, Parity } from "../core/types.js";
 import type { ProviderOptions, Sampling } from "../providers/types.js";
@@ -820,6 +820,7 @@ function itemsDigest(items: readonly PairItem[]): string {
  * to `config.out` at the end.
  */
 export async function executePairs(config: PairConfig, hooks: PairHooks = {}): Promise<PairRunResult> {
+  if (config.out) checkOutputFile(config.out, "--out", "pairs.jsonl");
   const items = buildPairItems(config.suite, loadDatasets(config.datasets), {
     parity: config.parity,
     variants: config.variants,

@@ -1,5 +1,6 @@
 import { Command } from "commander";
 import { InputError } from "../core/errors.js";
+import { checkOutputFile } from "../core/files.js";
 import { DEFAULT_DB } from "../run/config.js";
 import { RunStore } from "../store/store.js";
 import { transcriptText, writeTranscript } from "../transcript/write.js";
@@ -13,6 +14,7 @@ export function exportCommand(): Command {
     .option("--out <file>", "output file (default: standard output)")
     .option("--include-unfinished", "also write episodes that have not finished (their rounds so far)")
     .action((runId: string, flags: { db: string; out?: string; includeUnfinished?: boolean }) => {
+      if (flags.out) checkOutputFile(flags.out, "--out", "transcript.jsonl");
       const store = RunStore.open(flags.db, { mustExist: true });
       try {
         if (!store.getRun(runId)) throw new InputError(`export: no run '${runId}' in ${flags.db}`);

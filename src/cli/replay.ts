@@ -1,6 +1,7 @@
 import { Command, Option } from "commander";
 import { createReplayAgent, readTranscript } from "../agents/replay.js";
 import { InputError } from "../core/errors.js";
+import { checkOutputFile } from "../core/files.js";
 import { PARITIES, type Parity } from "../core/types.js";
 import { loadDatasets } from "../run/execute.js";
 import { planFromTranscript } from "../run/replay.js";
@@ -23,6 +24,7 @@ export function replayCommand(): Command {
     .option("--out <file>", "write the replayed transcript here")
     .option("--check", "compare with the input; exit 1 and list differences if any")
     .action(async (file: string, flags: { dataset?: string[]; parity: Parity; out?: string; check?: boolean }) => {
+      if (flags.out) checkOutputFile(flags.out, "--out", "replayed.jsonl");
       const recorded = readTranscript(file);
       if (recorded.length === 0) throw new InputError(`${file}: the transcript has no episodes: nothing to replay`);
       const plans = planFromTranscript(recorded, loadDatasets(flags.dataset ?? []), flags.parity, file);

@@ -40,9 +40,10 @@ export function writeFileAtomic(file: string, data: string | Uint8Array): void {
 
 /**
  * Checks, before any work, that writeFileAtomic can later write `file`: it is not a folder and
- * its nearest existing parent is a folder we may write in. `flag` names the setting in errors.
+ * its nearest existing parent is a folder we may write in. `flag` names the setting in errors,
+ * `exampleName` is the file name the error suggests.
  */
-export function checkOutputFile(file: string, flag: string): void {
+export function checkOutputFile(file: string, flag: string, exampleName: string): void {
   const stat = (p: string) => {
     try {
       return statSync(p);
@@ -51,7 +52,7 @@ export function checkOutputFile(file: string, flag: string): void {
     }
   };
   const isDir = (p: string) => stat(p)?.isDirectory();
-  if (isDir(file)) throw new InputError(`${flag} ${file}: is a folder; give a file name, e.g. ${file.replace(/\/+$/, "")}/transcript.jsonl`);
+  if (isDir(file)) throw new InputError(`${flag} ${file}: is a folder; give a file name, e.g. ${file.replace(/\/+$/, "")}/${exampleName}`);
   let parent = dirname(resolve(file));
   while (!stat(parent)) parent = dirname(parent);
   if (!isDir(parent)) throw new InputError(`${flag} ${file}: ${parent} is not a folder`);

@@ -128,7 +128,7 @@ function storedConfig(config: RunConfig): RunConfig {
 
 /** Starts a run, or continues the run `config.runId` names when the store already has it. */
 export async function executeRun(config: RunConfig, hooks: RunHooks = {}): Promise<RunResult> {
-  if (config.transcript) checkOutputFile(config.transcript, "--transcript");
+  if (config.transcript) checkOutputFile(config.transcript, "--transcript", "transcript.jsonl");
   const plans = planAll(config, loadDatasets(config.datasets));
   const agent = await makeAgent(config, hooks);
   const store = RunStore.open(config.db);
@@ -191,7 +191,7 @@ export async function resumeRun(runId: string, options: ResumeOptions, hooks: Ru
       scoreTruncated: options.scoreTruncated ?? stored.scoreTruncated ?? false,
       db: options.db,
     };
-    if (config.transcript) checkOutputFile(config.transcript, "--transcript");
+    if (config.transcript) checkOutputFile(config.transcript, "--transcript", "transcript.jsonl");
     const agent = await makeAgent(config, hooks);
     try {
       return await continueRun(store, runId, agent, config, true, options.retryErrors, takenOver, hooks);
