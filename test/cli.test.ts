@@ -43,7 +43,7 @@ function tables(stdout: string): string {
 }
 
 test("every command has --help", async () => {
-  const commands = [[], ["run"], ["resume"], ["runs"], ["export"], ["report"], ["compare"], ["view"], ["replay"], ["data"], ["data", "fetch"]];
+  const commands = [[], ["run"], ["resume"], ["runs"], ["list"], ["export"], ["report"], ["compare"], ["view"], ["replay"], ["data"], ["data", "fetch"]];
   for (const args of [...commands, ["align"], ["align", "pairs"], ["align", "export"], ["align", "reward-server"]]) {
     const r = await atp([...args, "--help"]);
     assert.equal(r.code, 0, `${args.join(" ")} --help: ${r.stderr}`);

@@ -483,7 +483,7 @@ test("atp align export: the generated pairs in all four trainer formats, read ba
       [[], /give a pairs file or --run-id \(one of them\)/],
       [[file, "--grpo-prompts", "all"], /--grpo-prompts all: a pairs file holds only the items with a pair/],
       [["--run-id", "nope", "--db", db], /--run-id nope: the store .* has no pair run with this id/],
-      [["--run-id", "r1", "--db", join(dir, "missing.db")], /--db .*missing\.db: no such store file/],
+      [["--run-id", "r1", "--db", join(dir, "missing.db")], /--db .*missing\.db: no run store there/],
       [["--run-id", "r1", "--db", db, "--parity", "default"], /--parity default: pair run r1 was made with parity paper/],
       [[file, "--parity", "default"], /--parity default: the pairs record meta\.parity paper/],
     ];

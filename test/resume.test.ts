@@ -114,7 +114,7 @@ test("a call that exhausts its retries fails its episode, is reported, and --ret
     assert.match(first.stderr, /atp resume r --db .* --retry-errors/);
     assert.match(first.stdout, /violation rate per round \(%\), 60 episodes/, "failed episodes are not scored");
     const runs = await atp(["runs", "--db", db], dir);
-    assert.match(runs.stdout, /r\s+\S+\s+failed\s+roleplay .* 60\/64 \(4 failed\)/);
+    assert.match(runs.stdout, /^r\s+run\s+\S+\s+failed\s+roleplay .* 60\/64 episodes \(4 failed\)/m);
 
     broken = false;
     const again = await atp(["resume", "r", "--db", db], dir);

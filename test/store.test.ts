@@ -406,6 +406,7 @@ test("a run killed with SIGKILL leaves only whole rounds, and the file reopens",
 
 test("a file from a newer schema is refused; ':memory:' works", (t) => {
   const file = join(tempDir(t), "future.db");
+  RunStore.open(file).close();
   const db = new Database(file);
   db.pragma(`user_version = ${SCHEMA_VERSION + 1}`);
   db.close();

@@ -375,7 +375,7 @@ test("only requests addressed to localhost are answered", async () => {
   assert.equal(await status("[::1]:1234"), 200);
   assert.match(viewer.url, /^http:\/\/127\.0\.0\.1:\d+\/$/);
   await assert.rejects(startViewer({ db, host: "0.0.0.0" }), /loopback/);
-  await assert.rejects(startViewer({ db: join(root, "missing.db") }), /no store file/);
+  await assert.rejects(startViewer({ db: join(root, "missing.db") }), /no run store there/);
 });
 
 // ---------------------------------------------------------------- a run writing while the viewer reads
@@ -443,7 +443,7 @@ function atp(args: string[]): Promise<{ code: number; stdout: string; stderr: st
 test("atp view refuses a missing store and a bad port with exit code 2", async () => {
   const missing = await atp(["view", "--db", join(root, "nothing-here.db")]);
   assert.equal(missing.code, 2);
-  assert.match(missing.stderr, /no store file/);
+  assert.match(missing.stderr, /no run store there/);
   assert.ok(!existsSync(join(root, "nothing-here.db")), "no store is created");
   const port = await atp(["view", "--db", db, "--port", "70000"]);
   assert.equal(port.code, 2);

@@ -129,6 +129,29 @@ function answer(call: ChoiceCall, deviationProbability: number, noise: number): 
   return `${sentence}\n{"choice": ${JSON.stringify(option)}}`;
 }
 
+/** `policy:fixed`'s probability of deviating when `p` is not given. */
+const FIXED_P = 0.3;
+
+/** What each policy is, and its parameters with their defaults: what the policies accept and `atp list` shows. */
+export const POLICIES: Readonly<Record<PolicyName, { about: string; params: Readonly<Record<string, number>> }>> = {
+  fixed: { about: "deviates with probability p, whatever happened before", params: { p: FIXED_P, noise: 0 } },
+  learner: {
+    about: "in-context reward learner: deviates more as deviating pays more than its typical reward",
+    params: { prior: LEARNER_DEFAULTS.prior, lr: LEARNER_DEFAULTS.lr, noise: 0 },
+  },
+  imitator: {
+    about: "games: follows its peers and whether collusion paid; role-play: learns as the learner",
+    params: { prior: IMITATOR_DEFAULTS.prior, wPeers: IMITATOR_DEFAULTS.wPeers, wPaid: IMITATOR_DEFAULTS.wPaid, lr: LEARNER_DEFAULTS.lr, noise: 0 },
+  },
+  tooluse: {
+    about: "tool-use testbed only: skips the calculator more as skipping pays",
+    // Read when asked: the tool-use policy module imports this one, so its defaults may not exist yet at load.
+    get params() {
+      return { ...TOOLUSE_POLICY_DEFAULTS };
+    },
+  },
+};
+
 const PROBABILITY = { min: 0, max: 1 } as const;
 const OPEN_PROBABILITY = { min: 0, max: 1, open: true } as const;
 const WEIGHT = { min: -100, max: 100 } as const;
@@ -140,13 +163,13 @@ export function createPolicyAgent(name: string, params: Record<string, string>, 
   let probability: (call: ChoiceCall) => number;
   switch (name) {
     case "fixed": {
-      checkParams(params, ["p", "noise"], specText);
-      const p = numberParam(params, "p", 0.3, PROBABILITY, specText);
+      checkParams(params, Object.keys(POLICIES.fixed.params), specText);
+      const p = numberParam(params, "p", FIXED_P, PROBABILITY, specText);
       probability = () => p;
       break;
     }
     case "learner": {
-      checkParams(params, ["prior", "lr", "noise"], specText);
+      checkParams(params, Object.keys(POLICIES.learner.params), specText);
       const learner: LearnerParams = {
         prior: numberParam(params, "prior", LEARNER_DEFAULTS.prior, OPEN_PROBABILITY, specText),
         lr: numberParam(params, "lr", LEARNER_DEFAULTS.lr, { min: 0, max: 100 }, specText),
@@ -155,7 +178,7 @@ export function createPolicyAgent(name: string, params: Record<string, string>, 
       break;
     }
     case "imitator": {
-      checkParams(params, ["prior", "wPeers", "wPaid", "lr", "noise"], specText);
+      checkParams(params, Object.keys(POLICIES.imitator.params), specText);
       const imitator: ImitatorParams = {
         prior: numberParam(params, "prior", IMITATOR_DEFAULTS.prior, OPEN_PROBABILITY, specText),
         wPeers: numberParam(params, "wPeers", IMITATOR_DEFAULTS.wPeers, WEIGHT, specText),
@@ -195,7 +218,7 @@ export function createPolicyAgent(name: string, params: Record<string, string>, 
  */
 function toolUseParams(name: PolicyName, params: Record<string, string>, specText: string): ToolUsePolicyParams {
   const d = TOOLUSE_POLICY_DEFAULTS;
-  if (name === "fixed") return { ...d, prior: 1 - numberParam(params, "p", 0.3, PROBABILITY, specText), lr: 0 };
+  if (name === "fixed") return { ...d, prior: 1 - numberParam(params, "p", FIXED_P, PROBABILITY, specText), lr: 0 };
   const prior = Object.hasOwn(params, "prior") ? 1 - numberParam(params, "prior", 0.5, OPEN_PROBABILITY, specText) : d.prior;
   return { ...d, prior, lr: numberParam(params, "lr", d.lr, { min: 0, max: 100 }, specText) };
 }

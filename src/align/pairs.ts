@@ -28,7 +28,7 @@
  * attempt again, with the same seed).
  */
 import { createHash } from "node:crypto";
-import { existsSync, readFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import type Database from "better-sqlite3";
 import { createAgent } from "../agents/registry.js";
 import type { Agent, AgentCall, Reply } from "../agents/types.js";
@@ -43,7 +43,8 @@ import { BUILTIN_GAME_SCENARIOS } from "../scenarios/builtin/games.js";
 import { BUILTIN_ROLEPLAY_TEMPLATES } from "../scenarios/builtin/roleplay.js";
 import { expandRoleplay, randomGameItems, slugify } from "../scenarios/generate.js";
 import type { Dataset, GameItem, RoleplayScenario } from "../scenarios/types.js";
-import { cacheKey, RunStore } from "../store/store.js";
+import type { LockOwner } from "../store/lock.js";
+import { cacheKey, RunStore, type OpenOptions } from "../store/store.js";
 import { VERSION } from "../version.js";
 import { scoreChoice, type ChoiceKind } from "./reward.js";
 import type { PreferencePair, RewardItem } from "./types.js";
@@ -489,6 +490,29 @@ export interface PairRunRecord {
   itemCount: number;
 }
 
+export interface PairItemProgress {
+  done: number;
+  pairs: number;
+  failed: number;
+}
+
+function toPairRunRecord(row: PairRunRow): PairRunRecord {
+  return {
+    id: row.id,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+    finishedAt: row.finished_at,
+    status: row.status,
+    suite: row.suite,
+    model: row.model,
+    seed: row.seed,
+    parity: row.parity,
+    settings: JSON.parse(row.settings_json) as unknown,
+    versions: JSON.parse(row.versions_json) as Record<string, string>,
+    itemCount: row.item_count,
+  };
+}
+
 interface PairRunRow {
   id: string;
   created_at: string;
@@ -531,6 +555,13 @@ function pairStatements(db: Database.Database) {
     ),
     insertItem: db.prepare<[string, number, string, string]>(`INSERT INTO pair_items (run_id, idx, key, item_json) VALUES (?, ?, ?, ?)`),
     getRun: db.prepare<[string], PairRunRow>(`SELECT * FROM pair_runs WHERE id = ?`),
+    listRuns: db.prepare<[], PairRunRow>(`SELECT * FROM pair_runs ORDER BY created_at DESC, rowid DESC`),
+    itemProgress: db.prepare<[string], PairItemProgress>(
+      `SELECT count(*) FILTER (WHERE aligned_status IN ('found', 'not_found') AND deviant_status IN ('found', 'not_found')) AS done,
+              count(*) FILTER (WHERE aligned_status = 'found' AND deviant_status = 'found') AS pairs,
+              count(*) FILTER (WHERE aligned_status = 'error' OR deviant_status = 'error') AS failed
+       FROM pair_items WHERE run_id = ?`,
+    ),
     setStatus: db.prepare<[PairRunStatus, string, string | null, string]>(`UPDATE pair_runs SET status = ?, updated_at = ?, finished_at = ? WHERE id = ?`),
     touchRun: db.prepare<[string, string]>(`UPDATE pair_runs SET updated_at = ? WHERE id = ?`),
     items: db.prepare<[string], { item_json: string }>(`SELECT item_json FROM pair_items WHERE run_id = ? ORDER BY idx`),
@@ -584,8 +615,8 @@ export class PairStore {
   }
 
   /** Opens (creating and migrating if needed) the store file; its response cache is `runs`. */
-  static open(file: string): PairStore {
-    return new PairStore(RunStore.open(file));
+  static open(file: string, options?: OpenOptions): PairStore {
+    return new PairStore(RunStore.open(file, options));
   }
 
   close(): void {
@@ -618,21 +649,17 @@ export class PairStore {
 
   getRun(id: string): PairRunRecord | undefined {
     const row = this.q.getRun.get(id);
-    if (!row) return undefined;
-    return {
-      id: row.id,
-      createdAt: row.created_at,
-      updatedAt: row.updated_at,
-      finishedAt: row.finished_at,
-      status: row.status,
-      suite: row.suite,
-      model: row.model,
-      seed: row.seed,
-      parity: row.parity,
-      settings: JSON.parse(row.settings_json) as unknown,
-      versions: JSON.parse(row.versions_json) as Record<string, string>,
-      itemCount: row.item_count,
-    };
+    return row === undefined ? undefined : toPairRunRecord(row);
+  }
+
+  /** Newest first. */
+  listRuns(): PairRunRecord[] {
+    return this.q.listRuns.all().map(toPairRunRecord);
+  }
+
+  /** How far the run's items are: both sides settled, both found (a pair), or stopped on a failed call. */
+  itemProgress(runId: string): PairItemProgress {
+    return this.q.itemProgress.get(runId)!;
   }
 
   /** The run's items exactly as they were saved, in order. */
@@ -763,7 +790,8 @@ export interface PairConfig {
 }
 
 export interface PairHooks {
-  onStart?: (info: { runId: string; items: number; resumed: boolean; attemptsSaved: number }) => void;
+  /** `takenOver`: the writer that held the run's lock and is gone (src/store/lock.ts). */
+  onStart?: (info: { runId: string; items: number; resumed: boolean; attemptsSaved: number; takenOver: LockOwner | null }) => void;
   onAttempt?: (attempt: AttemptRecord) => void;
   onItem?: (outcome: ItemOutcome, done: number, total: number) => void;
 }
@@ -804,6 +832,7 @@ export async function executePairs(config: PairConfig, hooks: PairHooks = {}): P
   const store = PairStore.open(config.db);
   try {
     const runId = config.runId ?? newRunId();
+    const { takenOver } = store.runs.lock("pairs", runId);
     const existing = store.getRun(runId);
     if (existing) {
       const stored = existing.settings as PairConfig & { itemsSha: string };
@@ -829,7 +858,7 @@ export async function executePairs(config: PairConfig, hooks: PairHooks = {}): P
     const savedItems = store.loadItems(runId);
     const attemptsSaved = [...store.savedAttempts(runId).values()].reduce((n, list) => n + list.filter((a) => a.error === undefined).length, 0);
     store.setRunStatus(runId, "running");
-    hooks.onStart?.({ runId, items: savedItems.length, resumed: Boolean(existing), attemptsSaved });
+    hooks.onStart?.({ runId, items: savedItems.length, resumed: Boolean(existing), attemptsSaved, takenOver });
     const outcomes = await generatePairs(savedItems, agent, {
       seed: config.seed,
       parity: config.parity,
@@ -868,8 +897,7 @@ export interface StoredPairRun {
 
 /** Reads pair run `runId` from the store `file`, which must exist. */
 export function readPairRun(file: string, runId: string): StoredPairRun {
-  if (!existsSync(file)) throw new InputError(`--db ${file}: no such store file`);
-  const store = PairStore.open(file);
+  const store = PairStore.open(file, { mustExist: true });
   try {
     const run = store.getRun(runId);
     if (!run) throw new InputError(`--run-id ${runId}: the store ${file} has no pair run with this id`);

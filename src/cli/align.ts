@@ -24,6 +24,7 @@ import type { PreferencePair } from "../align/types.js";
 import { InputError } from "../core/errors.js";
 import { PARITIES, type Parity } from "../core/types.js";
 import { DEFAULT_DB, providerFlags, samplingFlags, type ModelFlags } from "../run/config.js";
+import { tookOver } from "./report-run.js";
 import { addModelOptions, addOutDirOption, collect, outDirFlag, intFlag, portFlag, runIdFlag, untilInterrupted } from "./options.js";
 
 interface PairFlags extends ModelFlags {
@@ -148,7 +149,8 @@ function pairsCommand(): Command {
       const config = pairConfig(flags);
       let bar: ReturnType<typeof progress> | undefined;
       const result = await executePairs(config, {
-        onStart: ({ runId, items, resumed, attemptsSaved }) => {
+        onStart: ({ runId, items, resumed, attemptsSaved, takenOver }) => {
+          if (takenOver) process.stderr.write(`atp: ${tookOver(`pair run ${runId}`, takenOver)}\n`);
           if (resumed) process.stderr.write(`atp: continuing pair run ${runId}: ${attemptsSaved} answers already saved\n`);
           bar = progress(items);
         },

@@ -15,7 +15,7 @@ export function exportCommand(): Command {
     .option("--include-unfinished", "also write episodes that have not finished (their rounds so far)")
     .action((runId: string, flags: { db: string; out?: string; includeUnfinished?: boolean }) => {
       if (flags.out) checkOutputFile(flags.out, "--out", "transcript.jsonl");
-      const store = RunStore.open(flags.db);
+      const store = RunStore.open(flags.db, { mustExist: true });
       try {
         if (!store.getRun(runId)) throw new InputError(`export: no run '${runId}' in ${flags.db}`);
         const episodes = store.exportTranscript(runId, { includeUnfinished: Boolean(flags.includeUnfinished) });

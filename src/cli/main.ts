@@ -11,6 +11,7 @@ import { exportCommand } from "./export.js";
 import { initCommand } from "./init.js";
 import { resumeCommand } from "./resume.js";
 import { runCommand } from "./run.js";
+import { listCommand } from "./list.js";
 import { runsCommand } from "./runs.js";
 import { signalExitCode } from "./options.js";
 import { reportCommand } from "./report.js";
@@ -33,6 +34,7 @@ function program(): Command {
     .addCommand(runCommand())
     .addCommand(resumeCommand())
     .addCommand(runsCommand())
+    .addCommand(listCommand())
     .addCommand(exportCommand())
     .addCommand(reportCommand())
     .addCommand(compareCommand())
@@ -76,5 +78,11 @@ async function main(argv: string[]): Promise<number> {
     return 1;
   }
 }
+
+// A reader that stops early (`atp runs | head -1`) closes the pipe: stop quietly, as Unix tools do.
+process.stdout.on("error", (err: NodeJS.ErrnoException) => {
+  if (err.code !== "EPIPE") throw err;
+  process.exit(0);
+});
 
 process.exitCode = await main(process.argv);

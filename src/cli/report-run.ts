@@ -3,6 +3,7 @@ import { collusionRateGroups, rateRows } from "../metrics/summary.js";
 import { toolUseRates } from "../metrics/tooluse.js";
 import { collusionTable, toolUseTable, violationTable } from "../report/tables.js";
 import type { RunHooks, RunResult } from "../run/execute.js";
+import type { LockOwner } from "../store/lock.js";
 import { Progress } from "./progress.js";
 import { signalExitCode } from "./options.js";
 
@@ -21,6 +22,11 @@ function summary(p: Progress, result: RunResult, db: string): string {
     `atp: see it with \`atp report ${runId} --db ${db}\` or \`atp view --db ${db}\``,
   ];
   return lines.map((l) => l + "\n").join("");
+}
+
+/** Says whose lock a writer took over, so a takeover is never silent. */
+export function tookOver(what: string, owner: LockOwner): string {
+  return `${what} was held by pid ${owner.pid} on ${owner.host} since ${owner.since}, which is gone; taking it over`;
 }
 
 /**
@@ -45,7 +51,8 @@ export async function reportRun(db: string, play: (hooks: RunHooks) => Promise<R
   try {
     result = await play({
       signal: stop.signal,
-      onStart: ({ runId, episodes, remaining, resumed, work }) => {
+      onStart: ({ runId, episodes, remaining, resumed, work, takenOver }) => {
+        if (takenOver) process.stderr.write(`atp: ${tookOver(`run ${runId}`, takenOver)}\n`);
         if (resumed) process.stderr.write(`atp: continuing run ${runId}: ${episodes - remaining} of ${episodes} episodes already finished\n`);
         progress = new Progress(work);
       },

@@ -2,7 +2,6 @@
  * One stored run, read whole and summarized: what the report and the web viewer both start
  * from. Reading only: a missing store file is refused instead of created.
  */
-import { existsSync } from "node:fs";
 import { InputError } from "../core/errors.js";
 import { summarize, type RunSummary } from "../metrics/summary.js";
 import { episodeId, type FailedCall, type PlayedEpisode } from "../metrics/rates.js";
@@ -47,8 +46,7 @@ export interface LoadedRun {
  */
 export function loadRun(db: string | RunStore, runId: string): LoadedRun {
   if (typeof db === "string") {
-    if (!existsSync(db)) throw new InputError(`no run store at ${db} (give the file a run was stored in with --db)`);
-    const store = RunStore.open(db);
+    const store = RunStore.open(db, { mustExist: true });
     try {
       return loadFrom(store, runId, db);
     } finally {

@@ -15,6 +15,7 @@ import { isPaperName, resolvePaperPath } from "../scenarios/fetch.js";
 import { loadDataset } from "../scenarios/load.js";
 import { gameScenarios, roleplayScenarios } from "../scenarios/sources.js";
 import type { Dataset } from "../scenarios/types.js";
+import type { LockOwner } from "../store/lock.js";
 import { RunStore, type CallMeta, type CallStats } from "../store/store.js";
 import { writeTranscript } from "../transcript/write.js";
 import { VERSION } from "../version.js";
@@ -37,7 +38,8 @@ export interface Work {
 
 export interface RunHooks {
   /** Called once the plan is known, before the first call. */
-  onStart?: (info: { runId: string; episodes: number; remaining: number; resumed: boolean; work: Work }) => void;
+  /** `takenOver`: the writer that held the run's lock and is gone (src/store/lock.ts). */
+  onStart?: (info: { runId: string; episodes: number; remaining: number; resumed: boolean; work: Work; takenOver: LockOwner | null }) => void;
   /** Called as rounds are saved, and when a failed episode drops the rest of its work from the total. */
   onWork?: (done: number, total: number) => void;
   onEpisode?: (outcome: EpisodeOutcome, done: number, total: number) => void;
@@ -180,6 +182,7 @@ export async function executeRun(config: RunConfig, hooks: RunHooks = {}, datase
   const store = RunStore.open(config.db);
   try {
     const runId = config.runId ?? newRunId();
+    const { takenOver } = store.lock("run", runId);
     const existing = store.getRun(runId);
     if (existing) {
       const stored = existing.config as RunConfig;
@@ -207,7 +210,7 @@ export async function executeRun(config: RunConfig, hooks: RunHooks = {}, datase
         plans,
       });
     }
-    return await continueRun(store, runId, agent, config, Boolean(existing), false, hooks);
+    return await continueRun(store, runId, agent, config, Boolean(existing), false, takenOver, hooks);
   } finally {
     store.close();
     await agent.close?.();
@@ -226,10 +229,11 @@ export interface ResumeOptions {
 
 /** Continues a stored run where it stopped, with the settings it was started with. */
 export async function resumeRun(runId: string, options: ResumeOptions, hooks: RunHooks = {}): Promise<RunResult> {
-  const store = RunStore.open(options.db);
+  const store = RunStore.open(options.db, { mustExist: true });
   try {
     const run = store.getRun(runId);
     if (!run) throw new InputError(`resume: no run '${runId}' in ${options.db} (\`atp runs --db ${options.db}\` lists them)`);
+    const { takenOver } = store.lock("run", runId);
     const stored = run.config as RunConfig;
     if (options.provider?.baseUrls === undefined && stored.provider.baseUrls.some(lostCredentials)) {
       throw new InputError(`resume: run '${runId}' was started with a key in --base-url, which is not stored; give --base-url again`);
@@ -244,7 +248,7 @@ export async function resumeRun(runId: string, options: ResumeOptions, hooks: Ru
     if (config.transcript) checkOutputFile(config.transcript, "--transcript", "transcript.jsonl");
     const agent = await makeAgent(config, hooks);
     try {
-      return await continueRun(store, runId, agent, config, true, options.retryErrors, hooks);
+      return await continueRun(store, runId, agent, config, true, options.retryErrors, takenOver, hooks);
     } finally {
       await agent.close?.();
     }
@@ -273,6 +277,7 @@ async function continueRun(
   config: RunConfig,
   resumed: boolean,
   retryErrors: boolean,
+  takenOver: LockOwner | null,
   hooks: RunHooks,
 ): Promise<RunResult> {
   if (retryErrors) store.resetFailed(runId);
@@ -288,7 +293,7 @@ async function continueRun(
   const left = new Map(todo.map((s) => [plans[s.idx], (transcriptRounds(plans[s.idx]) - s.roundsSaved) * perRound(plans[s.idx])]));
   let total = [...left.values()].reduce((a, b) => a + b, 0);
   let done = 0;
-  hooks.onStart?.({ runId, episodes: plans.length, remaining: plans.length - skip.size, resumed, work: { unit, total } });
+  hooks.onStart?.({ runId, episodes: plans.length, remaining: plans.length - skip.size, resumed, work: { unit, total }, takenOver });
   const outcomes = await runPlan(
     plans,
     agent,

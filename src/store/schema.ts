@@ -4,6 +4,7 @@
  * misreading it.
  */
 import type Database from "better-sqlite3";
+import { InputError } from "../core/errors.js";
 
 /**
  * Migration i brings a file from version i to i + 1. Append new ones; never edit a released one,
@@ -248,6 +249,19 @@ export const MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX rejected_answers_by_episode ON rejected_answers (run_id, episode_idx);
   `,
+  // One writer per run (src/store/lock.ts): the process that holds a run, where, since when, and
+  // its last sign of life. A run and a pair run may share an id, so the kind is part of the key.
+  `
+  CREATE TABLE run_locks (
+    kind         TEXT NOT NULL CHECK (kind IN ('run', 'pairs')),
+    run_id       TEXT NOT NULL,
+    pid          INTEGER NOT NULL,
+    host         TEXT NOT NULL,
+    since        TEXT NOT NULL,
+    heartbeat_at TEXT NOT NULL,
+    PRIMARY KEY (kind, run_id)
+  );
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;
@@ -265,6 +279,35 @@ export function configureConnection(db: Database.Database): void {
   db.pragma("busy_timeout = 5000");
 }
 
+/** The tables every store has had since its first version. */
+const FIRST_TABLES = ["runs", "episodes", "rounds", "calls", "cache"];
+
+/**
+ * Refuses a file that is not a store this atp can use, before anything writes to it (the WAL
+ * switch of configureConnection rewrites the file's header). A file with no tables and version
+ * 0 is new. `file` is how the user named it, for the messages.
+ */
+export function checkStore(db: Database.Database, file: string): void {
+  let version: number;
+  let tables: string[];
+  try {
+    version = db.pragma("user_version", { simple: true }) as number;
+    tables = db.prepare<[], string>(`SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\'`).pluck().all();
+  } catch (err) {
+    if ((err as { code?: string }).code === "SQLITE_NOTADB") throw new InputError(`--db ${file}: not a SQLite file, so not an atp run store`);
+    throw err;
+  }
+  if (version === 0 && tables.length === 0) return;
+  const missing = FIRST_TABLES.filter((t) => !tables.includes(t));
+  if (version === 0 || missing.length > 0) {
+    const shown = tables.slice(0, 5).join(", ") + (tables.length > 5 ? ", ..." : "");
+    throw new InputError(`--db ${file}: a SQLite database of another program (tables ${shown}), not an atp run store; give --db a new file`);
+  }
+  if (version > SCHEMA_VERSION) {
+    throw new InputError(`--db ${file}: store schema version ${version} is newer than this atp supports (${SCHEMA_VERSION}); upgrade atp to read it`);
+  }
+}
+
 /** Brings the file to SCHEMA_VERSION; throws if it was written by a newer atp. */
 export function migrate(db: Database.Database): void {
   // IMMEDIATE takes the write lock before reading the version, so two processes opening a new
@@ -272,7 +315,7 @@ export function migrate(db: Database.Database): void {
   db.transaction(() => {
     const version = db.pragma("user_version", { simple: true }) as number;
     if (version > SCHEMA_VERSION) {
-      throw new Error(
+      throw new InputError(
         `${db.name}: store schema version ${version} is newer than this atp supports (${SCHEMA_VERSION}); upgrade atp`,
       );
     }

@@ -5,16 +5,18 @@
  * (A tool-use round is one problem: its calls are the agent's turns, told apart by `turn`.)
  */
 import { createHash } from "node:crypto";
-import { mkdirSync } from "node:fs";
+import { mkdirSync, statSync } from "node:fs";
 import { createRequire } from "node:module";
-import { dirname } from "node:path";
+import { dirname, join } from "node:path";
 import Database from "better-sqlite3";
 
+import { InputError } from "../core/errors.js";
 import type { Suite, ToolCall } from "../core/types.js";
 import type { EpisodePlan, RunPlan } from "../run/plan.js";
 import { toTranscript } from "../transcript/episode.js";
 import type { TranscriptCall, TranscriptEpisode, TranscriptRound } from "../transcript/types.js";
-import { configureConnection, migrate } from "./schema.js";
+import { acquireRunLock, type LockKind, type LockTiming, type RunLock } from "./lock.js";
+import { checkStore, configureConnection, migrate } from "./schema.js";
 
 export type RunStatus = "running" | "done" | "failed" | "interrupted";
 export type EpisodeStatus = "pending" | "running" | "done" | "failed";
@@ -126,6 +128,11 @@ export interface CachedResponse {
   reasoning?: string;
   promptTokens?: number;
   completionTokens?: number;
+}
+
+export interface OpenOptions {
+  /** For commands that read a store (runs, export, resume, report, view): refuse a missing file. */
+  mustExist?: boolean;
 }
 
 export interface ExportOptions {
@@ -494,6 +501,8 @@ export class RunStore {
   private readonly cachePutTx: Database.Transaction<RunStore["writeCache"]>;
   /** Cache answers not yet written (see cachePut). */
   private readonly cacheQueue = new Map<string, CachedResponse>();
+  /** Runs this store writes, released on close. */
+  private readonly locks: RunLock[] = [];
 
   /** `db` is the open connection, for tools and tests that query the tables directly. */
   private constructor(readonly db: Database.Database) {
@@ -502,11 +511,23 @@ export class RunStore {
     this.cachePutTx = db.transaction(this.writeCache.bind(this));
   }
 
-  /** Opens (creating if needed) a store file and its folder; ':memory:' for a throwaway store. */
-  static open(file: string): RunStore {
-    if (file !== ":memory:" && file !== "") mkdirSync(dirname(file), { recursive: true });
+  /**
+   * Opens a store file, creating it and its folder unless `mustExist` (then a missing file is an
+   * InputError and nothing is created); ':memory:' for a throwaway store. A directory, a file
+   * that is not an atp store, or a store from a newer atp is an InputError, and is left as it was.
+   */
+  static open(file: string, options: OpenOptions = {}): RunStore {
+    if (file !== ":memory:" && file !== "") {
+      const kind = statSync(file, { throwIfNoEntry: false });
+      if (kind?.isDirectory()) throw new InputError(`--db ${file}: a directory; --db takes the store's file, e.g. ${join(file, "atp.db")}`);
+      if (kind === undefined) {
+        if (options.mustExist) throw new InputError(`--db ${file}: no run store there (atp run and atp align pairs create one); nothing was created`);
+        mkdirSync(dirname(file), { recursive: true });
+      }
+    }
     const db = new Database(file);
     try {
+      checkStore(db, file);
       configureConnection(db);
       migrate(db);
       return new RunStore(db);
@@ -518,7 +539,18 @@ export class RunStore {
 
   close(): void {
     this.flushCache();
+    for (const lock of this.locks.splice(0)) lock.release();
     this.db.close();
+  }
+
+  /**
+   * Makes this process the run's only writer until close (src/store/lock.ts); throws
+   * RunLockedError while another live process writes it.
+   */
+  lock(kind: LockKind, runId: string, timing?: LockTiming): RunLock {
+    const lock = acquireRunLock(this.db, kind, runId, timing);
+    this.locks.push(lock);
+    return lock;
   }
 
   /** The storage libraries' versions, for a run's versions record. */

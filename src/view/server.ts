@@ -15,7 +15,6 @@
  *   GET /api/runs/:id/episodes              ?suite=&scenario=&threshold=&round=&choice=&status=&offset=&limit=
  *   GET /api/runs/:id/episodes/:idx         one episode's transcript
  */
-import { existsSync } from "node:fs";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { basename } from "node:path";
@@ -127,14 +126,8 @@ export async function startViewer(options: ViewerOptions): Promise<Viewer> {
   if (!LOOPBACK.test(host)) throw new InputError(`view: host must be a loopback address (127.0.0.1, ::1 or localhost), got '${host}'`);
   const port = options.port ?? 0;
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new InputError(`view: port must be an integer from 0 to 65535, got ${port}`);
-  // Opening would create an empty store; a viewer on a typo should say so instead.
-  if (!existsSync(options.db)) throw new InputError(`view: no store file '${options.db}' (runs are stored with atp run --db FILE)`);
-  let store: RunStore;
-  try {
-    store = RunStore.open(options.db);
-  } catch (err) {
-    throw new InputError(`view: cannot read '${options.db}' as a run store: ${err instanceof Error ? err.message : String(err)}`);
-  }
+  // A viewer on a typo says so instead of creating an empty store.
+  const store = RunStore.open(options.db, { mustExist: true });
   store.db.pragma("query_only = ON");
   const cache = new RunCache(store);
   const dbName = basename(options.db);
