@@ -22,7 +22,7 @@
  */
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import { InputError } from "../core/errors.js";
+import { listen } from "../core/listen.js";
 import type { Parity, Suite } from "../core/types.js";
 import { PAPER_REWARD_WEIGHTS, SUITES, scoreChoice, type RewardWeights } from "./reward.js";
 import type { RewardLabels } from "./types.js";
@@ -91,21 +91,7 @@ export async function startRewardServer(options: RewardServerOptions): Promise<R
   });
 
   const port = options.port ?? 0;
-  try {
-    await new Promise<void>((resolve, reject) => {
-      server.once("error", reject);
-      server.listen(port, host, () => {
-        server.off("error", reject);
-        resolve();
-      });
-    });
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code === "EADDRINUSE") throw new InputError(`reward server: port ${port} on ${host} is in use; choose another with --port, or --port 0 for any free one`);
-    if (code === "EACCES") throw new InputError(`reward server: not allowed to listen on port ${port}; choose one above 1023 with --port`);
-    if (code === "EADDRNOTAVAIL" || code === "ENOTFOUND") throw new InputError(`reward server: --host ${host} is not an address of this machine`);
-    throw err;
-  }
+  await listen(server, port, host, "reward server");
   const bound = (server.address() as AddressInfo).port;
   const urlHost = host.includes(":") ? `[${host}]` : host;
   return {

@@ -344,28 +344,7 @@ function prepareStatements(db: Database.Database) {
        VALUES (@run_id, @episode_idx, @round, @agent, @turn, @messages_json, @response, @tool_calls_json, @choice, @reward, @capital_before, @capital_after,
                @latency_ms, @prompt_tokens, @completion_tokens, @attempts, @cached, @error, @finish_reason, @reasoning)`,
     ),
-    insertRejected: db.prepare<
-      [
-        {
-          run_id: string;
-          episode_idx: number;
-          round: number;
-          agent: number;
-          turn: number;
-          why: RejectedWhy;
-          messages_json: string;
-          response: string;
-          tool_calls_json: string | null;
-          reasoning: string | null;
-          finish_reason: string | null;
-          latency_ms: number;
-          prompt_tokens: number | null;
-          completion_tokens: number | null;
-          attempts: number;
-          saved_at: string;
-        },
-      ]
-    >(
+    insertRejected: db.prepare<[RejectedRow & { run_id: string; episode_idx: number; saved_at: string }]>(
       `INSERT INTO rejected_answers (run_id, episode_idx, round, agent, turn, why, messages_json, response, tool_calls_json, reasoning, finish_reason,
                                      latency_ms, prompt_tokens, completion_tokens, attempts, saved_at)
        VALUES (@run_id, @episode_idx, @round, @agent, @turn, @why, @messages_json, @response, @tool_calls_json, @reasoning, @finish_reason,

@@ -19,6 +19,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from "node:ht
 import type { AddressInfo } from "node:net";
 import { basename } from "node:path";
 import { InputError } from "../core/errors.js";
+import { listen } from "../core/listen.js";
 import { renderSvg } from "../report/render.js";
 import { RunStore } from "../store/store.js";
 import {
@@ -199,17 +200,9 @@ export async function startViewer(options: ViewerOptions): Promise<Viewer> {
   server.keepAliveTimeout = 2_000;
 
   try {
-    await new Promise<void>((resolve, reject) => {
-      server.once("error", reject);
-      server.listen(port, host, () => {
-        server.off("error", reject);
-        resolve();
-      });
-    });
+    await listen(server, port, host, "view");
   } catch (err) {
     store.close();
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code === "EADDRINUSE") throw new InputError(`view: port ${port} is in use; choose another with --port, or --port 0 for any free one`);
     throw err;
   }
   const address = server.address() as AddressInfo;
