@@ -163,6 +163,27 @@ for (const { name, fault, error } of RETRIED) {
     }));
 }
 
+test("a generation the server aborted (finish_reason abort) is retried, never taken as an answer", () =>
+  withServers(
+    [
+      {
+        respond: (body: { seed?: unknown }, i: number) =>
+          i < 1
+            ? { body: { object: "chat.completion", choices: [{ index: 0, message: { role: "assistant", content: "partial {\"choice\": \"A\"" }, finish_reason: "abort" }] } }
+            : defaultFakeAnswer(body.seed),
+      },
+    ],
+    async ([server], track) => {
+      const events: ProviderEvent[] = [];
+      const agent = track(await openai("openai:m", { baseUrls: [server.url], timeoutMs: 500, onEvent: (e) => events.push(e) })) as OpenAIAgent;
+      const reply = await agent.respond(call(7));
+      assert.equal(reply.text, defaultFakeAnswer(7));
+      assert.equal(reply.attempts, 2);
+      assert.equal(events.length, 1);
+      assert.match(events[0].error, /aborted the generation/);
+    },
+  ));
+
 test("429 with Retry-After: 1 waits about a second, and the endpoint's limit halves then recovers", () =>
   withServers([{ fault: (i) => (i === 0 ? { status: 429, retryAfter: 1 } : undefined) }], async ([server], track) => {
     const events: ProviderEvent[] = [];

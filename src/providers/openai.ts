@@ -155,6 +155,8 @@ function readCompletion(completion: unknown): Omit<Reply, "attempts"> {
     throw new AttemptFailure("malformed", `choices[0].message.content is not text: ${JSON.stringify(content).slice(0, 200)}`);
   }
   const finish = (choices as { finish_reason?: unknown }[])[0].finish_reason;
+  // vLLM and SGLang end a generation they aborted (engine restart, preemption) with "abort": no answer, ask again.
+  if (finish === "abort") throw new AttemptFailure("malformed", `the server aborted the generation (finish_reason "abort")`);
   const reply: Omit<Reply, "attempts"> = { text: content ?? "", finishReason: typeof finish === "string" ? finish : null };
   const toolCalls = readToolCalls((message as { tool_calls?: unknown }).tool_calls);
   if (toolCalls.length > 0) reply.toolCalls = toolCalls;
