@@ -1,7 +1,8 @@
 /**
  * Cut-off answers through the real `atp` command: by default a run against a server that cuts
  * every answer off fails, says how many and which flag raises the limit, and keeps the count for
- * `atp report`; --score-truncated scores them (also on resume); a bad --history-reasoning is refused with exit 2.
+ * `atp report` and the end-of-run summary (with their calls and tokens); --score-truncated scores
+ * them (also on resume); a bad --history-reasoning is refused with exit 2.
  */
 import { after, test } from "node:test";
 import assert from "node:assert/strict";
@@ -37,6 +38,8 @@ test("atp run: cut-off answers fail the run and are counted; --score-truncated s
     assert.equal(failed.code, 1, failed.stderr);
     assert.match(failed.stderr, /atp: 16 answers were cut off at the token limit \(not scored; score them with --score-truncated\); raise the limit with --max-tokens/);
     assert.match(failed.stderr, /16 episodes failed/);
+    // The cut-off calls were asked and paid for: the summary counts them and their tokens.
+    assert.match(failed.stderr, /: 16 calls this session \(0 from the cache, 0 needed a retry, 0 failed\), 160 tokens in, 128 out,/);
 
     const scored = await atp([...common, "--db", db, "--run-id", "scored", "--score-truncated"]);
     assert.equal(scored.code, 0, scored.stderr);

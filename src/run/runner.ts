@@ -32,7 +32,7 @@ export interface RunOptions {
   cache?: RunStore;
   /** Called as each episode finishes or fails (in completion order). */
   onEpisode?: (outcome: EpisodeOutcome, done: number, total: number) => void;
-  /** Called after every answered call. */
+  /** Called as each call is answered, also when its answer is refused or its round fails. */
   onCall?: (meta: CallMeta) => void;
   /** Called as each round is saved (tool use: each scored problem). */
   onRound?: (plan: RunPlan) => void;
@@ -107,11 +107,10 @@ export function toolUseCallSeed(runSeed: number, episode: string, repeat: number
 type Answered = { reply: Reply; meta: CallMeta };
 type Ask = (call: AgentCall) => Promise<Answered>;
 
-/** A round as played: the transcript round, a meta per saved call, and the calls the agent answered. */
+/** A round as played: the transcript round and a meta per saved call. */
 interface PlayedRound {
   record: TranscriptRound;
   metas: CallMeta[];
-  asked: CallMeta[];
 }
 
 /** One engine behind one interface: how a round is played, and how a saved one is replayed. */
@@ -186,7 +185,7 @@ function choiceDriver(plan: EpisodePlan, runSeed: number): Driver {
       const record = env.step(new Map(answered.map((a) => [a.meta.agent, a.reply.text])));
       // Fixed colluders are not asked; they cost nothing and take no time.
       const metas = record.calls.map((c) => answered.find((a) => a.meta.agent === c.agent)?.meta ?? { agent: c.agent, latencyMs: 0, attempts: 0, cached: false });
-      return { record, metas, asked: answered.map((a) => a.meta) };
+      return { record, metas };
     },
     replay: (saved) => env.step(new Map(saved.calls.map((c) => [c.agent, c.response]))),
   };
@@ -255,7 +254,7 @@ function toolUseDriver(plan: ToolUsePlan, runSeed: number): Driver {
         metas.push({ ...meta, turn });
         const step = env.respond({ text: reply.text, toolCalls: reply.toolCalls });
         // The engine ends every problem after at most maxToolCalls + 1 calls.
-        if (step.type === "answer") return { record: toolUseRound(step.record), metas, asked: metas };
+        if (step.type === "answer") return { record: toolUseRound(step.record), metas };
       }
     },
     replay(saved) {
@@ -308,6 +307,8 @@ function unlessStopped<T>(answer: Promise<T>, signal: AbortSignal | undefined): 
 async function ask(agent: Agent, call: AgentCall, options: RunOptions, episodeIdx: number): Promise<Answered> {
   const answered = await fetchAnswer(agent, call, options.cache, options.signal);
   const { reply, meta } = answered;
+  // Counted once answered: a call whose answer is refused, or whose round fails, was still asked.
+  options.onCall?.(meta);
   const why = rejectionOf(reply, options.scoreTruncated ?? false);
   if (why !== undefined) {
     const tooluse = call.suite === "tooluse";
@@ -386,9 +387,8 @@ export async function runEpisode(plan: RunPlan, index: number, agent: Agent, opt
   try {
     while (!d.done) {
       if (options.signal?.aborted) return { plan, stopped: true };
-      const { record, metas, asked } = await d.play((call) => ask(agent, call, options, index));
+      const { record, metas } = await d.play((call) => ask(agent, call, options, index));
       options.store?.store.saveRound(options.store.runId, index, record, metas);
-      for (const m of asked) options.onCall?.(m);
       options.onRound?.(plan);
       rounds.push(record);
     }
