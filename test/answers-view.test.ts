@@ -5,17 +5,16 @@
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { chromium } from "playwright-core";
 import { defaultConfig, type RunConfig } from "../src/run/config.js";
 import { executeRun } from "../src/run/execute.js";
-import { startViewer } from "../src/view/server.js";
+import { startViewer, type Viewer } from "../src/view/server.js";
 import { startFakeOpenAI } from "./helpers/fake-openai.js";
 import { chatShape, fillShape } from "./helpers/openai-shapes.js";
+import { launchChromium } from "./helpers/chromium.js";
 
-const CHROMIUM = process.env.ATP_CHROMIUM ?? "/usr/bin/chromium";
 
 async function runAgainst(body: unknown, db: string, runId: string): Promise<void> {
   const server = await startFakeOpenAI({
@@ -37,20 +36,18 @@ async function runAgainst(body: unknown, db: string, runId: string): Promise<voi
 }
 
 test("reasoning folded, cut-off answers listed and counted, in Chromium", async (t) => {
-  if (!existsSync(CHROMIUM)) {
-    if (process.env.CI === "true") throw new Error(`Chromium not found at ${CHROMIUM}`);
-    return t.skip(`Chromium not found at ${CHROMIUM} (set ATP_CHROMIUM)`);
-  }
   const reasoning = chatShape(t, "vllm", "reasoning");
   const length = chatShape(t, "vllm", "length");
   if (!reasoning || !length) return;
+  const browser = await launchChromium(t);
+  if (!browser) return;
   const dir = mkdtempSync(join(tmpdir(), "atp-answers-view-"));
   const db = join(dir, "atp.db");
-  await runAgainst(reasoning, db, "thinking");
-  await runAgainst(length, db, "cutoff");
-  const viewer = await startViewer({ db, port: 0 });
-  const browser = await chromium.launch({ executablePath: CHROMIUM, args: ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run"] });
+  let viewer: Viewer | undefined;
   try {
+    await runAgainst(reasoning, db, "thinking");
+    await runAgainst(length, db, "cutoff");
+    viewer = await startViewer({ db, port: 0 });
     const page = await browser.newPage();
     await page.goto(`${viewer.url}#/run/thinking/episode/0`);
     const think = page.locator(".msg.assistant details.think").first();
@@ -76,7 +73,7 @@ test("reasoning folded, cut-off answers listed and counted, in Chromium", async 
     await run.getByText("16 cut off at the token limit").waitFor();
   } finally {
     await browser.close();
-    await viewer.close();
+    await viewer?.close();
     rmSync(dir, { recursive: true, force: true });
   }
 });

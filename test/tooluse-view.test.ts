@@ -5,12 +5,11 @@
  * at; the viewer lists tool-use episodes, shows their problems call by call, draws the chart,
  * and the page in Chromium shows the table and the calculator's turns.
  */
-import { after, before, test, type TestContext } from "node:test";
+import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
-import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { chromium, type Browser } from "playwright-core";
 import { createAgent } from "../src/agents/registry.js";
 import type { Agent } from "../src/agents/types.js";
 import { toolUseRates } from "../src/metrics/tooluse.js";
@@ -22,9 +21,8 @@ import { executeRun, planAll } from "../src/run/execute.js";
 import { runPlan } from "../src/run/runner.js";
 import { RunStore } from "../src/store/store.js";
 import { startViewer, type Viewer } from "../src/view/server.js";
+import { launchChromium } from "./helpers/chromium.js";
 
-const CHROMIUM = process.env.ATP_CHROMIUM ?? "/usr/bin/chromium";
-const CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"];
 
 const root = mkdtempSync(join(tmpdir(), "atp-tooluse-view-"));
 const db = join(root, "atp.db");
@@ -161,17 +159,9 @@ test("the viewer API: headline, rates, episode list and a tool-use episode's pro
   assert.equal((await fetch(new URL("/api/runs/without/charts/tooluse.svg", viewer.url))).status, 404);
 });
 
-function chromiumOrSkip(t: TestContext): boolean {
-  if (existsSync(CHROMIUM)) return true;
-  const message = `Chromium not found at ${CHROMIUM}; install it (apt-get install chromium) or set ATP_CHROMIUM`;
-  if (process.env.CI === "true") throw new Error(message);
-  t.skip(message);
-  return false;
-}
-
 test("the page in Chromium: the tool-use card, pills and a problem with its calculator turns", async (t) => {
-  if (!chromiumOrSkip(t)) return;
-  const browser: Browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+  const browser = await launchChromium(t);
+  if (!browser) return;
   const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
   const errors: string[] = [];
   page.on("pageerror", (e) => errors.push(e.message));

@@ -3,12 +3,11 @@
  * earlier answers): the episode page renders within seconds in Chromium, long texts folded, and
  * a folded text opens whole on demand.
  */
-import { after, before, test, type TestContext } from "node:test";
+import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
-import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { chromium } from "playwright-core";
 import type { Agent, AgentCall } from "../src/agents/types.js";
 import { defaultConfig } from "../src/run/config.js";
 import { planRun } from "../src/run/execute.js";
@@ -16,9 +15,8 @@ import type { CollusionPlan, EpisodePlan, RoleplayPlan } from "../src/run/plan.j
 import { runPlan } from "../src/run/runner.js";
 import { RunStore } from "../src/store/store.js";
 import { startViewer, type Viewer } from "../src/view/server.js";
+import { launchChromium } from "./helpers/chromium.js";
 
-const CHROMIUM = process.env.ATP_CHROMIUM ?? "/usr/bin/chromium";
-const CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"];
 const ANSWER_CHARS = 300_000;
 /** The answer's last words: shown only once the whole text is opened. */
 const ENDING = "THE-END-OF-A-LONG-ANSWER";
@@ -62,17 +60,9 @@ after(async () => {
   rmSync(root, { recursive: true, force: true });
 });
 
-function chromiumOrSkip(t: TestContext): boolean {
-  if (existsSync(CHROMIUM)) return true;
-  const message = `Chromium not found at ${CHROMIUM}; install it (apt-get install chromium) or set ATP_CHROMIUM`;
-  if (process.env.CI === "true") throw new Error(message);
-  t.skip(message);
-  return false;
-}
-
 test("an episode of 300 KB answers renders in seconds, long texts folded and opened on demand", async (t) => {
-  if (!chromiumOrSkip(t)) return;
-  const browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+  const browser = await launchChromium(t);
+  if (!browser) return;
   try {
     const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
     const errors: string[] = [];

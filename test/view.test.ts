@@ -4,14 +4,14 @@
  * viewer reads, the `atp view` command, and the page itself in Chromium, including answers
  * crafted to run script if they were ever treated as markup.
  */
-import { after, before, test, type TestContext } from "node:test";
+import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { execFile, spawn } from "node:child_process";
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { request } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { chromium, type Browser, type Page } from "playwright-core";
+import type { Page } from "playwright-core";
 
 import type { Agent, AgentCall } from "../src/agents/types.js";
 import { episodeId, type FailedCall, type PlayedEpisode } from "../src/metrics/rates.js";
@@ -25,11 +25,9 @@ import type { TranscriptRound } from "../src/transcript/types.js";
 import { startViewer, type Viewer } from "../src/view/server.js";
 import { choosingAnswer, startFakeOpenAI } from "./helpers/fake-openai.js";
 import { repoRoot } from "./helpers/paper.js";
+import { launchChromium } from "./helpers/chromium.js";
 
 const CLI = join(repoRoot, "dist", "src", "cli", "main.js");
-/** Debian's Chromium; ATP_CHROMIUM points elsewhere. */
-const CHROMIUM = process.env.ATP_CHROMIUM ?? "/usr/bin/chromium";
-const CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"];
 const CSP = "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'";
 
 /** Text that runs script wherever model output is wrongly treated as markup. */
@@ -474,14 +472,6 @@ test("atp view prints its URL, serves the store and stops on Ctrl-C", async () =
 // ---------------------------------------------------------------- the page in Chromium
 
 /** Whether Chromium is here: outside CI its absence skips with a message; under CI=true it fails. */
-function chromiumOrSkip(t: TestContext): boolean {
-  if (existsSync(CHROMIUM)) return true;
-  const message = `Chromium not found at ${CHROMIUM}; install it (apt-get install chromium) or set ATP_CHROMIUM`;
-  if (process.env.CI === "true") throw new Error(message);
-  t.skip(message);
-  return false;
-}
-
 /** Polls a condition from the test side: the page's CSP (rightly) refuses Playwright's string predicates. */
 async function until(what: string, check: () => Promise<boolean>, timeoutMs = 10_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -497,8 +487,8 @@ async function rateOf(page: Page, selector: string): Promise<{ value: number; te
 }
 
 test("the page in Chromium", async (t) => {
-  if (!chromiumOrSkip(t)) return;
-  const browser: Browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+  const browser = await launchChromium(t);
+  if (!browser) return;
   const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
   const errors: string[] = [];
   page.on("pageerror", (e) => errors.push(e.message));

@@ -347,7 +347,7 @@ export function loadConfigFile(file: string): RunConfig {
   const config = defaultConfig(f.suite);
   const plays = { suite: f.suite, withToolUse: f.withToolUse ?? false };
   const played = playedTestbeds(plays);
-  for (const testbed of ["roleplay", "collusion", "tooluse"] as const) {
+  for (const testbed of TESTBEDS) {
     const section = f[testbed];
     if (section === undefined || played.includes(testbed)) continue;
     // A section that is there but cannot apply would be silently ignored: name its first key.
@@ -427,7 +427,9 @@ export function playsToolUse(config: Pick<RunConfig, "suite" | "withToolUse">): 
   return config.suite === "tooluse" || (config.suite === "paper" && Boolean(config.withToolUse));
 }
 
-export type Testbed = "roleplay" | "collusion" | "tooluse";
+/** The testbeds; `paper` plays role-play and collusion (and tool use with --with-tooluse). */
+export const TESTBEDS = ["roleplay", "collusion", "tooluse"] as const;
+export type Testbed = (typeof TESTBEDS)[number];
 
 export const TESTBED_NAMES: Record<Testbed, string> = { roleplay: "role-play", collusion: "collusion", tooluse: "tool-use" };
 

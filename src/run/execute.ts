@@ -179,40 +179,44 @@ export async function executeRun(config: RunConfig, hooks: RunHooks = {}, datase
   if (config.transcript) checkOutputFile(config.transcript, "--transcript", "transcript.jsonl");
   const plans = loadPlan(config, datasetsFrom);
   const agent = await makeAgent(config, hooks);
-  const store = RunStore.open(config.db);
   try {
-    const runId = config.runId ?? newRunId();
-    const { takenOver } = store.lock("run", runId);
-    const existing = store.getRun(runId);
-    if (existing) {
-      const stored = existing.config as RunConfig;
-      if ((stored.limit ?? null) !== config.limit) {
-        throw new InputError(
-          `--limit: run ${runId} was started with ${stored.limit == null ? "no --limit" : `--limit ${stored.limit}`}, which is part of its record; ` +
-            `\`atp resume ${runId}\` continues that plan. For another limit start a new run: calls it shares with this one come from the cache`,
-        );
+    // Opened after the endpoint check, so a run refused there leaves no store behind.
+    const store = RunStore.open(config.db);
+    try {
+      const runId = config.runId ?? newRunId();
+      const { takenOver } = store.lock("run", runId);
+      const existing = store.getRun(runId);
+      if (existing) {
+        const stored = existing.config as RunConfig;
+        if ((stored.limit ?? null) !== config.limit) {
+          throw new InputError(
+            `--limit: run ${runId} was started with ${stored.limit == null ? "no --limit" : `--limit ${stored.limit}`}, which is part of its record; ` +
+              `\`atp resume ${runId}\` continues that plan. For another limit start a new run: calls it shares with this one come from the cache`,
+          );
+        }
+        if (fingerprint(stored, store.loadRunPlans(runId)) !== fingerprint(config, plans)) {
+          throw new InputError(
+            `--run-id ${runId}: the store ${config.db} already has this run with other settings; ` +
+              `continue it with \`atp resume ${runId}\`, or choose another --run-id`,
+          );
+        }
+      } else {
+        store.createRun({
+          id: runId,
+          suite: config.suite,
+          model: config.model ?? DEFAULT_MODEL,
+          seed: config.seed,
+          parity: config.parity,
+          config: storedConfig(config),
+          versions: { "atp-testbed": VERSION, node: process.version, ...store.libraryVersions() },
+          plans,
+        });
       }
-      if (fingerprint(stored, store.loadRunPlans(runId)) !== fingerprint(config, plans)) {
-        throw new InputError(
-          `--run-id ${runId}: the store ${config.db} already has this run with other settings; ` +
-            `continue it with \`atp resume ${runId}\`, or choose another --run-id`,
-        );
-      }
-    } else {
-      store.createRun({
-        id: runId,
-        suite: config.suite,
-        model: config.model ?? DEFAULT_MODEL,
-        seed: config.seed,
-        parity: config.parity,
-        config: storedConfig(config),
-        versions: { "atp-testbed": VERSION, node: process.version, ...store.libraryVersions() },
-        plans,
-      });
+      return await continueRun(store, runId, agent, config, Boolean(existing), false, takenOver, hooks);
+    } finally {
+      store.close();
     }
-    return await continueRun(store, runId, agent, config, Boolean(existing), false, takenOver, hooks);
   } finally {
-    store.close();
     await agent.close?.();
   }
 }
