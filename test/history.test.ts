@@ -143,3 +143,20 @@ test("atp resume keeps --history all: rounds played after the kill still send ev
     await server.close();
   }
 });
+
+test("a paper run file's tooluse.history applies when --with-tooluse is given on the command line", async () => {
+  const dir = mkdtempSync(join(root, "t-"));
+  const file = join(dir, "run.yaml");
+  writeFileSync(file, "suite: paper\nmodel: policy:fixed?p=0.5\nlimit: 1\ntooluse:\n  rounds: 2\n  easy: 2\n  hard: 1\n  history: 1\n");
+  const out = join(dir, "out.jsonl");
+  const r = await atp(["run", file, "--with-tooluse", "--transcript", out], dir);
+  assert.equal(r.code, 0, r.stderr);
+  const tooluse = readTranscript(out).filter((e) => e.suite === "tooluse");
+  assert.equal(tooluse.length, 1);
+  // One round of 2 + 1 problems.
+  assert.equal((tooluse[0].settings as { history_window: unknown }).history_window, 3);
+  // Without the flag the section cannot apply, and the error names it and the way to play it.
+  const refused = await atp(["run", file, "--transcript", join(dir, "other.jsonl")], dir);
+  assert.equal(refused.code, 2);
+  assert.match(refused.stderr, /run\.yaml: field 'tooluse\.rounds': applies to the tool-use testbed.*add --with-tooluse/);
+});

@@ -152,7 +152,7 @@ function isRunFile(target: string): boolean {
 }
 
 export function resolveRunConfig(target: string, flags: RunFlags): RunConfig {
-  if (isRunFile(target)) return applyFlags(loadConfigFile(target), flags);
+  if (isRunFile(target)) return applyFlags(loadConfigFile(target, Boolean(flags.withTooluse)), flags);
   if (!(SUITES as readonly string[]).includes(target)) {
     throw new InputError(`run: unknown testbed '${target}': expected one of ${SUITES.join(", ")}, or a .yaml run file`);
   }

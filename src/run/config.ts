@@ -320,8 +320,11 @@ function isRecord(v: unknown): v is Record<string, unknown> {
   return typeof v === "object" && v !== null && !Array.isArray(v);
 }
 
-/** Reads and validates a YAML run file; relative paths in it are taken from the current directory. */
-export function loadConfigFile(file: string): RunConfig {
+/**
+ * Reads and validates a YAML run file; relative paths in it are taken from the current directory.
+ * `withToolUse` is the command line's --with-tooluse, which adds a testbed the file's sections may set.
+ */
+export function loadConfigFile(file: string, withToolUse = false): RunConfig {
   const text = readUserText(file, "a YAML run file");
   let raw: unknown;
   let intRewards: unknown;
@@ -345,7 +348,7 @@ export function loadConfigFile(file: string): RunConfig {
   }
   const f = parsed.data;
   const config = defaultConfig(f.suite);
-  const plays = { suite: f.suite, withToolUse: f.withToolUse ?? false };
+  const plays = { suite: f.suite, withToolUse: withToolUse || (f.withToolUse ?? false) };
   const played = playedTestbeds(plays);
   for (const testbed of TESTBEDS) {
     const section = f[testbed];
