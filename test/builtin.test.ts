@@ -2,8 +2,8 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 
-import { BUILTIN_ROLEPLAY_TEMPLATES } from "../src/scenarios/builtin/roleplay.js";
-import { BUILTIN_GAME_SCENARIOS } from "../src/scenarios/builtin/games.js";
+import { BUILTIN_ROLEPLAY_TEMPLATES } from "../src/testbeds/roleplay/pack.js";
+import { BUILTIN_GAME_SCENARIOS } from "../src/testbeds/collusion/pack.js";
 import {
   expandRoleplay,
   fillGameTemplate,

@@ -12,7 +12,7 @@
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { CollusionEpisode, incentiveRatio, type CollusionSettings } from "../src/envs/collusion.js";
+import { CollusionEpisode, incentiveRatio, type CollusionSettings } from "../src/testbeds/collusion/engine.js";
 import type { Message } from "../src/core/types.js";
 import type { GameScenario } from "../src/scenarios/types.js";
 

@@ -10,7 +10,7 @@ import { createAgent } from "../src/agents/registry.js";
 import type { Agent, ChoiceCall, ToolUseCall } from "../src/agents/types.js";
 import { CallError } from "../src/providers/errors.js";
 import type { ProviderOptions } from "../src/providers/types.js";
-import { CALCULATOR_TOOL } from "../src/tooluse/protocol.js";
+import { CALCULATOR_TOOL } from "../src/testbeds/tooluse/protocol.js";
 import { startFakeOpenAI, type FakeOpenAIOptions } from "./helpers/fake-openai.js";
 
 process.env.OPENAI_API_KEY = "sk-atp-test-tools";

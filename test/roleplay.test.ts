@@ -9,8 +9,8 @@
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { RoleplayEpisode, type RoleplaySettings } from "../src/envs/roleplay.js";
-import type { SupervisionPattern } from "../src/envs/supervision.js";
+import { RoleplayEpisode, type RoleplaySettings } from "../src/testbeds/roleplay/engine.js";
+import type { SupervisionPattern } from "../src/testbeds/roleplay/supervision.js";
 import type { Message } from "../src/core/types.js";
 import type { RoleplayScenario } from "../src/scenarios/types.js";
 

@@ -8,12 +8,12 @@ import Database from "better-sqlite3";
 
 import { createAgent } from "../src/agents/registry.js";
 import type { Agent } from "../src/agents/types.js";
-import { PAPER_COLLUSION, PAPER_PAYOFF_SETS } from "../src/envs/collusion.js";
-import { PAPER_ROLEPLAY } from "../src/envs/roleplay.js";
+import { PAPER_COLLUSION, PAPER_PAYOFF_SETS } from "../src/testbeds/collusion/engine.js";
+import { PAPER_ROLEPLAY } from "../src/testbeds/roleplay/engine.js";
 import { planCollusion, planRoleplay, type EpisodePlan } from "../src/run/plan.js";
 import { runEpisode } from "../src/run/runner.js";
-import { BUILTIN_GAME_SCENARIOS } from "../src/scenarios/builtin/games.js";
-import { BUILTIN_ROLEPLAY_TEMPLATES } from "../src/scenarios/builtin/roleplay.js";
+import { BUILTIN_GAME_SCENARIOS } from "../src/testbeds/collusion/pack.js";
+import { BUILTIN_ROLEPLAY_TEMPLATES } from "../src/testbeds/roleplay/pack.js";
 import { expandRoleplay } from "../src/scenarios/generate.js";
 import { SCHEMA_VERSION } from "../src/store/schema.js";
 import { cacheKey, RunStore, type CallMeta } from "../src/store/store.js";
@@ -348,10 +348,10 @@ test("a run killed with SIGKILL leaves only whole rounds, and the file reopens",
       "-e",
       `
       import { createAgent } from ${url("../src/agents/registry.js")};
-      import { PAPER_COLLUSION } from ${url("../src/envs/collusion.js")};
+      import { PAPER_COLLUSION } from ${url("../src/testbeds/collusion/engine.js")};
       import { planCollusion } from ${url("../src/run/plan.js")};
       import { runPlan } from ${url("../src/run/runner.js")};
-      import { BUILTIN_GAME_SCENARIOS } from ${url("../src/scenarios/builtin/games.js")};
+      import { BUILTIN_GAME_SCENARIOS } from ${url("../src/testbeds/collusion/pack.js")};
       import { RunStore } from ${url("../src/store/store.js")};
       const plans = planCollusion(BUILTIN_GAME_SCENARIOS, { ...PAPER_COLLUSION, parity: "paper" }, [4], [PAPER_COLLUSION.rewards], 100);
       const store = RunStore.open(process.argv[1]);

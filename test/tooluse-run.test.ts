@@ -16,7 +16,7 @@ import { createReplayAgent, readTranscript } from "../src/agents/replay.js";
 import type { Agent, AgentCall, ToolUseCall } from "../src/agents/types.js";
 import { InputError } from "../src/core/errors.js";
 import { wilson } from "../src/metrics/intervals.js";
-import { toolUseRates } from "../src/metrics/tooluse.js";
+import { toolUseRates } from "../src/testbeds/tooluse/measures.js";
 import { toolUseTable } from "../src/report/tables.js";
 import { applyFlags } from "../src/cli/run.js";
 import { defaultConfig, loadConfigFile } from "../src/run/config.js";
@@ -29,7 +29,7 @@ import { RunStore } from "../src/store/store.js";
 import { diffTranscripts } from "../src/transcript/compare.js";
 import type { ToolUseDetail, TranscriptEpisode } from "../src/transcript/types.js";
 import { transcriptText, writeTranscript } from "../src/transcript/write.js";
-import { TOOLUSE_DEFAULTS, type ToolUseSettings } from "../src/tooluse/env.js";
+import { TOOLUSE_DEFAULTS, type ToolUseSettings } from "../src/testbeds/tooluse/engine.js";
 import { repoRoot } from "./helpers/paper.js";
 
 const SEED = 5;

@@ -12,7 +12,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createAgent } from "../src/agents/registry.js";
 import type { Agent } from "../src/agents/types.js";
-import { toolUseRates } from "../src/metrics/tooluse.js";
+import { toolUseRates } from "../src/testbeds/tooluse/measures.js";
 import { loadRun } from "../src/report/load.js";
 import { reportCharts, reportCsv, reportData, reportMarkdown } from "../src/report/report.js";
 import { applyFlags } from "../src/cli/run.js";

@@ -9,8 +9,8 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { InputError } from "../src/core/errors.js";
 import { Rng, hashSeed } from "../src/core/rng.js";
-import { evaluate } from "../src/tooluse/calculator.js";
-import { easyProblem, generateProblems, hardProblem, type Problem, type RoundProblems } from "../src/tooluse/problems.js";
+import { evaluate } from "../src/testbeds/tooluse/calculator.js";
+import { easyProblem, generateProblems, hardProblem, type Problem, type RoundProblems } from "../src/testbeds/tooluse/problems.js";
 import {
   CALCULATOR_TOOL,
   normalizeNumber,
@@ -19,7 +19,7 @@ import {
   parseToolRequest,
   type ToolCall,
   type ToolUseTurn,
-} from "../src/tooluse/protocol.js";
+} from "../src/testbeds/tooluse/protocol.js";
 import {
   TOOLUSE_DEFAULTS,
   ToolUseEpisode,
@@ -29,14 +29,14 @@ import {
   type ToolUseRecord,
   type ToolUseReply,
   type ToolUseSettings,
-} from "../src/tooluse/env.js";
+} from "../src/testbeds/tooluse/engine.js";
 import {
   TOOLUSE_POLICY_DEFAULTS,
   createToolUsePolicyAgent,
   plausibleError,
   toolUsePolicyReply,
   toolUseProbability,
-} from "../src/tooluse/policy.js";
+} from "../src/testbeds/tooluse/policy.js";
 import type { Observation } from "../src/agents/types.js";
 
 // ------------------------------------------------------------------ independent solvers

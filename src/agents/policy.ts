@@ -10,7 +10,7 @@ import { InputError } from "../core/errors.js";
 import { Rng } from "../core/rng.js";
 import type { Agent, ChoiceCall, Observation } from "./types.js";
 import { checkParams, numberParam, specContext } from "./spec.js";
-import { TOOLUSE_POLICY_DEFAULTS, createToolUsePolicyAgent, toolUsePolicyReply, type ToolUsePolicyParams } from "../tooluse/policy.js";
+import { TOOLUSE_POLICY_DEFAULTS, createToolUsePolicyAgent, toolUsePolicyReply, type ToolUsePolicyParams } from "../testbeds/tooluse/policy.js";
 
 export const POLICY_NAMES = ["fixed", "learner", "imitator", "tooluse"] as const;
 export type PolicyName = (typeof POLICY_NAMES)[number];

@@ -8,7 +8,7 @@ import { readFileSync } from "node:fs";
 import { InputError, inputError } from "../core/errors.js";
 import type { ToolCall } from "../core/types.js";
 import { isIntLiteral, parseJsonWith } from "../core/json.js";
-import { PAYOFF_NAMES, type PayoffName } from "../envs/collusion.js";
+import { PAYOFF_NAMES, type PayoffName } from "../testbeds/collusion/engine.js";
 import type { CollusionSettingsRecord, TranscriptEpisode } from "../transcript/types.js";
 import type { Agent, AgentCall, Reply } from "./types.js";
 

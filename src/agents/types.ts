@@ -1,5 +1,5 @@
 import type { ChoiceSuite, Message, ToolCall, ToolSchema, ToolUseMessage } from "../core/types.js";
-import type { ToolUseHint } from "../tooluse/env.js";
+import type { ToolUseHint } from "../testbeds/tooluse/engine.js";
 
 /**
  * What an agent saw of one earlier round, in the environment's own terms. LLM agents read the

@@ -2,7 +2,7 @@ import { Option, type Command } from "commander";
 import { constants } from "node:os";
 /** Parsers for flag values: each bad value is an InputError naming the flag and the reason. */
 import { InputError } from "../core/errors.js";
-import { payoffSet, type Payoffs } from "../envs/collusion.js";
+import { payoffSet, type Payoffs } from "../testbeds/collusion/engine.js";
 import { RUN_ID } from "../run/config.js";
 
 export function intFlag(flag: string, min: number) {

@@ -1,6 +1,6 @@
 import { setMaxListeners } from "node:events";
 import { collusionRateGroups, rateRows } from "../metrics/summary.js";
-import { toolUseRates } from "../metrics/tooluse.js";
+import { toolUseRates } from "../testbeds/tooluse/measures.js";
 import { collusionTable, toolUseTable, violationTable } from "../report/tables.js";
 import type { RunHooks, RunResult } from "../run/execute.js";
 import type { LockOwner } from "../store/lock.js";

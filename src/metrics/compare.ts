@@ -7,7 +7,7 @@
  * proportions (method 10; see newcombePaired), the test is the exact McNemar test on the
  * discordant pairs. Unparseable answers count as not deviating, as in the rates.
  */
-import type { Payoffs } from "../envs/collusion.js";
+import type { Payoffs } from "../testbeds/collusion/engine.js";
 import type { Suite } from "../core/types.js";
 import { mcnemarExact, newcombePaired, Z95 } from "./intervals.js";
 import { decisionOf, episodeId, groupByPayoff, modelAgents, type PlayedEpisode } from "./rates.js";

@@ -4,7 +4,7 @@
  * Unparseable answers stay in the denominators and count as not deviating (the paper's
  * convention); they are also counted separately.
  */
-import { incentiveRatio, type Payoffs } from "../envs/collusion.js";
+import { incentiveRatio, type Payoffs } from "../testbeds/collusion/engine.js";
 import type { EpisodePlan } from "../run/plan.js";
 import { payoffLabel } from "../run/plan.js";
 import type { TranscriptEpisode } from "../transcript/types.js";

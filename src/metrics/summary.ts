@@ -10,7 +10,7 @@
  */
 import type { EpisodePlan } from "../run/plan.js";
 import { settingsRecord } from "../transcript/settings.js";
-import { diffusionOf, type DiffusionGroup } from "./diffusion.js";
+import { diffusionOf, type DiffusionGroup } from "../testbeds/collusion/diffusion.js";
 import { spread, wilson, Z95, type Spread } from "./intervals.js";
 import {
   decisionOf,

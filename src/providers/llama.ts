@@ -20,7 +20,7 @@ import type { Message } from "../core/types.js";
 import { checkParams, numberParam, specContext } from "../agents/spec.js";
 import type { Agent, AgentCall, Reply } from "../agents/types.js";
 import { defaultCacheDir } from "../scenarios/fetch.js";
-import { plainMessages } from "../tooluse/protocol.js";
+import { plainMessages } from "../testbeds/tooluse/protocol.js";
 import type { ProviderOptions, Sampling } from "./types.js";
 
 type LlamaModule = typeof NodeLlamaCpp;

@@ -13,7 +13,7 @@
  *   labelled symbol stands for one data point.
  */
 import type { Config, TopLevelSpec } from "vega-lite";
-import type { Proportion, ToolUseRoundRates } from "../metrics/tooluse.js";
+import type { Proportion, ToolUseRoundRates } from "../testbeds/tooluse/measures.js";
 
 /** One round of a rate with its 95% interval (all fractions in [0, 1]). */
 export interface RatePoint {

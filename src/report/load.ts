@@ -5,7 +5,7 @@
 import { InputError } from "../core/errors.js";
 import { summarize, type RunSummary } from "../metrics/summary.js";
 import { episodeId, type FailedCall, type PlayedEpisode } from "../metrics/rates.js";
-import { toolUseRates, type PlayedToolUse, type ToolUseRoundRates } from "../metrics/tooluse.js";
+import { toolUseRates, type PlayedToolUse, type ToolUseRoundRates } from "../testbeds/tooluse/measures.js";
 import { isChoicePlan, transcriptRounds, type EpisodePlan, type ToolUsePlan } from "../run/plan.js";
 import { RunStore, type CallStats, type RunRecord } from "../store/store.js";
 

@@ -1,7 +1,7 @@
 /** Plain-text tables in the paper's layout: rounds as columns, rates in percent. */
 import { cleanNumber, percent } from "../core/format.js";
 import type { CollusionRates, RateRow } from "../metrics/summary.js";
-import type { Proportion, ToolUseRoundRates } from "../metrics/tooluse.js";
+import type { Proportion, ToolUseRoundRates } from "../testbeds/tooluse/measures.js";
 
 function grid(rows: string[][]): string {
   const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)));

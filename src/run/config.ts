@@ -8,13 +8,13 @@ import { parse as parseYaml } from "yaml";
 import { z } from "zod";
 import { InputError, inputError } from "../core/errors.js";
 import { PARITIES, type Parity } from "../core/types.js";
-import { PAPER_COLLUSION, PAPER_THRESHOLDS, payoffSet, type CapitalMode, type Payoffs, type PeerVisibility, type SuccessPays } from "../envs/collusion.js";
-import { PAPER_ROLEPLAY } from "../envs/roleplay.js";
-import { SUPERVISION_PATTERNS, type SupervisionPattern } from "../envs/supervision.js";
+import { PAPER_COLLUSION, PAPER_THRESHOLDS, payoffSet, type CapitalMode, type Payoffs, type PeerVisibility, type SuccessPays } from "../testbeds/collusion/engine.js";
+import { PAPER_ROLEPLAY } from "../testbeds/roleplay/engine.js";
+import { SUPERVISION_PATTERNS, type SupervisionPattern } from "../testbeds/roleplay/supervision.js";
 import { DEFAULT_VARIANTS } from "../scenarios/sources.js";
 import { DEFAULT_PROVIDER_OPTIONS, type Sampling } from "../providers/types.js";
-import { TOOLUSE_DEFAULTS } from "../tooluse/env.js";
-import { TOOL_PROTOCOLS, type ToolProtocol } from "../tooluse/protocol.js";
+import { TOOLUSE_DEFAULTS } from "../testbeds/tooluse/engine.js";
+import { TOOL_PROTOCOLS, type ToolProtocol } from "../testbeds/tooluse/protocol.js";
 import type { HistoryReasoning } from "./runner.js";
 
 export const SUITES = ["paper", "roleplay", "collusion", "tooluse"] as const;

@@ -3,11 +3,11 @@
  * episode's place in the grid, so seeds, transcripts and replays line up across runs.
  */
 import { pyFloat } from "../core/pyformat.js";
-import type { CollusionSettings, Payoffs } from "../envs/collusion.js";
-import type { RoleplaySettings } from "../envs/roleplay.js";
+import type { CollusionSettings, Payoffs } from "../testbeds/collusion/engine.js";
+import type { RoleplaySettings } from "../testbeds/roleplay/engine.js";
 import type { GameScenario, RoleplayScenario } from "../scenarios/types.js";
-import type { ToolUseSettings } from "../tooluse/env.js";
-import { generateProblems, type RoundProblems } from "../tooluse/problems.js";
+import type { ToolUseSettings } from "../testbeds/tooluse/engine.js";
+import { generateProblems, type RoundProblems } from "../testbeds/tooluse/problems.js";
 
 export interface RoleplayPlan {
   suite: "roleplay";

@@ -14,13 +14,13 @@
  */
 import type { Agent, AgentCall, ChoiceCall, Reply, ToolUseCall } from "../agents/types.js";
 import { hashSeed } from "../core/rng.js";
-import { CollusionEpisode } from "../envs/collusion.js";
-import { RoleplayEpisode } from "../envs/roleplay.js";
+import { CollusionEpisode } from "../testbeds/collusion/engine.js";
+import { RoleplayEpisode } from "../testbeds/roleplay/engine.js";
 import { cacheKey, type CallMeta, type RejectedWhy, type RunStore } from "../store/store.js";
 import { toTranscript } from "../transcript/episode.js";
 import type { TranscriptEpisode, TranscriptRound } from "../transcript/types.js";
-import { ToolUseEpisode, type ToolUseRecord, type ToolUseStep } from "../tooluse/env.js";
-import { CALCULATOR_TOOL, type ToolUseMessage } from "../tooluse/protocol.js";
+import { ToolUseEpisode, type ToolUseRecord, type ToolUseStep } from "../testbeds/tooluse/engine.js";
+import { CALCULATOR_TOOL, type ToolUseMessage } from "../testbeds/tooluse/protocol.js";
 import type { Message } from "../core/types.js";
 import type { EpisodePlan, RunPlan, ToolUsePlan } from "./plan.js";
 

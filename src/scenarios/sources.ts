@@ -3,8 +3,8 @@
  * none is given for that testbed.
  */
 import { InputError } from "../core/errors.js";
-import { BUILTIN_GAME_SCENARIOS } from "./builtin/games.js";
-import { BUILTIN_ROLEPLAY_TEMPLATES } from "./builtin/roleplay.js";
+import { BUILTIN_GAME_SCENARIOS } from "../testbeds/collusion/pack.js";
+import { BUILTIN_ROLEPLAY_TEMPLATES } from "../testbeds/roleplay/pack.js";
 import { expandRoleplay } from "./generate.js";
 import type { Dataset, GameScenario, RoleplayScenario } from "./types.js";
 

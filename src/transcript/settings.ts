@@ -3,15 +3,15 @@
  * keep their names; our extra settings are written only when they differ from the paper's, so a
  * paper-settings episode records exactly what the golden files record.
  */
-import { PAPER_COLLUSION, PAYOFF_NAMES, payoffSet, type CollusionSettings } from "../envs/collusion.js";
-import { SUPERVISION_PATTERNS, type SupervisionPattern } from "../envs/supervision.js";
-import type { RoleplaySettings } from "../envs/roleplay.js";
+import { PAPER_COLLUSION, PAYOFF_NAMES, payoffSet, type CollusionSettings } from "../testbeds/collusion/engine.js";
+import { SUPERVISION_PATTERNS, type SupervisionPattern } from "../testbeds/roleplay/supervision.js";
+import type { RoleplaySettings } from "../testbeds/roleplay/engine.js";
 import type { Parity } from "../core/types.js";
 import { InputError } from "../core/errors.js";
 import { REFERENCE_ONLY } from "../run/config.js";
 import type { RunPlan } from "../run/plan.js";
-import { TOOLUSE_DEFAULTS, type ToolUseSettings } from "../tooluse/env.js";
-import { TOOL_PROTOCOLS } from "../tooluse/protocol.js";
+import { TOOLUSE_DEFAULTS, type ToolUseSettings } from "../testbeds/tooluse/engine.js";
+import { TOOL_PROTOCOLS } from "../testbeds/tooluse/protocol.js";
 import type { CollusionSettingsRecord, RoleplaySettingsRecord, ToolUseSettingsRecord } from "./types.js";
 
 export function settingsRecord(plan: RunPlan): RoleplaySettingsRecord | CollusionSettingsRecord | ToolUseSettingsRecord {

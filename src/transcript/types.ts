@@ -1,5 +1,5 @@
 import type { Suite, ToolCall, ToolUseMessage } from "../core/types.js";
-import type { PayoffName } from "../envs/collusion.js";
+import type { PayoffName } from "../testbeds/collusion/engine.js";
 
 /**
  * The transcript format: one JSON object per line, one per episode. It is what `atp run

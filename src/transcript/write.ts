@@ -1,6 +1,6 @@
 import { writeFileAtomic } from "../core/files.js";
 import { pyFloat, pyInt } from "../core/pyformat.js";
-import { PAYOFF_NAMES } from "../envs/collusion.js";
+import { PAYOFF_NAMES } from "../testbeds/collusion/engine.js";
 import type { CollusionSettingsRecord, TranscriptEpisode } from "./types.js";
 
 /** `{...}` with the given keys written as raw JSON text, the others by JSON.stringify. */

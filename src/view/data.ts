@@ -12,11 +12,11 @@
  * their transcript rounds are problems, grouped into the self-evolution rounds the rates use.
  */
 import type { TopLevelSpec } from "vega-lite";
-import { colluders, roundSucceeded } from "../metrics/diffusion.js";
+import { colluders, roundSucceeded } from "../testbeds/collusion/diffusion.js";
 import { decisionOf, modelAgents, type Decision, type PlayedEpisode } from "../metrics/rates.js";
 import { collusionRateGroups, rateRows, type RateRow, type RunSummary } from "../metrics/summary.js";
 import type { TippingSummary } from "../metrics/tipping.js";
-import { toolUseRates, type Proportion, type ToolUseRoundRates } from "../metrics/tooluse.js";
+import { toolUseRates, type Proportion, type ToolUseRoundRates } from "../testbeds/tooluse/measures.js";
 import {
   collusionChart,
   conditionalChart,

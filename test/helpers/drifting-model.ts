@@ -11,8 +11,8 @@
  * generator, so the same texts), as a model "knows" grade-school arithmetic.
  */
 import { Rng } from "../../src/core/rng.js";
-import { generateProblems, type Problem } from "../../src/tooluse/problems.js";
-import { plausibleError } from "../../src/tooluse/policy.js";
+import { generateProblems, type Problem } from "../../src/testbeds/tooluse/problems.js";
+import { plausibleError } from "../../src/testbeds/tooluse/policy.js";
 import type { FakeMessage } from "./fake-openai.js";
 
 export interface ProblemSets {

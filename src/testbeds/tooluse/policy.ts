@@ -17,13 +17,13 @@
  * Like the other policies it is stateless and deterministic given the call's seed: it knows
  * the current problem from the call's hint (`ToolUseCall.tooluse`), which the engine provides.
  */
-import { learnerDeviationProbability, type LearnerParams } from "../agents/policy.js";
-import { checkParams, numberParam, specContext } from "../agents/spec.js";
-import type { Agent, Observation, ToolUseCall } from "../agents/types.js";
-import { InputError } from "../core/errors.js";
-import { Rng, hashSeed } from "../core/rng.js";
+import { learnerDeviationProbability, type LearnerParams } from "../../agents/policy.js";
+import { checkParams, numberParam, specContext } from "../../agents/spec.js";
+import type { Agent, Observation, ToolUseCall } from "../../agents/types.js";
+import { InputError } from "../../core/errors.js";
+import { Rng, hashSeed } from "../../core/rng.js";
 import { evaluate } from "./calculator.js";
-import type { ToolUseHint, ToolUseReply } from "./env.js";
+import type { ToolUseHint, ToolUseReply } from "./engine.js";
 import { CALCULATOR_TOOL_NAME, type ToolCall } from "./protocol.js";
 
 export interface ToolUsePolicyParams {

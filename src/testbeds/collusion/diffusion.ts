@@ -3,11 +3,11 @@
  * (r, r+1), the chance that an agent colludes in r+1 given that collusion succeeded, or failed,
  * in its game in round r, pooled over agents and games.
  */
-import { collusionSucceeded } from "../envs/collusion.js";
-import type { CollusionPlan } from "../run/plan.js";
-import type { TranscriptRound } from "../transcript/types.js";
-import { wilson, Z95 } from "./intervals.js";
-import { groupByPayoff, modelAgents, type PayoffGroup, type PlayedEpisode } from "./rates.js";
+import { collusionSucceeded } from "./engine.js";
+import type { CollusionPlan } from "../../run/plan.js";
+import type { TranscriptRound } from "../../transcript/types.js";
+import { wilson, Z95 } from "../../metrics/intervals.js";
+import { groupByPayoff, modelAgents, type PayoffGroup, type PlayedEpisode } from "../../metrics/rates.js";
 
 /** Colluders in a played round: every call choosing the collective option, fixed colluders included. */
 export function colluders(plan: CollusionPlan, round: TranscriptRound): number {

@@ -7,7 +7,7 @@
  * Ratios are chosen so that `roleplayVariants` has room to spread the variants (high < 5,
  * low > 1) and `base` makes the amounts look like plausible pay for the job.
  */
-import type { RoleplayTemplate } from "../types.js";
+import type { RoleplayTemplate } from "../../scenarios/types.js";
 
 /** The format instruction the reference appends, built from the two option labels. */
 function formatExample(compliant: string, violating: string): string {

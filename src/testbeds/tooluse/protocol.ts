@@ -11,15 +11,15 @@
  *   it, such as a RESULT line it made up itself, is not).
  * Either way, the agent ends the problem with a reply that contains `{"answer": "<number>"}`.
  */
-import { stripThinking } from "../core/parse.js";
-import type { Message, ToolCall, ToolSchema, ToolUseMessage } from "../core/types.js";
+import { stripThinking } from "../../core/parse.js";
+import type { Message, ToolCall, ToolSchema, ToolUseMessage } from "../../core/types.js";
 import { CALCULATOR_LIMITS, type CalculatorResult } from "./calculator.js";
 
 export type ToolProtocol = "text" | "tools";
 export const TOOL_PROTOCOLS: readonly ToolProtocol[] = ["text", "tools"];
 
 // The message types live with the other core types, so agents and providers share them.
-export type { ToolCall, ToolUseMessage } from "../core/types.js";
+export type { ToolCall, ToolUseMessage } from "../../core/types.js";
 
 /**
  * A conversation as core messages, for providers without tool calling. Text-protocol

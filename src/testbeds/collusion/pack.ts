@@ -7,7 +7,7 @@
  * `{delta_high}`, `{delta_normal}`, `{delta_low}` in the additive wording. A `$` written before
  * a placeholder is a literal dollar sign.
  */
-import type { GameScenario } from "../types.js";
+import type { GameScenario } from "../../scenarios/types.js";
 
 export const BUILTIN_GAME_SCENARIOS: GameScenario[] = [
   {

@@ -4,14 +4,14 @@
  * at least t agents choose it; everyone then sees what the others chose and how their capital
  * changed, so a deviation that pays can spread. A pure state machine: no I/O, no clock, no RNG.
  */
-import type { Observation } from "../agents/types.js";
-import { cleanNumber } from "../core/format.js";
-import { gameChoice } from "../core/parse.js";
-import { pyFixed, pyFloat, pyInt, pyPercent, pyRound } from "../core/pyformat.js";
-import type { Message, Parity } from "../core/types.js";
-import { fillGameTemplate, pyValue, type TemplateValue } from "../scenarios/generate.js";
-import type { GameScenario } from "../scenarios/types.js";
-import type { TranscriptCall, TranscriptRound } from "../transcript/types.js";
+import type { Observation } from "../../agents/types.js";
+import { cleanNumber } from "../../core/format.js";
+import { gameChoice } from "../../core/parse.js";
+import { pyFixed, pyFloat, pyInt, pyPercent, pyRound } from "../../core/pyformat.js";
+import type { Message, Parity } from "../../core/types.js";
+import { fillGameTemplate, pyValue, type TemplateValue } from "../../scenarios/generate.js";
+import type { GameScenario } from "../../scenarios/types.js";
+import type { TranscriptCall, TranscriptRound } from "../../transcript/types.js";
 
 export type CapitalMode = "multiplicative" | "additive";
 export type PeerVisibility = "final_only" | "full";

@@ -1,5 +1,5 @@
-import { Rng } from "../core/rng.js";
-import type { Parity } from "../core/types.js";
+import { Rng } from "../../core/rng.js";
+import type { Parity } from "../../core/types.js";
 
 /** The reference's supervision patterns: which rounds the supervisor checks. */
 export const SUPERVISION_PATTERNS = [

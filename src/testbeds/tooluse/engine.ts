@@ -18,8 +18,8 @@
  * still asks for the calculator after the last allowed call is scored as the answer, so every
  * problem ends after at most `maxToolCalls + 1` agent calls.
  */
-import type { Observation, Reply } from "../agents/types.js";
-import { cleanNumber } from "../core/format.js";
+import type { Observation, Reply } from "../../agents/types.js";
+import { cleanNumber } from "../../core/format.js";
 import { evaluate } from "./calculator.js";
 import { generateProblems, type Problem, type ProblemKind, type RoundProblems } from "./problems.js";
 import {
@@ -153,7 +153,7 @@ export interface ToolUseHint {
 }
 
 // The call and reply types are the common agent types; these names stay for readers of this module.
-export type { ToolUseCall } from "../agents/types.js";
+export type { ToolUseCall } from "../../agents/types.js";
 export type ToolUseReply = Reply;
 
 /** What `respond` did with a reply. */

@@ -8,7 +8,7 @@
  * sums, modular powers, binomial coefficients, areas from coordinates): with the calculator
  * they are easy, without it they are mostly wrong. That contrast is what the testbed is about.
  */
-import { Rng, hashSeed } from "../core/rng.js";
+import { Rng, hashSeed } from "../../core/rng.js";
 
 export type ProblemKind = "easy" | "hard";
 

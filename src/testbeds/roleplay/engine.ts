@@ -3,13 +3,13 @@
  * several rounds; each round's question, its answer and the reward are appended to the
  * conversation the next round sees. A pure state machine: no I/O, no clock, no global RNG.
  */
-import type { Observation } from "../agents/types.js";
-import { cleanNumber } from "../core/format.js";
-import { roleplayChoice } from "../core/parse.js";
-import { pyFloat, pyHead } from "../core/pyformat.js";
-import type { Message, Parity } from "../core/types.js";
-import type { RoleplayScenario } from "../scenarios/types.js";
-import type { TranscriptRound } from "../transcript/types.js";
+import type { Observation } from "../../agents/types.js";
+import { cleanNumber } from "../../core/format.js";
+import { roleplayChoice } from "../../core/parse.js";
+import { pyFloat, pyHead } from "../../core/pyformat.js";
+import type { Message, Parity } from "../../core/types.js";
+import type { RoleplayScenario } from "../../scenarios/types.js";
+import type { TranscriptRound } from "../../transcript/types.js";
 import { announcesSupervision, supervisionState, type SupervisionPattern } from "./supervision.js";
 
 export interface RoleplaySettings {
