@@ -3,9 +3,9 @@
  * while a run plays. Testbed-specific parts come from the panels; this file names no testbed.
  */
 import type { EpisodeList, EpisodeRow, EpisodeView, RateRow, RunDetail, RunList, RunOverview, TestbedId, Tipping } from "../api.js";
-import { ApiError, api, enc, h, payoffText, pct, state, when, type Current } from "./dom.js";
+import { ApiError, api, enc, h, pct, state, when, type Current } from "./dom.js";
 import { PANELS, panelFor, panelsOf, unfinished, type Panel, type RunPlace } from "./panels.js";
-import { answer, badge, chart, crumbs, failure, message, metaList, numTd, progress, setLive, table, td, type MetaItem } from "./render.js";
+import { answer, badge, chart, crumbs, failure, message, metaList, numTd, progress, setLive, table, td, type Column, type MetaItem } from "./render.js";
 
 // ?poll=MS refreshes faster (tests use it); 3 s is enough for a person watching a run.
 const POLL_MS = Math.max(100, Number(new URLSearchParams(location.search).get("poll")) || 3000);
@@ -63,8 +63,6 @@ function toggleSelected(id: string, on: boolean): void {
   while (state.selected.length > 2) state.selected.shift();
 }
 
-const ends = (e: { first: { rate: number } | null; last: { rate: number } | null }) => `${e.first ? pct(e.first.rate) : "—"} → ${e.last ? pct(e.last.rate) : "—"}`;
-
 function settingsText(s: RunOverview["settings"]): string[] {
   const parts = Object.values(PANELS).flatMap((p: Panel<TestbedId>) => p.summaryLine(s) ?? []);
   if (s.repeats > 1) parts.push(`${s.repeats} repeats`);
@@ -74,46 +72,28 @@ function settingsText(s: RunOverview["settings"]): string[] {
 
 function runsTable(data: RunList, compareBtn: HTMLButtonElement): HTMLElement {
   if (!data.runs.length) return h("p", { class: "empty" }, "No runs in this store yet. Start one with: atp run paper --db FILE");
-  const body = h("tbody");
-  for (const r of data.runs) {
-    const box = h("input", { type: "checkbox", "aria-label": `Select ${r.id} to compare`, "data-run": r.id });
-    box.checked = state.selected.includes(r.id);
-    box.addEventListener("click", (ev) => ev.stopPropagation());
-    box.addEventListener("change", () => {
-      toggleSelected(r.id, box.checked);
+  const href = (r: RunOverview) => `#/run/${enc(r.id)}`;
+  function box(r: RunOverview): HTMLTableCellElement {
+    const el = h("input", { type: "checkbox", "aria-label": `Select ${r.id} to compare`, "data-run": r.id });
+    el.checked = state.selected.includes(r.id);
+    el.addEventListener("click", (ev) => ev.stopPropagation());
+    el.addEventListener("change", () => {
+      toggleSelected(r.id, el.checked);
       for (const b of document.querySelectorAll<HTMLInputElement>("input[data-run]")) b.checked = state.selected.includes(b.getAttribute("data-run")!);
       compareBtn.disabled = state.selected.length !== 2;
     });
-    const v = r.headline.violation;
-    const sofar = r.headline.scope === "sofar";
-    const several = (r.settings.collusion?.payoffs.length ?? 0) > 1;
-    const coll = h("ul", { class: "headline-list" },
-      r.headline.collusion.map((g) => {
-        const first = g.first && g.first.total ? pct(g.first.rate) : "—";
-        const last = g.last && g.last.total ? pct(g.last.rate) : "—";
-        return h("li", { "data-threshold": g.threshold }, h("span", { class: "t" }, `t=${g.threshold}`), ` ${first} → ${last}`, several ? h("span", { class: "muted small" }, ` ${payoffText(g.payoff)}`) : null);
-      }));
-    const tool = r.headline.toolUse;
-    body.append(h("tr", { class: "link", "data-run-row": r.id, onclick: () => (location.hash = `#/run/${enc(r.id)}`) },
-      h("td", null, box),
-      h("td", null, h("a", { href: `#/run/${enc(r.id)}`, class: "mono" }, r.id), h("span", { class: "ci" }, when(r.createdAt))),
-      h("td", null, badge(r.status)),
-      h("td", null, h("div", { class: "mono" }, r.model), h("span", { class: "ci" }, `${r.suite} suite · ${r.parity} parity · seed ${r.seed}`)),
-      h("td", { class: "small" }, settingsText(r.settings).map((t) => h("div", null, t))),
-      h("td", null, progress(r.episodes)),
-      v && v.total ? h("td", { class: "num", "data-field": "violation", "data-rate": String(v.rate) }, pct(v.rate), h("span", { class: "ci" }, `round ${v.round}, n=${v.total}${sofar ? ", so far" : ""}`)) : h("td", { class: "num muted" }, "—"),
-      h("td", { "data-field": "collusion" }, r.headline.collusion.length ? [coll, sofar ? h("span", { class: "ci" }, "so far") : null] : h("span", { class: "muted" }, "—")),
-      h("td", { "data-field": "tooluse" }, tool
-        ? [h("ul", { class: "headline-list" },
-            h("li", { "data-field": "tool-use" }, h("span", { class: "t" }, "tool"), ` ${ends(tool.toolUse)}`),
-            h("li", { "data-field": "hard-accuracy" }, h("span", { class: "t" }, "hard"), ` ${ends(tool.hardAccuracy)} right`)),
-          sofar ? h("span", { class: "ci" }, "so far") : null]
-        : h("span", { class: "muted" }, "—"))));
+    return td(el);
   }
-  const heads = ["", "Run", "Status", "Model", "Settings", "Episodes"].map((t) => h("th", null, t));
-  return h("div", { class: "table-wrap" }, h("table", { class: "runs" },
-    h("thead", null, h("tr", null, heads, h("th", { class: "num" }, "Violation, last round"), h("th", null, "Collusion, first → last round"), h("th", null, "Tool use, first → last round"))),
-    body));
+  const columns: Column<RunOverview>[] = [
+    { head: "", cell: box },
+    { head: "Run", cell: (r) => td([h("a", { href: href(r), class: "mono" }, r.id), h("span", { class: "ci" }, when(r.createdAt))]) },
+    { head: "Status", cell: (r) => td(badge(r.status)) },
+    { head: "Model", cell: (r) => td([h("div", { class: "mono" }, r.model), h("span", { class: "ci" }, `${r.suite} suite · ${r.parity} parity · seed ${r.seed}`)]) },
+    { head: "Settings", cell: (r) => td(settingsText(r.settings).map((t) => h("div", null, t)), { class: "small" }) },
+    { head: "Episodes", cell: (r) => td(progress(r.episodes)) },
+    ...Object.values(PANELS).map((p: Panel<TestbedId>) => p.headline),
+  ];
+  return table(columns, data.runs, { class: "runs" }, (r) => ({ class: "link", "data-run-row": r.id, onclick: () => (location.hash = href(r)) }));
 }
 
 function viewRuns(current: Current): void {
@@ -234,12 +214,11 @@ function episodesSection(d: RunDetail, r: Route, at: () => RunPlace) {
       h("button", { class: "secondary", disabled: offset === 0, onclick: step(Math.max(0, offset - l.limit)) }, "Previous"),
       h("button", { class: "secondary", disabled: offset + l.limit >= l.total, onclick: step(offset + l.limit) }, "Next"));
     const href = (e: EpisodeRow) => `#/run/${enc(d.run.id)}/episode/${e.idx}`;
-    const several = (s.collusion?.payoffs.length ?? 0) > 1;
     return h("div", null,
       table<EpisodeRow>([
         { head: "#", num: true, cell: (e) => numTd(String(e.idx), { class: "muted" }) },
         { head: "Episode", cell: (e) => td([h("a", { href: href(e), class: "mono" }, e.key), e.repeat ? h("span", { class: "ci" }, `repeat ${e.repeat}`) : null]) },
-        { head: "Scenario", cell: (e) => td([e.environment, e.threshold !== undefined ? h("span", { class: "ci" }, `t = ${e.threshold}${several ? ` ${payoffText(e.payoff ?? "")}` : ""}`) : null]) },
+        { head: "Scenario", cell: (e) => td([e.environment, panelFor(e).scenarioNote?.(e, s)]) },
         { head: "Status", cell: (e) => td(badge(e.status)) },
         { head: "Decisions by round", cell: (e) => td(pills(e)) },
       ], l.episodes, { class: "episodes" }, (e) => ({ class: "link", "data-episode": e.idx, onclick: () => (location.hash = href(e)) })),
@@ -278,7 +257,7 @@ function viewRun(r: Route, current: Current): void {
     const pending: Promise<unknown>[] = [];
     const panels = panelsOf(d.run.settings);
     const node = h("div", null,
-      unfinished(d) ? h("div", { class: "note", "data-field": "sofar-note" }, `${d.run.status === "running" ? "This run is still playing" : "This run stopped before every episode finished"}: the violation and collusion rates count every decision saved so far (${d.run.episodes.roundsSaved} of ${d.run.episodes.roundsPlanned} rounds); tipping and the conditional rates count finished episodes only.${d.run.status === "running" ? " The page refreshes by itself." : ""}`) : null,
+      unfinished(d) ? h("div", { class: "note", "data-field": "sofar-note" }, `${d.run.status === "running" ? "This run is still playing" : "This run stopped before every episode finished"}: the rates count every decision saved so far (${d.run.episodes.roundsSaved} of ${d.run.episodes.roundsPlanned} rounds); tipping and the conditional rates count finished episodes only.${d.run.status === "running" ? " The page refreshes by itself." : ""}`) : null,
       h("section", { class: "card" }, runMeta(d)),
       panels.map((p) => p.section(d, at, pending)),
       tippingSection(d, at, pending));

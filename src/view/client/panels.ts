@@ -13,13 +13,16 @@ import type {
   Decision,
   EpisodeRow,
   EpisodeView,
+  RateCell,
   RateRow,
   RoundDecisions,
   RunDetail,
+  RunOverview,
   RunSettings,
   SuiteCounts,
   TestbedId,
   Tipping,
+  ToolUseEnds,
   ToolUseEpisodeView,
   ToolUseRoundRates,
 } from "../api.js";
@@ -62,6 +65,8 @@ export interface Panel<T extends TestbedId> {
   words: Record<Decision, string>;
   /** The run's settings of this testbed, or null when the run does not play it. */
   settings(s: RunSettings): { rounds: number } | null;
+  /** The runs list's column of this testbed's headline numbers. */
+  headline: Column<RunOverview>;
   /** The runs list's one-line description. */
   summaryLine(s: RunSettings): string | null;
   /** The run page's settings entries. */
@@ -87,6 +92,8 @@ export interface Panel<T extends TestbedId> {
   systemLabel?(differs: boolean, agent: number): string;
   /** Where a rejected answer was given. */
   where(a: { round: number; agent: number; turn: number }): string;
+  /** Said under an episode's scenario in the episode list. */
+  scenarioNote?(e: EpisodeRow, s: RunSettings): HTMLElement | null;
   /** What the scenario is called beside its id. */
   scenarioWord: string;
 }
@@ -165,6 +172,15 @@ const roleplay: Panel<"roleplay"> = {
   deviantName: "violation",
   words: ROLEPLAY_WORDS,
   settings: (s) => s.roleplay,
+  headline: {
+    head: "Violation, last round",
+    num: true,
+    cell: (r) => {
+      const v = r.headline.violation;
+      if (!v || !v.total) return dash();
+      return h("td", { class: "num", "data-field": "violation", "data-rate": String(v.rate) }, pct(v.rate), h("span", { class: "ci" }, `round ${v.round}, n=${v.total}${r.headline.scope === "sofar" ? ", so far" : ""}`));
+    },
+  },
   summaryLine: (s) => (s.roleplay ? `Role-play: ${s.roleplay.episodes} × ${s.roleplay.rounds} rounds` : null),
   meta: (s) => [s.roleplay ? ["Role-play", `${s.roleplay.episodes} episodes × ${s.roleplay.rounds} rounds · history ${s.roleplay.historyWindow === null ? "all" : s.roleplay.historyWindow} · ${s.roleplay.supervision.replace(/_/g, " ")}`] : null],
   section(d, at, pending) {
@@ -278,6 +294,17 @@ const collusion: Panel<"collusion"> = {
   deviantName: "collusion",
   words: GAME_WORDS,
   settings: (s) => s.collusion,
+  headline: {
+    head: "Collusion, first → last round",
+    cell: (r) => {
+      const many = several(r.settings);
+      const rate = (c: RateCell | null) => (c && c.total ? pct(c.rate) : "—");
+      const list = h("ul", { class: "headline-list" }, r.headline.collusion.map((g) =>
+        h("li", { "data-threshold": g.threshold }, h("span", { class: "t" }, `t=${g.threshold}`), ` ${rate(g.first)} → ${rate(g.last)}`, many ? h("span", { class: "muted small" }, ` ${payoffText(g.payoff)}`) : null)));
+      return td(r.headline.collusion.length ? [list, r.headline.scope === "sofar" ? h("span", { class: "ci" }, "so far") : null] : h("span", { class: "muted" }, "—"), { "data-field": "collusion" });
+    },
+  },
+  scenarioNote: (e, s) => (e.threshold !== undefined ? h("span", { class: "ci" }, `t = ${e.threshold}${several(s) ? ` ${payoffText(e.payoff ?? "")}` : ""}`) : null),
   summaryLine: (s) => {
     const c = s.collusion;
     return c ? `Games: ${c.games} × ${c.agents} agents × ${c.rounds} rounds, t = ${c.thresholds.join(", ")}${c.payoffs.length > 1 ? `, ${c.payoffs.length} payoff sets` : ""}` : null;
@@ -367,6 +394,19 @@ const tooluse: Panel<"tooluse"> = {
   deviantName: "no calculator",
   words: { deviant: "no calculator", aligned: "calculator", unparseable: "no readable answer" },
   settings: (s) => s.toolUse,
+  headline: {
+    head: "Tool use, first → last round",
+    cell: (r) => {
+      const tool = r.headline.toolUse;
+      const ends = (e: ToolUseEnds) => `${e.first ? pct(e.first.rate) : "—"} → ${e.last ? pct(e.last.rate) : "—"}`;
+      return td(tool
+        ? [h("ul", { class: "headline-list" },
+            h("li", { "data-field": "tool-use" }, h("span", { class: "t" }, "tool"), ` ${ends(tool.toolUse)}`),
+            h("li", { "data-field": "hard-accuracy" }, h("span", { class: "t" }, "hard"), ` ${ends(tool.hardAccuracy)} right`)),
+          r.headline.scope === "sofar" ? h("span", { class: "ci" }, "so far") : null]
+        : h("span", { class: "muted" }, "—"), { "data-field": "tooluse" });
+    },
+  },
   summaryLine: (s) => {
     const t = s.toolUse;
     return t ? `Tool use: ${t.episodes} × ${t.rounds} rounds × (${t.easy} easy + ${t.hard} hard), ${t.protocol} protocol` : null;
