@@ -4,7 +4,7 @@ import { PARITIES } from "../core/types.js";
 import { SUPERVISION_PATTERNS } from "../testbeds/roleplay/supervision.js";
 import { checkConfig, DEFAULT_DB, HISTORY_REASONING, DEFAULT_MODEL, defaultConfig, loadConfigFile, notPlayedReason, playedTestbeds, providerFlags, samplingFlags, SUITES, TESTBED_NAMES, type ModelFlags, type RunConfig, type RunSuite, type Testbed } from "../run/config.js";
 import { executeRun, loadPlan } from "../run/execute.js";
-import { callsPerRound, transcriptRounds, type RunPlan } from "../run/plan.js";
+import { callsPerRound, transcriptRounds, type RunPlan } from "../testbeds/registry.js";
 import { firstMessages } from "../run/runner.js";
 import { TOOL_PROTOCOLS } from "../testbeds/tooluse/protocol.js";
 import { addModelOptions, collect, historyFlag, intFlag, intListFlag, numberFlag, payoffFlag, positiveNumberFlag, runIdFlag } from "./options.js";

@@ -6,7 +6,8 @@ import { InputError } from "../core/errors.js";
 import { summarize, type RunSummary } from "../metrics/summary.js";
 import { episodeId, type FailedCall, type PlayedEpisode } from "../metrics/rates.js";
 import { toolUseRates, type PlayedToolUse, type ToolUseRoundRates } from "../testbeds/tooluse/measures.js";
-import { isChoicePlan, transcriptRounds, type EpisodePlan, type ToolUsePlan } from "../run/plan.js";
+import { isChoicePlan, transcriptRounds, type EpisodePlan } from "../testbeds/registry.js";
+import type { ToolUsePlan } from "../testbeds/tooluse/plan.js";
 import { RunStore, type CallStats, type RunRecord } from "../store/store.js";
 
 export interface EpisodeCounts {

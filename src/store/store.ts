@@ -12,7 +12,7 @@ import Database from "better-sqlite3";
 
 import { InputError } from "../core/errors.js";
 import type { Suite, ToolCall } from "../core/types.js";
-import type { EpisodePlan, RunPlan } from "../run/plan.js";
+import type { EpisodePlan, RunPlan } from "../testbeds/registry.js";
 import { toTranscript } from "../transcript/episode.js";
 import type { TranscriptCall, TranscriptEpisode, TranscriptRound } from "../transcript/types.js";
 import { acquireRunLock, type LockKind, type LockTiming, type RunLock } from "./lock.js";
