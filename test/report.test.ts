@@ -5,7 +5,6 @@
  */
 import { before, after, test } from "node:test";
 import assert from "node:assert/strict";
-import { execFile } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -26,9 +25,8 @@ import { BUILTIN_ROLEPLAY_TEMPLATES } from "../src/testbeds/roleplay/pack.js";
 import { expandRoleplay } from "../src/scenarios/generate.js";
 import { RunStore } from "../src/store/store.js";
 import type { TranscriptCall, TranscriptRound } from "../src/transcript/types.js";
-import { repoRoot } from "./helpers/paper.js";
+import { atpInProcess } from "./helpers/atp-in-process.js";
 
-const CLI = join(repoRoot, "dist", "src", "cli", "main.js");
 const root = mkdtempSync(join(tmpdir(), "atp-report-"));
 after(() => rmSync(root, { recursive: true, force: true }));
 
@@ -44,12 +42,7 @@ interface Result {
 }
 
 function atp(args: string[], cwd = scratch()): Promise<Result> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, [CLI, ...args], { cwd, maxBuffer: 64 * 1024 * 1024 }, (err, stdout, stderr) => {
-      const code = err ? ((err as { code?: number }).code ?? 1) : 0;
-      resolve({ code: typeof code === "number" ? code : 1, stdout, stderr });
-    });
-  });
+  return atpInProcess(args, cwd, process.env);
 }
 
 // ---------------------------------------------------------------- numbers worked out by hand
