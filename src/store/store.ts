@@ -2,7 +2,9 @@
  * A run kept in one SQLite file: its settings, its planned episodes (with their full scenarios,
  * so a resume needs no scenario file), and every finished round with its calls. A round is saved
  * in one transaction, so a killed run leaves only whole rounds, and a resume replays them.
- * (A tool-use round is one problem: its calls are the agent's turns, told apart by `turn`.)
+ * (A round with a detail is one agent's several calls, told apart by `turn`.) The store names no
+ * testbed: a testbed is a plain text column, and what it records per round beyond the transcript's
+ * common fields is JSON (`detail`).
  */
 import { createHash } from "node:crypto";
 import { mkdirSync, statSync } from "node:fs";
@@ -63,7 +65,7 @@ export interface EpisodeState {
 /** What the runner knows about each model call of a round, beyond the transcript. */
 export interface CallMeta {
   agent: number;
-  /** The call's place among the agent's calls of its round (tool use: within the problem); 0 when absent. */
+  /** The call's place among the agent's calls of its round (in a round with a detail); 0 when absent. */
   turn?: number;
   /** The model that answered; absent means the run's model. */
   model?: string;
@@ -102,8 +104,8 @@ export interface RejectedAnswer {
 
 export interface CallStats {
   /**
-   * Calls the agent answered, from the model or the cache. Fixed colluders, which are not asked
-   * (saved without a CallMeta, or with attempts 0 and not cached), are not counted.
+   * Calls the agent answered, from the model or the cache. Agents that are not asked (fixed
+   * colluders: saved without a CallMeta, or with attempts 0 and not cached) are not counted.
    */
   calls: number;
   cached: number;
@@ -262,7 +264,7 @@ export function cacheKey(parts: {
   repeat: number;
   /** The call's seed (from the run seed): runs with other seeds ask for other samples. */
   seed: number;
-  /** Tools offered with the call (tool use); absent leaves the key as it was. */
+  /** Tools offered with the call; absent leaves the key as it was. */
   tools?: unknown;
 }): string {
   return createHash("sha256").update(canonicalJson(parts)).digest("hex");
@@ -447,8 +449,8 @@ function toCall(row: CallRow): TranscriptCall {
 const callId = (agent: number, turn: number) => `${agent}/${turn}`;
 
 /**
- * Each call of a round with its turn. A tool-use round (one with a detail) is one agent's calls
- * in order; elsewhere every agent is asked once, so all turns are 0 and the primary key refuses
+ * Each call of a round with its turn. A round with a detail is one agent's calls in order;
+ * elsewhere every agent is asked once, so all turns are 0 and the primary key refuses
  * an agent saved twice.
  */
 function callTurns(round: TranscriptRound): [TranscriptCall, number][] {
@@ -467,7 +469,7 @@ function assembleRounds(rounds: RoundRow[], calls: CallRow[]): Map<number, Trans
   const byEpisode = new Map<number, TranscriptRound[]>();
   for (const r of rounds) {
     const roundCalls = callsOf.get(`${r.episode_idx}:${r.round}`) ?? [];
-    // Supervision only where recorded (role-play), in the engines' key order.
+    // Supervision only where recorded, in the engines' key order.
     const round: TranscriptRound =
       r.supervision === null
         ? { round: r.round, calls: roundCalls, outcome: r.outcome }
