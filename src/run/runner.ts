@@ -207,7 +207,7 @@ async function askAll(agent: Agent, requests: Request[], place: Place, options: 
   if (failed) throw failed.reason;
   return settled.map((s, i) => {
     const { reply, meta } = (s as PromiseFulfilledResult<Answered>).value;
-    return { reply, meta: { ...meta, turn: requests[i].turn } };
+    return { reply, meta: { ...meta, turn: requests[i].turn, model: agent.id } };
   });
 }
 
