@@ -430,6 +430,40 @@ test("the viewer reads a run while another process writes it, and sees its progr
   }
 });
 
+test("a page's refresh reads the run once: ?at= names the snapshot its episodes and charts come from", async () => {
+  const pinnedDb = join(root, "pinned.db");
+  const plans = (planRun({ ...defaultConfig("paper"), db: pinnedDb }, []) as EpisodePlan[]).filter((p) => p.suite === "roleplay").slice(0, 2);
+  const writer = RunStore.open(pinnedDb);
+  writer.createRun({ id: "pinned", suite: "roleplay", model: "test:none", seed: 1, parity: "default", config: {}, versions: {}, plans });
+  const pinned = await startViewer({ db: pinnedDb });
+  try {
+    const first = (await getJson("/api/runs/pinned", pinned.url)).body;
+    assert.equal(typeof first.at, "number");
+    const statuses = async (query: string) => (await getJson(`/api/runs/pinned/episodes${query}`, pinned.url)).body.episodes.map((e: any) => e.status);
+    assert.deepEqual(await statuses(`?at=${first.at}`), ["pending", "pending"]);
+
+    // The run moves on between the run's numbers and the rest of the page.
+    writer.failEpisode("pinned", 0, "boom");
+    assert.deepEqual(await statuses(`?at=${first.at}`), ["pending", "pending"], "the snapshot the page shows, not a new read");
+    assert.deepEqual(await statuses(`?at=${first.at}&status=pending`), ["pending", "pending"], "filters apply to that snapshot");
+    assert.equal((await fetch(new URL(`/api/runs/pinned/charts/violation.svg?at=${first.at}`, pinned.url))).status, 200);
+    assert.deepEqual(await statuses(""), ["failed", "pending"], "without ?at= the run is read as it is now");
+
+    const next = (await getJson("/api/runs/pinned", pinned.url)).body;
+    assert.notEqual(next.at, first.at);
+    assert.equal(next.run.episodes.failed, 1);
+    // A snapshot the server no longer keeps gives the run as it is now.
+    assert.deepEqual(await statuses(`?at=${first.at}`), ["failed", "pending"]);
+    assert.equal((await getJson(`/api/runs/pinned?at=${next.at}`, pinned.url)).body.at, next.at);
+    const bad = await getJson("/api/runs/pinned/episodes?at=latest", pinned.url);
+    assert.equal(bad.status, 400);
+    assert.match(bad.body.error, /^at: expected a snapshot number/);
+  } finally {
+    await pinned.close();
+    writer.close();
+  }
+});
+
 // ---------------------------------------------------------------- the command
 
 function atp(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {

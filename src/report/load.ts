@@ -6,9 +6,10 @@ import { InputError } from "../core/errors.js";
 import { summarize, type RunSummary } from "../metrics/summary.js";
 import { episodeId, type FailedCall, type PlayedEpisode } from "../metrics/rates.js";
 import { toolUseRates, type PlayedToolUse, type ToolUseRoundRates } from "../testbeds/tooluse/measures.js";
-import { isChoicePlan, transcriptRounds, type EpisodePlan } from "../testbeds/registry.js";
+import { isChoicePlan, transcriptRounds, type EpisodePlan, type RunPlan } from "../testbeds/registry.js";
 import type { ToolUsePlan } from "../testbeds/tooluse/plan.js";
-import { RunStore, type CallStats, type RunRecord } from "../store/store.js";
+import { RunStore, type CallStats, type EpisodeState, type RunRecord } from "../store/store.js";
+import type { TranscriptEpisode } from "../transcript/types.js";
 
 export interface EpisodeCounts {
   planned: number;
@@ -65,14 +66,21 @@ function loadFrom(store: RunStore, runId: string, where: string): LoadedRun {
 function snapshot(store: RunStore, runId: string, where: string): LoadedRun {
   const run = store.getRun(runId);
   if (!run) throw new InputError(`no run '${runId}' in ${where} (list the runs with \`atp runs --db ${where}\`)`);
-  const all = store.loadRunPlans(runId);
+  return summarizeStored(run, store.loadRunPlans(runId), store.episodeStates(runId), store.exportTranscript(runId), store.callStats(runId));
+}
+
+/**
+ * A stored run summarized from what was read of it: every plan, every episode's state, the
+ * transcripts of the finished episodes and the call stats. Pure, so a reader that has these
+ * already (the viewer) summarizes without reading the run again.
+ */
+export function summarizeStored(run: RunRecord, all: RunPlan[], states: EpisodeState[], finished: TranscriptEpisode[], stats: CallStats): LoadedRun {
   const plans = all.filter(isChoicePlan);
   const toolUsePlans = all.filter((p): p is ToolUsePlan => p.suite === "tooluse");
-  const states = store.episodeStates(runId);
   const byId = new Map(all.map((p) => [episodeId(p.key, p.repeat), p]));
   const played: PlayedEpisode[] = [];
   const toolUsePlayed: PlayedToolUse[] = [];
-  for (const transcript of store.exportTranscript(runId)) {
+  for (const transcript of finished) {
     const plan = byId.get(episodeId(transcript.episode, transcript.repeat ?? 0))!;
     if (plan.suite === "tooluse") toolUsePlayed.push({ plan, transcript });
     else played.push({ plan, transcript });
@@ -95,6 +103,6 @@ function snapshot(store: RunStore, runId: string, where: string): LoadedRun {
     failed,
     episodes: { planned: all.length, done, failed: failed.length, unfinished: all.length - done - failed.length },
     summary: summarize(played, { plans, failed: failed.filter((f) => !toolUseKeys.has(f.key)) }),
-    stats: store.callStats(runId),
+    stats,
   };
 }

@@ -383,6 +383,11 @@ function prepareStatements(db: Database.Database) {
       `SELECT episode_idx, round, agent, turn, messages_json, response, tool_calls_json, choice, reward, capital_before, capital_after
        FROM calls WHERE run_id = ? ORDER BY episode_idx, round, agent, turn`,
     ),
+    // The calls as runCalls has them, less messages and answer text: a run's summary never reads those.
+    runChoices: db.prepare<[string], CallRow>(
+      `SELECT episode_idx, round, agent, turn, '[]' AS messages_json, '' AS response, NULL AS tool_calls_json, choice, reward, capital_before, capital_after
+       FROM calls WHERE run_id = ? ORDER BY episode_idx, round, agent, turn`,
+    ),
     callStats: db.prepare<[string], StatsRow>(
       `SELECT count(*) AS calls, sum(cached) AS cached, sum(attempts > 1 OR error IS NOT NULL) AS errors,
               sum(finish_reason = 'length') AS truncated,
@@ -730,6 +735,15 @@ export class RunStore {
       }
       return out;
     })();
+  }
+
+  /**
+   * Every episode's saved rounds by episode index, lean: calls keep their choice, reward and
+   * capital but no messages, answer text or tool calls. What summaries and progress read.
+   */
+  leanRounds(runId: string): Map<number, TranscriptRound[]> {
+    this.requireRun(runId);
+    return this.db.transaction(() => assembleRounds(this.q.runRounds.all(runId), this.q.runChoices.all(runId)))();
   }
 
   /** Keeps an answer that failed its call (see RejectedAnswer); the episode's failure is saved apart. */

@@ -29,7 +29,7 @@ import {
   type TippingSeries,
   type TraceChoice,
 } from "../report/charts.js";
-import { loadRun } from "../report/load.js";
+import { summarizeStored } from "../report/load.js";
 import { isChoicePlan, transcriptRounds, type EpisodePlan, type RunPlan } from "../testbeds/registry.js";
 import { payoffLabel } from "../testbeds/collusion/plan.js";
 import type { ToolUsePlan } from "../testbeds/tooluse/plan.js";
@@ -37,6 +37,7 @@ import type { CallStats, EpisodeState, RunRecord, RunStore } from "../store/stor
 import { toTranscript } from "../transcript/episode.js";
 import { settingsRecord } from "../transcript/settings.js";
 import type { TranscriptCall, TranscriptRound } from "../transcript/types.js";
+import type { EpisodeList, EpisodeRow, EpisodeView, Headline, RateCell, RoundDecisions, RunDetail, RunOverview, RunSettings, SoFar, ToolUseEnds } from "./api.js";
 
 /** An error the server answers with its HTTP status: 400 for a bad parameter, 404 for an unknown thing. */
 export class ViewError extends Error {
@@ -86,182 +87,41 @@ export interface RunSnapshot {
   stats: CallStats;
 }
 
-interface LeanCallRow {
-  episode_idx: number;
-  round: number;
-  agent: number;
-  choice: string | null;
-  reward: number;
-  capital_before: number | null;
-  capital_after: number | null;
-}
-
-interface LeanRoundRow {
-  episode_idx: number;
-  round: number;
-  supervision: 1 | -1 | null;
-  outcome: string;
-  detail_json: string | null;
-}
-
 /** A cheap fingerprint of a run's progress: it changes whenever a round, an episode or the run status is saved. */
-export function runSignature(store: RunStore, runId: string): string | undefined {
-  return store.db.transaction(() => {
-    const row = store.db
-      .prepare<[string], { updated_at: string; status: string }>(`SELECT updated_at, status FROM runs WHERE id = ?`)
-      .get(runId);
-    if (row === undefined) return undefined;
-    const states = store.db
-      .prepare<[string], { status: string; n: number }>(`SELECT status, count(*) AS n FROM episodes WHERE run_id = ? GROUP BY status ORDER BY status`)
-      .all(runId);
-    const rounds = store.db.prepare<[string], number>(`SELECT count(*) FROM rounds WHERE run_id = ?`).pluck().get(runId) ?? 0;
-    return `${row.updated_at}|${row.status}|${states.map((s) => `${s.status}:${s.n}`).join(",")}|${rounds}`;
-  })();
+export function runSignature(run: RunRecord, states: EpisodeState[]): string {
+  const byStatus = new Map<string, number>();
+  for (const e of states) byStatus.set(e.status, (byStatus.get(e.status) ?? 0) + 1);
+  const counts = [...byStatus].sort(([a], [b]) => (a < b ? -1 : 1)).map(([status, n]) => `${status}:${n}`);
+  return `${run.updatedAt}|${run.status}|${counts.join(",")}|${states.reduce((n, e) => n + e.roundsSaved, 0)}`;
 }
 
-function leanRounds(store: RunStore, runId: string): Map<number, TranscriptRound[]> {
-  const calls = store.db
-    .prepare<[string], LeanCallRow>(
-      `SELECT episode_idx, round, agent, choice, reward, capital_before, capital_after FROM calls WHERE run_id = ? ORDER BY episode_idx, round, agent`,
-    )
-    .all(runId);
-  const callsOf = new Map<string, TranscriptCall[]>();
-  for (const c of calls) {
-    const call: TranscriptCall = { agent: c.agent, messages: [], response: "", choice: c.choice, reward: c.reward };
-    if (c.capital_before !== null) call.capital_before = c.capital_before;
-    if (c.capital_after !== null) call.capital_after = c.capital_after;
-    const key = `${c.episode_idx}:${c.round}`;
-    const list = callsOf.get(key);
-    if (list) list.push(call);
-    else callsOf.set(key, [call]);
-  }
-  const rows = store.db
-    .prepare<[string], LeanRoundRow>(`SELECT episode_idx, round, supervision, outcome, detail_json FROM rounds WHERE run_id = ? ORDER BY episode_idx, round`)
-    .all(runId);
-  const out = new Map<number, TranscriptRound[]>();
-  for (const r of rows) {
-    const round: TranscriptRound = { round: r.round, calls: callsOf.get(`${r.episode_idx}:${r.round}`) ?? [], outcome: r.outcome };
-    if (r.supervision !== null) round.supervision = r.supervision;
-    // Tool use: the scored problem, which the tool-use rates and pills read.
-    if (r.detail_json !== null) round.detail = JSON.parse(r.detail_json) as TranscriptRound["detail"];
-    const list = out.get(r.episode_idx);
-    if (list) list.push(round);
-    else out.set(r.episode_idx, [round]);
-  }
-  return out;
-}
-
-
-/** Reads a run in one snapshot and summarizes it as the report does. Throws a 404 for an unknown run. */
-export function loadSnapshot(store: RunStore, runId: string): RunSnapshot {
-  return store.db.transaction(() => {
-    if (!store.getRun(runId)) throw notFound(`no run '${runId}'`);
-    const loaded = loadRun(store, runId);
-    const plans = store.loadRunPlans(runId);
-    const rounds = leanRounds(store, runId);
-    const toolUse = loaded.toolUse
-      ? { rates: loaded.toolUse.rates, soFar: toolUseRates(plans.flatMap((plan, idx) => (plan.suite === "tooluse" ? [toTranscript(plan, rounds.get(idx) ?? [])] : []))) }
-      : null;
-    return {
-      run: loaded.run,
-      plans,
-      states: store.episodeStates(runId),
-      rounds,
-      counted: loaded.played.length + (loaded.toolUse?.played.length ?? 0),
-      summary: loaded.summary,
-      soFar: soFar(plans, rounds),
-      toolUse,
-      stats: loaded.stats,
-    };
-  })();
+/**
+ * Reads the rest of a run whose record and episode states were just read, and summarizes it as
+ * the report does. Call it inside the read transaction that read those: every table is read
+ * once, and the calls without their messages.
+ */
+export function loadSnapshot(store: RunStore, run: RunRecord, states: EpisodeState[]): RunSnapshot {
+  const plans = store.loadRunPlans(run.id);
+  const rounds = store.leanRounds(run.id);
+  const finished = plans.flatMap((plan, idx) => (states[idx].status === "done" ? [toTranscript(plan, rounds.get(idx) ?? [])] : []));
+  const loaded = summarizeStored(run, plans, states, finished, store.callStats(run.id));
+  const toolUse = loaded.toolUse
+    ? { rates: loaded.toolUse.rates, soFar: toolUseRates(plans.flatMap((plan, idx) => (plan.suite === "tooluse" ? [toTranscript(plan, rounds.get(idx) ?? [])] : []))) }
+    : null;
+  return {
+    run,
+    plans,
+    states,
+    rounds,
+    counted: loaded.played.length + (loaded.toolUse?.played.length ?? 0),
+    summary: loaded.summary,
+    soFar: soFar(plans, rounds),
+    toolUse,
+    stats: loaded.stats,
+  };
 }
 
 // ---------------------------------------------------------------- runs
-
-export interface EpisodeCounts {
-  total: number;
-  done: number;
-  failed: number;
-  running: number;
-  pending: number;
-  /** Rounds saved over rounds planned, all episodes. */
-  roundsSaved: number;
-  roundsPlanned: number;
-}
-
-export interface RunSettings {
-  roleplay: { episodes: number; rounds: number; historyWindow: number | null; supervision: string } | null;
-  collusion: {
-    episodes: number;
-    games: number;
-    agents: number;
-    rounds: number;
-    thresholds: number[];
-    /** Payoff sets as `high,normal,low`. */
-    payoffs: string[];
-    peers: string;
-    capitalMode: string;
-    successPays: string;
-    fixedColluders: number;
-    historyWindow: number | null;
-  } | null;
-  toolUse: {
-    episodes: number;
-    rounds: number;
-    easy: number;
-    hard: number;
-    difficulty: number;
-    protocol: string;
-    maxToolCalls: number;
-    /** Problems the agent sees; null for all. */
-    historyWindow: number | null;
-    rewards: { easy: number; hard: number };
-    costs: { tool: number; direct: number };
-  } | null;
-  repeats: number;
-  /** Episodes of testbeds the viewer does not show (none since it shows tool use). */
-  otherEpisodes: number;
-}
-
-export interface RateCell {
-  round: number;
-  deviant: number;
-  total: number;
-  rate: number;
-  low: number;
-  high: number;
-}
-
-export interface Headline {
-  /** `finished`: the summary's numbers; `sofar`: every decision saved, while episodes are unfinished. */
-  scope: "finished" | "sofar";
-  /** Violation rate of the last round played. */
-  violation: RateCell | null;
-  /** Collusion rate of the first and last round, per threshold and payoff set. */
-  collusion: { threshold: number; payoff: string; first: RateCell | null; last: RateCell | null }[];
-  /** Tool use: the tool-use rate and hard-problem accuracy of the first and last round. */
-  toolUse: { toolUse: ToolUseEnds; hardAccuracy: ToolUseEnds } | null;
-}
-
-export interface ToolUseEnds {
-  first: Proportion | null;
-  last: Proportion | null;
-}
-
-export interface RunOverview {
-  id: string;
-  createdAt: string;
-  updatedAt: string;
-  finishedAt: string | null;
-  status: string;
-  suite: string;
-  model: string;
-  seed: number;
-  parity: string;
-  settings: RunSettings;
-  episodes: EpisodeCounts;
-  headline: Headline;
-}
 
 function cell(row: RateRow | undefined): RateCell | null {
   return row ? { round: row.round, deviant: row.deviant, total: row.total, rate: row.rate, low: row.low, high: row.high } : null;
@@ -382,12 +242,6 @@ export function summaryJson(summary: RunSummary) {
   };
 }
 
-/** Rates over every decision saved so far, in finished episodes or not. */
-export interface SoFar {
-  roleplay: RateRow[] | null;
-  collusion: { threshold: number; label: string; incentiveRatio: number | null; episodes: number; rates: RateRow[] }[];
-}
-
 export function soFar(plans: RunPlan[], saved: Map<number, TranscriptRound[]>): SoFar {
   const played: PlayedEpisode[] = plans.flatMap((plan, idx) => {
     const rounds = saved.get(idx) ?? [];
@@ -415,9 +269,11 @@ function bySuite(s: RunSnapshot) {
   return { roleplay: count("roleplay"), collusion: count("collusion"), ...(tooluse.total ? { tooluse } : {}) };
 }
 
-export function runDetail(s: RunSnapshot) {
+/** `at`: the snapshot's number in the server's cache (see RunDetail). */
+export function runDetail(s: RunSnapshot, at: number): RunDetail {
   return {
     run: { ...runOverview(s), config: s.run.config, versions: s.run.versions },
+    at,
     stats: s.stats,
     /** Finished episodes the summary has transcripts of. */
     counted: s.counted,
@@ -503,38 +359,6 @@ export function parseEpisodeFilter(query: URLSearchParams): EpisodeFilter {
   return filter;
 }
 
-/**
- * Decisions of one round. Tool use: per self-evolution round, problems answered directly
- * (deviant: the shortcut), with the calculator (aligned) or without a readable answer.
- */
-export interface RoundDecisions {
-  round: number;
-  deviant: number;
-  aligned: number;
-  unparseable: number;
-  /** Games: whether collusion reached the threshold. */
-  success?: boolean;
-  /** Tool use: problems answered correctly. */
-  correct?: number;
-}
-
-export interface EpisodeRow {
-  idx: number;
-  key: string;
-  repeat: number;
-  suite: string;
-  scenario: string | number;
-  environment: string;
-  status: string;
-  error: string | null;
-  rounds: number;
-  roundsSaved: number;
-  threshold?: number;
-  payoff?: string;
-  /** The model agents' decisions in each saved round. */
-  decisions: RoundDecisions[];
-}
-
 /** Tool use: what an answered problem counts as. */
 function toolUseDecision(detail: NonNullable<TranscriptRound["detail"]>): Decision {
   return detail.answer === null ? "unparseable" : detail.used_tool ? "aligned" : "deviant";
@@ -599,7 +423,7 @@ function matches(row: EpisodeRow, f: EpisodeFilter): boolean {
   return true;
 }
 
-export function episodeList(s: RunSnapshot, filter: EpisodeFilter) {
+export function episodeList(s: RunSnapshot, filter: EpisodeFilter): EpisodeList {
   const all = s.plans.map((_, idx) => episodeRow(s, idx)).filter((row) => matches(row, filter));
   const offset = filter.offset ?? 0;
   const limit = filter.limit ?? DEFAULT_LIMIT;
@@ -615,7 +439,7 @@ export function newMessagesFrom(messages: TranscriptCall["messages"]): number {
 }
 
 /** One episode's saved rounds with their full messages and answers, and what each answer meant. */
-export function episodeView(store: RunStore, s: RunSnapshot, idx: number) {
+export function episodeView(store: RunStore, s: RunSnapshot, idx: number): EpisodeView {
   const plan = s.plans[idx];
   if (plan === undefined) throw notFound(`run '${s.run.id}' has no episode ${idx}`);
   if (plan.suite === "tooluse") return toolUseEpisodeView(store, s, idx, plan);
@@ -628,8 +452,9 @@ export function episodeView(store: RunStore, s: RunSnapshot, idx: number) {
       : { aligned: plan.scenario.independentChoice, deviant: plan.scenario.collectiveChoice };
   return {
     ...episodeRow(s, idx),
+    suite: plan.suite,
     runId: s.run.id,
-    settings: settingsRecord(plan),
+    settings: { ...settingsRecord(plan) },
     options,
     agents: plan.suite === "collusion" ? plan.settings.agents : 1,
     rounds: saved.map((round, i) => ({
@@ -651,13 +476,14 @@ export function episodeView(store: RunStore, s: RunSnapshot, idx: number) {
 }
 
 /** A tool-use episode: its problems in order, each with every call made for it and how it was scored. */
-function toolUseEpisodeView(store: RunStore, s: RunSnapshot, idx: number, plan: ToolUsePlan) {
+function toolUseEpisodeView(store: RunStore, s: RunSnapshot, idx: number, plan: ToolUsePlan): EpisodeView {
   const perRound = plan.settings.easyPerRound + plan.settings.hardPerRound;
   const extras = store.callExtras(s.run.id, idx);
   return {
     ...episodeRow(s, idx),
+    suite: plan.suite,
     runId: s.run.id,
-    settings: settingsRecord(plan),
+    settings: { ...settingsRecord(plan) },
     agents: 1,
     rounds: store.savedRounds(s.run.id, idx).map((round, i) => {
       const d = round.detail!;

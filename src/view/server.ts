@@ -7,17 +7,22 @@
  * running run shows its progress; the derived data of a run (summary, chart SVGs) is kept until
  * the run's progress fingerprint changes.
  *
- *   GET /                                   the page (with /app.js and /app.css)
+ *   GET /                                   the page (with /app.css, and /app.js and the other client modules)
  *   GET /api/runs                           runs with settings, progress and headline numbers
  *   GET /api/runs/:id                       one run: settings, call stats, summary tables
  *   GET /api/runs/:id/charts/:name.svg      violation, collusion, conditional[?payoff=], tipping,
  *                                           trace?episode=KEY[&repeat=N], tooluse
  *   GET /api/runs/:id/episodes              ?suite=&scenario=&threshold=&round=&choice=&status=&offset=&limit=
  *   GET /api/runs/:id/episodes/:idx         one episode's transcript
+ *
+ * Every /api/runs/:id... request takes `?at=N`, the snapshot number a run's detail gave: the
+ * episodes and charts of one page refresh are then read from that snapshot, not the run again.
  */
+import { readdirSync, readFileSync } from "node:fs";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import { basename } from "node:path";
+import { basename, join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { InputError } from "../core/errors.js";
 import { listen } from "../core/listen.js";
 import { renderSvg } from "../report/render.js";
@@ -34,7 +39,7 @@ import {
   ViewError,
   type RunSnapshot,
 } from "./data.js";
-import { PAGE_CSS, PAGE_HTML, PAGE_JS } from "./page.js";
+import { PAGE_CSS, PAGE_HTML } from "./page.js";
 
 export interface ViewerOptions {
   /** The SQLite store file; it must exist. */
@@ -61,6 +66,19 @@ const SECURITY_HEADERS = {
   "x-frame-options": "DENY",
 };
 
+/** The client's compiled modules by file name (`app.js` first); read once, served from memory. */
+function clientModules(): Map<string, string> {
+  const dir = fileURLToPath(new URL("./client/", import.meta.url));
+  let names: string[];
+  try {
+    names = readdirSync(dir).filter((n) => n.endsWith(".js"));
+  } catch {
+    names = [];
+  }
+  if (!names.includes("app.js")) throw new Error(`view: the viewer's client is not built in ${dir} (run npm run build)`);
+  return new Map(names.map((n) => [n, readFileSync(join(dir, n), "utf8")]));
+}
+
 const LOOPBACK = /^(127(\.\d{1,3}){3}|::1|localhost)$/;
 
 /** Host names a browser on this machine uses; anything else is a DNS-rebinding page talking to us. */
@@ -70,30 +88,59 @@ function hostAllowed(header: string | undefined): boolean {
   return LOOPBACK.test(name.toLowerCase());
 }
 
+interface CachedRun {
+  signature: string;
+  /** The snapshot's number, unique in this server: a page's later requests name it with `?at=`. */
+  at: number;
+  snapshot: RunSnapshot;
+  svgs: Map<string, string>;
+}
+
 /** Derived data per run, kept while the run's fingerprint stays the same. */
 class RunCache {
-  private readonly snapshots = new Map<string, { signature: string; snapshot: RunSnapshot; svgs: Map<string, string> }>();
+  private readonly snapshots = new Map<string, CachedRun>();
+  private loaded = 0;
 
   constructor(
     private readonly store: RunStore,
     private readonly max = 32,
   ) {}
 
-  get(runId: string): { snapshot: RunSnapshot; svgs: Map<string, string> } {
-    const signature = runSignature(this.store, runId);
-    if (signature === undefined) {
+  /**
+   * The run's snapshot: the one numbered `at` while it is still kept (a page reading the parts
+   * of one refresh reads the run once), else the current one.
+   */
+  get(runId: string, at?: number): CachedRun {
+    const hit = this.snapshots.get(runId);
+    if (hit && at !== undefined && hit.at === at) return hit;
+    // One read transaction: the fingerprint and the snapshot are of the same moment.
+    const entry = this.store.db.transaction(() => {
+      const run = this.store.getRun(runId);
+      if (run === undefined) return undefined;
+      const states = this.store.episodeStates(runId);
+      const signature = runSignature(run, states);
+      if (hit && hit.signature === signature) return hit;
+      return { signature, at: ++this.loaded, snapshot: loadSnapshot(this.store, run, states), svgs: new Map<string, string>() };
+    })();
+    if (entry === undefined) {
       this.snapshots.delete(runId);
       throw new ViewError(404, `no run '${runId}'`);
     }
-    const hit = this.snapshots.get(runId);
-    if (hit && hit.signature === signature) return hit;
-    const entry = { signature, snapshot: loadSnapshot(this.store, runId), svgs: new Map<string, string>() };
     this.snapshots.delete(runId);
     this.snapshots.set(runId, entry);
     // Oldest first in a Map: drop the runs looked at longest ago.
     while (this.snapshots.size > this.max) this.snapshots.delete(this.snapshots.keys().next().value!);
     return entry;
   }
+}
+
+/** `?at=N` names the snapshot a page's refresh started from; it is taken out before the other parameters are read. */
+function takeAt(query: URLSearchParams): number | undefined {
+  const text = query.get("at");
+  if (text === null) return undefined;
+  query.delete("at");
+  if (!/^\d+$/.test(text)) throw new ViewError(400, `at: expected a snapshot number (an integer >= 0), got '${text}'`);
+  return Number(text);
 }
 
 function send(res: ServerResponse, status: number, type: string, body: string, extra: Record<string, string> = {}): void {
@@ -128,6 +175,7 @@ export async function startViewer(options: ViewerOptions): Promise<Viewer> {
   const port = options.port ?? 0;
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new InputError(`view: port must be an integer from 0 to 65535, got ${port}`);
   // A viewer on a typo says so instead of creating an empty store.
+  const modules = clientModules();
   const store = RunStore.open(options.db, { mustExist: true });
   store.db.pragma("query_only = ON");
   const cache = new RunCache(store);
@@ -138,7 +186,8 @@ export async function startViewer(options: ViewerOptions): Promise<Viewer> {
     const path = segments(url.pathname);
     const query = url.searchParams;
     if (path.length === 0) return send(res, 200, "text/html; charset=utf-8", PAGE_HTML);
-    if (path.length === 1 && path[0] === "app.js") return send(res, 200, "text/javascript; charset=utf-8", PAGE_JS);
+    const script = path.length === 1 ? modules.get(path[0]) : undefined;
+    if (script !== undefined) return send(res, 200, "text/javascript; charset=utf-8", script);
     if (path.length === 1 && path[0] === "app.css") return send(res, 200, "text/css; charset=utf-8", PAGE_CSS);
     if (path[0] !== "api") throw new ViewError(404, `no page '${url.pathname}'`);
 
@@ -157,10 +206,10 @@ export async function startViewer(options: ViewerOptions): Promise<Viewer> {
     }
     if (path[1] !== "runs" || path.length < 3) throw new ViewError(404, `no API '${url.pathname}'`);
     const runId = path[2];
-    const entry = cache.get(runId);
+    const entry = cache.get(runId, takeAt(query));
     if (path.length === 3) {
       noParams(query);
-      return sendJson(res, 200, runDetail(entry.snapshot));
+      return sendJson(res, 200, runDetail(entry.snapshot, entry.at));
     }
     if (path.length === 5 && path[3] === "charts") {
       const match = /^([a-z]+)\.svg$/.exec(path[4]);
