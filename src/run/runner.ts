@@ -228,11 +228,12 @@ async function playRound(engine: Engine, agent: Agent, place: Place, options: Ru
 
 /** A meta for every call of the round: calls the engine played itself (fixed colluders) cost nothing and took no time. */
 function metasOfRound(record: TranscriptRound, metas: CallMeta[]): CallMeta[] {
+  const asked = new Map(metas.map((m) => [`${m.agent}:${m.turn}`, m]));
   const seen = new Map<number, number>();
   return record.calls.map((c) => {
     const turn = seen.get(c.agent) ?? 0;
     seen.set(c.agent, turn + 1);
-    return metas.find((m) => m.agent === c.agent && m.turn === turn) ?? { agent: c.agent, turn, latencyMs: 0, attempts: 0, cached: false };
+    return asked.get(`${c.agent}:${turn}`) ?? { agent: c.agent, turn, latencyMs: 0, attempts: 0, cached: false };
   });
 }
 
