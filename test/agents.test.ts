@@ -6,17 +6,11 @@ import { join } from "node:path";
 import { InputError } from "../src/core/errors.js";
 import { paperGameChoice, paperRoleplayChoice, robustChoice } from "../src/core/parse.js";
 import { hashSeed } from "../src/core/rng.js";
-import type { Agent, ChoiceCall, Observation } from "../src/agents/types.js";
+import type { Agent, ChoiceCall } from "../src/agents/types.js";
+import type { Observation } from "../src/testbed/observation.js";
+import { LEARNER_DEFAULTS, learnerDeviationProbability, logit, sigmoid } from "../src/agents/learner.js";
 import { checkParams, numberParam, parseModelSpec } from "../src/agents/spec.js";
-import {
-  IMITATOR_DEFAULTS,
-  LEARNER_DEFAULTS,
-  createPolicyAgent,
-  imitatorDeviationProbability,
-  learnerDeviationProbability,
-  logit,
-  sigmoid,
-} from "../src/agents/policy.js";
+import { IMITATOR_DEFAULTS, createPolicyAgent, imitatorDeviationProbability } from "../src/agents/policy.js";
 import { createReplayAgent, readTranscript } from "../src/agents/replay.js";
 import { createAgent, registerProvider, registeredProviders } from "../src/agents/registry.js";
 import type { TranscriptEpisode } from "../src/transcript/types.js";

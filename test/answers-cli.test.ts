@@ -6,25 +6,18 @@
  */
 import { after, test } from "node:test";
 import assert from "node:assert/strict";
-import { execFile } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { startFakeOpenAI } from "./helpers/fake-openai.js";
 import { chatShape, fillShape } from "./helpers/openai-shapes.js";
-import { repoRoot } from "./helpers/paper.js";
+import { atpInProcess } from "./helpers/atp-in-process.js";
 
-const CLI = join(repoRoot, "dist", "src", "cli", "main.js");
 const root = mkdtempSync(join(tmpdir(), "atp-answers-cli-"));
 after(() => rmSync(root, { recursive: true, force: true }));
 
 function atp(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, [CLI, ...args], { cwd: root }, (err, stdout, stderr) => {
-      const code = err ? ((err as { code?: number }).code ?? 1) : 0;
-      resolve({ code: typeof code === "number" ? code : 1, stdout, stderr });
-    });
-  });
+  return atpInProcess(args, root, process.env);
 }
 
 test("atp run: cut-off answers fail the run and are counted; --score-truncated scores them; atp report counts them", async (t) => {

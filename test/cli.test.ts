@@ -1,11 +1,12 @@
-/** The `atp` command as a user runs it: a real child process, real files, real exit codes. */
+/** The `atp` command as a user runs it: its real argument parsing, files and exit codes; a real child process where one is killed. */
 import { after, test } from "node:test";
 import assert from "node:assert/strict";
-import { execFile, spawn } from "node:child_process";
+import { spawn } from "node:child_process";
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { atpInProcess } from "./helpers/atp-in-process.js";
 import { paperFile, repoRoot } from "./helpers/paper.js";
 
 const CLI = join(repoRoot, "dist", "src", "cli", "main.js");
@@ -18,12 +19,7 @@ interface Result {
 
 /** Runs atp in a fresh directory, so each run gets its own store (./atp-runs/atp.db). */
 function atp(args: string[], cwd = scratchDir()): Promise<Result> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, [CLI, ...args], { cwd, env: { ...process.env, ATP_CACHE_DIR: scratch("cache") } }, (err, stdout, stderr) => {
-      const code = err ? ((err as { code?: number }).code ?? 1) : 0;
-      resolve({ code: typeof code === "number" ? code : 1, stdout, stderr });
-    });
-  });
+  return atpInProcess(args, cwd, { ...process.env, ATP_CACHE_DIR: scratch("cache") });
 }
 
 const root = mkdtempSync(join(tmpdir(), "atp-cli-"));

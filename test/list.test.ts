@@ -1,24 +1,19 @@
 /** `atp list` through the real command: testbeds, built-in packs, the paper's datasets as the cache has them, policy agents. */
 import { after, test } from "node:test";
 import assert from "node:assert/strict";
-import { execFile } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { paperDir, paperFile, repoRoot } from "./helpers/paper.js";
+import { paperDir, paperFile } from "./helpers/paper.js";
 import { createAgent } from "../src/agents/registry.js";
 import { paperCacheDir } from "../src/scenarios/fetch.js";
+import { atpInProcess } from "./helpers/atp-in-process.js";
 
-const CLI = join(repoRoot, "dist", "src", "cli", "main.js");
 const root = mkdtempSync(join(tmpdir(), "atp-list-"));
 after(() => rmSync(root, { recursive: true, force: true }));
 
 function atp(args: string[], cacheDir: string): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, [CLI, ...args], { cwd: root, env: { ...process.env, ATP_CACHE_DIR: cacheDir } }, (err, stdout, stderr) => {
-      resolve({ code: err ? Number((err as { code?: number }).code ?? 1) : 0, stdout, stderr });
-    });
-  });
+  return atpInProcess(args, root, { ...process.env, ATP_CACHE_DIR: cacheDir });
 }
 
 /** The lines of one section of the listing, by its title's first word. */

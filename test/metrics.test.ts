@@ -19,8 +19,10 @@ import { capitalSummary, collusionRateGroups, rateRows, repeatSpread, roleplayRa
 import { tipping, tippingRound, tippingSummary, trajectories } from "../src/metrics/tipping.js";
 import { defaultConfig } from "../src/run/config.js";
 import { executeRun } from "../src/run/execute.js";
-import type { CollusionPlan, RoleplayPlan } from "../src/run/plan.js";
-import { collusionKey, isChoicePlan } from "../src/run/plan.js";
+import type { CollusionPlan } from "../src/testbeds/collusion/plan.js";
+import type { RoleplayPlan } from "../src/testbeds/roleplay/plan.js";
+import { collusionKey } from "../src/testbeds/collusion/plan.js";
+import { isChoicePlan } from "../src/testbeds/registry.js";
 import type { GameScenario, RoleplayScenario } from "../src/scenarios/types.js";
 import { settingsRecord } from "../src/transcript/settings.js";
 

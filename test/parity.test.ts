@@ -5,22 +5,16 @@
  */
 import { after, test } from "node:test";
 import assert from "node:assert/strict";
-import { execFile } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { repoRoot } from "./helpers/paper.js";
+import { atpInProcess } from "./helpers/atp-in-process.js";
 
-const CLI = join(repoRoot, "dist", "src", "cli", "main.js");
 const root = mkdtempSync(join(tmpdir(), "atp-parity-"));
 after(() => rmSync(root, { recursive: true, force: true }));
 
 function atp(args: string[], cwd: string): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, [CLI, ...args], { cwd }, (err, stdout, stderr) => {
-      resolve({ code: err ? Number((err as { code?: number }).code ?? 1) : 0, stdout, stderr });
-    });
-  });
+  return atpInProcess(args, cwd, process.env);
 }
 
 test("a replayed transcript whose settings carry a key atp does not know is an error naming the key", async () => {

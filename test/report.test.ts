@@ -5,7 +5,6 @@
  */
 import { before, after, test } from "node:test";
 import assert from "node:assert/strict";
-import { execFile } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -16,7 +15,9 @@ import { PAPER_COLLUSION } from "../src/testbeds/collusion/engine.js";
 import { PAPER_ROLEPLAY } from "../src/testbeds/roleplay/engine.js";
 import { defaultConfig, type RunConfig } from "../src/run/config.js";
 import { executeRun } from "../src/run/execute.js";
-import { planCollusion, planRoleplay, type EpisodePlan } from "../src/run/plan.js";
+import { planCollusion } from "../src/testbeds/collusion/plan.js";
+import { planRoleplay } from "../src/testbeds/roleplay/plan.js";
+import type { EpisodePlan } from "../src/testbeds/registry.js";
 import { loadRun } from "../src/report/load.js";
 import { escapeHtml, parseFormats, reportCsv, reportHtml, reportJson, reportMarkdown, writeReport } from "../src/report/report.js";
 import { BUILTIN_GAME_SCENARIOS } from "../src/testbeds/collusion/pack.js";
@@ -24,9 +25,8 @@ import { BUILTIN_ROLEPLAY_TEMPLATES } from "../src/testbeds/roleplay/pack.js";
 import { expandRoleplay } from "../src/scenarios/generate.js";
 import { RunStore } from "../src/store/store.js";
 import type { TranscriptCall, TranscriptRound } from "../src/transcript/types.js";
-import { repoRoot } from "./helpers/paper.js";
+import { atpInProcess } from "./helpers/atp-in-process.js";
 
-const CLI = join(repoRoot, "dist", "src", "cli", "main.js");
 const root = mkdtempSync(join(tmpdir(), "atp-report-"));
 after(() => rmSync(root, { recursive: true, force: true }));
 
@@ -42,12 +42,7 @@ interface Result {
 }
 
 function atp(args: string[], cwd = scratch()): Promise<Result> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, [CLI, ...args], { cwd, maxBuffer: 64 * 1024 * 1024 }, (err, stdout, stderr) => {
-      const code = err ? ((err as { code?: number }).code ?? 1) : 0;
-      resolve({ code: typeof code === "number" ? code : 1, stdout, stderr });
-    });
-  });
+  return atpInProcess(args, cwd, process.env);
 }
 
 // ---------------------------------------------------------------- numbers worked out by hand

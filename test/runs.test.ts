@@ -7,7 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { repoRoot } from "./helpers/paper.js";
 import { PAPER_ROLEPLAY } from "../src/testbeds/roleplay/engine.js";
-import { planRoleplay } from "../src/run/plan.js";
+import { planRoleplay } from "../src/testbeds/roleplay/plan.js";
 import { BUILTIN_ROLEPLAY_TEMPLATES } from "../src/testbeds/roleplay/pack.js";
 import { expandRoleplay } from "../src/scenarios/generate.js";
 import { RunStore } from "../src/store/store.js";

@@ -5,24 +5,18 @@
  */
 import { after, test } from "node:test";
 import assert from "node:assert/strict";
-import { execFile } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import Database from "better-sqlite3";
-import { repoRoot } from "./helpers/paper.js";
 import { SCHEMA_VERSION } from "../src/store/schema.js";
+import { atpInProcess } from "./helpers/atp-in-process.js";
 
-const CLI = join(repoRoot, "dist", "src", "cli", "main.js");
 const root = mkdtempSync(join(tmpdir(), "atp-store-input-"));
 after(() => rmSync(root, { recursive: true, force: true }));
 
 function atp(args: string[], cwd: string): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, [CLI, ...args], { cwd }, (err, stdout, stderr) => {
-      resolve({ code: err ? Number((err as { code?: number }).code ?? 1) : 0, stdout, stderr });
-    });
-  });
+  return atpInProcess(args, cwd, process.env);
 }
 
 /** Every command that opens a store, with `db` as its --db. */

@@ -10,7 +10,9 @@ import { createAgent } from "../src/agents/registry.js";
 import type { Agent } from "../src/agents/types.js";
 import { PAPER_COLLUSION, PAPER_PAYOFF_SETS } from "../src/testbeds/collusion/engine.js";
 import { PAPER_ROLEPLAY } from "../src/testbeds/roleplay/engine.js";
-import { planCollusion, planRoleplay, type EpisodePlan } from "../src/run/plan.js";
+import { planCollusion } from "../src/testbeds/collusion/plan.js";
+import { planRoleplay } from "../src/testbeds/roleplay/plan.js";
+import type { EpisodePlan } from "../src/testbeds/registry.js";
 import { runEpisode } from "../src/run/runner.js";
 import { BUILTIN_GAME_SCENARIOS } from "../src/testbeds/collusion/pack.js";
 import { BUILTIN_ROLEPLAY_TEMPLATES } from "../src/testbeds/roleplay/pack.js";
@@ -349,7 +351,7 @@ test("a run killed with SIGKILL leaves only whole rounds, and the file reopens",
       `
       import { createAgent } from ${url("../src/agents/registry.js")};
       import { PAPER_COLLUSION } from ${url("../src/testbeds/collusion/engine.js")};
-      import { planCollusion } from ${url("../src/run/plan.js")};
+      import { planCollusion } from ${url("../src/testbeds/collusion/plan.js")};
       import { runPlan } from ${url("../src/run/runner.js")};
       import { BUILTIN_GAME_SCENARIOS } from ${url("../src/testbeds/collusion/pack.js")};
       import { RunStore } from ${url("../src/store/store.js")};

@@ -6,15 +6,13 @@
  */
 import { after, test } from "node:test";
 import assert from "node:assert/strict";
-import { execFile } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { driftingToolUser, problemBook } from "./helpers/drifting-model.js";
 import { startFakeOpenAI } from "./helpers/fake-openai.js";
-import { repoRoot } from "./helpers/paper.js";
+import { atpInProcess } from "./helpers/atp-in-process.js";
 
-const CLI = join(repoRoot, "dist", "src", "cli", "main.js");
 const root = mkdtempSync(join(tmpdir(), "atp-tooluse-cli-"));
 after(() => rmSync(root, { recursive: true, force: true }));
 
@@ -26,12 +24,7 @@ interface Result {
 
 /** Runs atp in a fresh directory (its own store); asynchronous, so a server in this process keeps answering. */
 function atp(args: string[], cwd = mkdtempSync(join(root, "t-"))): Promise<Result> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, [CLI, ...args], { cwd }, (err, stdout, stderr) => {
-      const code = err ? ((err as { code?: number }).code ?? 1) : 0;
-      resolve({ code: typeof code === "number" ? code : 1, stdout, stderr });
-    });
-  });
+  return atpInProcess(args, cwd, process.env);
 }
 
 /** A row of the tool-use table as numbers per round (null for "-"). */

@@ -25,9 +25,7 @@ import {
   ToolUseEpisode,
   answersMatch,
   toolUseMetrics,
-  type ToolUseCall,
   type ToolUseRecord,
-  type ToolUseReply,
   type ToolUseSettings,
 } from "../src/testbeds/tooluse/engine.js";
 import {
@@ -37,7 +35,8 @@ import {
   toolUsePolicyReply,
   toolUseProbability,
 } from "../src/testbeds/tooluse/policy.js";
-import type { Observation } from "../src/agents/types.js";
+import type { Reply, ToolUseCall } from "../src/agents/types.js";
+import type { Observation } from "../src/testbed/observation.js";
 
 // ------------------------------------------------------------------ independent solvers
 
@@ -717,7 +716,7 @@ async function runEpisode(seed: number, over: Partial<ToolUseSettings> = {}): Pr
       seen: ep.seen(),
       tooluse: ep.hint(),
     });
-    const reply: ToolUseReply = await agent.respond(call);
+    const reply: Reply = await agent.respond(call);
     ep.respond({ text: reply.text, toolCalls: reply.toolCalls });
   }
   return ep.records;

@@ -18,7 +18,9 @@ import { episodeId, type FailedCall, type PlayedEpisode } from "../src/metrics/r
 import { summarize, type RunSummary } from "../src/metrics/summary.js";
 import { defaultConfig } from "../src/run/config.js";
 import { executeRun, planRun } from "../src/run/execute.js";
-import type { CollusionPlan, EpisodePlan, RoleplayPlan } from "../src/run/plan.js";
+import type { CollusionPlan } from "../src/testbeds/collusion/plan.js";
+import type { EpisodePlan } from "../src/testbeds/registry.js";
+import type { RoleplayPlan } from "../src/testbeds/roleplay/plan.js";
 import { runPlan } from "../src/run/runner.js";
 import { RunStore } from "../src/store/store.js";
 import type { TranscriptRound } from "../src/transcript/types.js";

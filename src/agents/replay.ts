@@ -9,7 +9,8 @@ import { InputError, inputError } from "../core/errors.js";
 import type { ToolCall } from "../core/types.js";
 import { isIntLiteral, parseJsonWith } from "../core/json.js";
 import { PAYOFF_NAMES, type PayoffName } from "../testbeds/collusion/engine.js";
-import type { CollusionSettingsRecord, TranscriptEpisode } from "../transcript/types.js";
+import type { CollusionSettingsRecord } from "../testbeds/collusion/record.js";
+import type { TranscriptEpisode } from "../transcript/types.js";
 import type { Agent, AgentCall, Reply } from "./types.js";
 
 type Json = unknown;

@@ -24,6 +24,7 @@ import type { PreferencePair } from "../align/types.js";
 import { InputError } from "../core/errors.js";
 import { PARITIES, type Parity } from "../core/types.js";
 import { DEFAULT_DB, providerFlags, samplingFlags, type ModelFlags } from "../run/config.js";
+import type { Io } from "./io.js";
 import { tookOver } from "./report-run.js";
 import { addModelOptions, addOutDirOption, collect, outDirFlag, intFlag, portFlag, runIdFlag, untilInterrupted } from "./options.js";
 
@@ -66,8 +67,8 @@ export function pairConfig(f: PairFlags): PairConfig {
 }
 
 /** Items done of total on stderr: redrawn on a terminal, a plain line every 10 s otherwise. */
-function progress(total: number): { attempt(): void; item(): void; finish(): void } {
-  const tty = Boolean(process.stderr.isTTY);
+function progress(io: Io, total: number): { attempt(): void; item(): void; finish(): void } {
+  const tty = Boolean(io.stderr.isTTY);
   let items = 0;
   let attempts = 0;
   let last = Date.now();
@@ -77,10 +78,10 @@ function progress(total: number): { attempt(): void; item(): void; finish(): voi
     if (tty) {
       if (!final && now - last < 100) return;
       last = now;
-      process.stderr.write(`\ratp: ${line()}\x1b[K`);
+      io.stderr.write(`\ratp: ${line()}\x1b[K`);
     } else if (final || now - last >= 10_000) {
       last = now;
-      process.stderr.write(`atp: ${line()}\n`);
+      io.stderr.write(`atp: ${line()}\n`);
     }
   };
   return {
@@ -94,14 +95,14 @@ function progress(total: number): { attempt(): void; item(): void; finish(): voi
     },
     finish: () => {
       draw(true);
-      if (tty) process.stderr.write("\n");
+      if (tty) io.stderr.write("\n");
     },
   };
 }
 
 const SHOWN_PROBLEMS = 20;
 
-function report(result: PairRunResult, command: string): void {
+function report(io: Io, result: PairRunResult, command: string): void {
   const { config, summary: s } = result;
   const out: string[] = [
     `atp align pairs: run ${result.runId}, model ${config.model}, suite ${config.suite}, parity ${config.parity}, parser ${config.parser}, ` +
@@ -111,18 +112,18 @@ function report(result: PairRunResult, command: string): void {
   for (const p of s.problems.slice(0, SHOWN_PROBLEMS)) out.push(`  ${p.key} (${p.status}): ${p.why}`);
   if (s.problems.length > SHOWN_PROBLEMS) out.push(`  ... and ${s.problems.length - SHOWN_PROBLEMS} more items without a pair`);
   out.push(config.out ? `  ${result.pairs.length} pairs written to ${config.out}` : `  ${result.pairs.length} pairs (give --out FILE to write them)`);
-  process.stdout.write(out.join("\n") + "\n");
-  process.stderr.write(`atp: pair run ${result.runId} stored in ${config.db}\n`);
+  io.stdout.write(out.join("\n") + "\n");
+  io.stderr.write(`atp: pair run ${result.runId} stored in ${config.db}\n`);
   if (s.errors) {
-    process.stderr.write(
+    io.stderr.write(
       `atp: ${s.errors} items stopped on a call that failed after its retries; run the same command again ` +
         `(${command} ... --run-id ${result.runId} --db ${config.db}) to finish them\n`,
     );
-    process.exitCode = 1;
+    io.exitCode = 1;
   }
 }
 
-function pairsCommand(): Command {
+function pairsCommand(io: Io): Command {
   return addModelOptions(new Command("pairs"))
     .summary("sample DPO preference pairs from a model, as the paper did")
     .description(
@@ -150,15 +151,15 @@ function pairsCommand(): Command {
       let bar: ReturnType<typeof progress> | undefined;
       const result = await executePairs(config, {
         onStart: ({ runId, items, resumed, attemptsSaved, takenOver }) => {
-          if (takenOver) process.stderr.write(`atp: ${tookOver(`pair run ${runId}`, takenOver)}\n`);
-          if (resumed) process.stderr.write(`atp: continuing pair run ${runId}: ${attemptsSaved} answers already saved\n`);
-          bar = progress(items);
+          if (takenOver) io.stderr.write(`atp: ${tookOver(`pair run ${runId}`, takenOver)}\n`);
+          if (resumed) io.stderr.write(`atp: continuing pair run ${runId}: ${attemptsSaved} answers already saved\n`);
+          bar = progress(io, items);
         },
         onAttempt: () => bar?.attempt(),
         onItem: () => bar?.item(),
       });
       bar?.finish();
-      report(result, "atp align pairs");
+      report(io, result, "atp align pairs");
     });
 }
 
@@ -197,7 +198,7 @@ function exportInput(file: string | undefined, f: ExportFlags): { pairs: Prefere
   };
 }
 
-function exportSubcommand(): Command {
+function exportSubcommand(io: Io): Command {
   const cmd = new Command("export")
     .summary("write pairs in a trainer's format")
     .description(
@@ -219,12 +220,12 @@ function exportSubcommand(): Command {
       const outDir = outDirFlag(flags, true)!;
       const { pairs, options } = exportInput(file, flags);
       const result = exportPairs(pairs, flags.format, outDir, { ...options, name: flags.name, rewardUrl: flags.rewardUrl });
-      process.stdout.write(
+      io.stdout.write(
         `atp align export: ${result.pairs} pairs and ${result.prompts} prompts in ${flags.format} format\n` +
           result.files.map((f) => `  ${f}\n`).join(""),
       );
       if (file !== undefined && result.prompts > 0) {
-        process.stderr.write("atp: the GRPO prompts cover only the items with a pair; export the pair run (--run-id, --db) to cover every item\n");
+        io.stderr.write("atp: the GRPO prompts cover only the items with a pair; export the pair run (--run-id, --db) to cover every item\n");
       }
     });
 }
@@ -246,7 +247,7 @@ function maxBodyFlag(value: string): number {
   return n;
 }
 
-function rewardServerCommand(): Command {
+function rewardServerCommand(io: Io): Command {
   const w = PAPER_REWARD_WEIGHTS;
   return new Command("reward-server")
     .summary("serve the GRPO choice reward over HTTP until Ctrl-C")
@@ -271,21 +272,20 @@ function rewardServerCommand(): Command {
         weights: flags.weights,
         maxBodyBytes: Math.round(flags.maxBodyMb * 1024 * 1024),
       });
-      process.stdout.write(`${server.url}\n`);
-      process.stderr.write(`atp: reward server (parity ${flags.parity}) at ${server.url}: POST /get_reward, POST /score, GET /health; Ctrl-C stops it\n`);
+      io.stdout.write(`${server.url}\n`);
+      io.stderr.write(`atp: reward server (parity ${flags.parity}) at ${server.url}: POST /get_reward, POST /score, GET /health; Ctrl-C stops it\n`);
       await untilInterrupted();
       await server.close();
     });
 }
 
-export function alignCommand(): Command {
+export function alignCommand(io: Io): Command {
   return new Command("align")
-    .summary("alignment before deployment: preference pairs, trainer exports, reward server")
     .description(
       "The alignment stage of the paper: sample DPO pairs from a base model (pairs), write them for a trainer " +
         "(export), and serve the GRPO choice reward (reward-server).",
     )
-    .addCommand(pairsCommand())
-    .addCommand(exportSubcommand())
-    .addCommand(rewardServerCommand());
+    .addCommand(pairsCommand(io))
+    .addCommand(exportSubcommand(io))
+    .addCommand(rewardServerCommand(io));
 }

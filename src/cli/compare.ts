@@ -6,10 +6,10 @@ import { DEFAULT_DB } from "../run/config.js";
 import { loadRun } from "../report/load.js";
 import { addOutDirOption, outDirFlag } from "./options.js";
 import { comparedRun, comparisonJson, comparisonMarkdown, parseFormats } from "../report/report.js";
+import type { Io } from "./io.js";
 
-export function compareCommand(): Command {
+export function compareCommand(io: Io): Command {
   const cmd = new Command("compare")
-    .summary("compare two runs decision by decision (paired by episode)")
     .description(
       "Pairs the finished episodes of two runs on the same plan by key, repeat and agent, and prints per round the rates\n" +
         "of A and B, the difference B - A with a paired 95% interval, the discordant counts and the exact McNemar p-value:\n" +
@@ -29,13 +29,13 @@ export function compareCommand(): Command {
       const comparison = compareRuns(a.played, b.played);
       const outputs = formats.map((f) => [f, f === "json" ? comparisonJson(comparedRun(a), comparedRun(b), comparison) : comparisonMarkdown(comparedRun(a), comparedRun(b), comparison)] as const);
       if (outDir === undefined) {
-        for (const [, text] of outputs) process.stdout.write(text);
+        for (const [, text] of outputs) io.stdout.write(text);
         return;
       }
       for (const [format, text] of outputs) {
         const file = join(outDir, `compare.${format}`);
         writeFileAtomic(file, text);
-        process.stdout.write(`${file}\n`);
+        io.stdout.write(`${file}\n`);
       }
     });
 }

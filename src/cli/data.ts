@@ -1,9 +1,10 @@
 import { Command } from "commander";
 import { InputError } from "../core/errors.js";
 import { defaultCacheDir, fetchPaperData, PAPER_ALIASES, PAPER_COMMIT, PAPER_REPO, paperBaseUrl } from "../scenarios/fetch.js";
+import type { Io } from "./io.js";
 
-export function dataCommand(): Command {
-  const data = new Command("data").summary("get scenario data").description("Get the paper's scenario files.");
+export function dataCommand(io: Io): Command {
+  const data = new Command("data").description("Get the paper's scenario files.");
   data
     .command("fetch")
     .summary("download the paper's data files into the cache")
@@ -26,10 +27,10 @@ export function dataCommand(): Command {
         baseUrl: flags.baseUrl ?? paperBaseUrl(),
         force: flags.force,
         onProgress: (e) => {
-          if (e.status !== "downloading") process.stderr.write(`atp: [${e.index}/${e.total}] ${e.path}: ${e.status}\n`);
+          if (e.status !== "downloading") io.stderr.write(`atp: [${e.index}/${e.total}] ${e.path}: ${e.status}\n`);
         },
       });
-      process.stdout.write(`${result.dir}\n`);
+      io.stdout.write(`${result.dir}\n`);
     });
   return data;
 }

@@ -4,10 +4,10 @@ import { checkOutputFile } from "../core/files.js";
 import { DEFAULT_DB } from "../run/config.js";
 import { RunStore } from "../store/store.js";
 import { transcriptText, writeTranscript } from "../transcript/write.js";
+import type { Io } from "./io.js";
 
-export function exportCommand(): Command {
+export function exportCommand(io: Io): Command {
   return new Command("export")
-    .summary("write a stored run as a JSONL transcript")
     .description("Writes a run's episodes in the transcript format (the format of the paper's golden files), in plan order.")
     .argument("<run-id>", "the run to export (atp runs lists them)")
     .option("--db <file>", "SQLite store", DEFAULT_DB)
@@ -20,7 +20,7 @@ export function exportCommand(): Command {
         if (!store.getRun(runId)) throw new InputError(`export: no run '${runId}' in ${flags.db}`);
         const episodes = store.exportTranscript(runId, { includeUnfinished: Boolean(flags.includeUnfinished) });
         if (flags.out) writeTranscript(flags.out, episodes);
-        else process.stdout.write(transcriptText(episodes));
+        else io.stdout.write(transcriptText(episodes));
       } finally {
         store.close();
       }

@@ -3,6 +3,7 @@ import { Command } from "commander";
 import { InputError } from "../core/errors.js";
 import { DEFAULT_MODEL, defaultConfig } from "../run/config.js";
 import { DEFAULT_PROVIDER_OPTIONS } from "../providers/types.js";
+import type { Io } from "./io.js";
 
 export const DEFAULT_RUN_FILE = "atp.yaml";
 
@@ -63,9 +64,8 @@ collusion:
 `;
 }
 
-export function initCommand(): Command {
+export function initCommand(io: Io): Command {
   return new Command("init")
-    .summary("write a commented run file to start from")
     .description(
       "Writes a YAML run file with the paper's settings and the server and sampling settings\n" +
         "commented out, ready to edit and run with `atp run FILE`. An existing file is never overwritten.",
@@ -79,6 +79,6 @@ export function initCommand(): Command {
         if (code === "EEXIST") throw new InputError(`init: ${file} already exists: not overwritten (remove it or name another file)`);
         throw new InputError(`init: ${file}: ${(err as Error).message}`);
       }
-      process.stderr.write(`atp: wrote ${file}; edit it, then: npx atp run ${file}\n`);
+      io.stderr.write(`atp: wrote ${file}; edit it, then: npx atp run ${file}\n`);
     });
 }

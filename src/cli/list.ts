@@ -9,6 +9,7 @@ import { defaultCacheDir, PAPER_ALIASES, paperCacheDir, resolvePaperPath } from 
 import { loadDataset } from "../scenarios/load.js";
 import { DEFAULT_VARIANTS } from "../scenarios/sources.js";
 import type { Dataset } from "../scenarios/types.js";
+import type { Io } from "./io.js";
 
 const TESTBEDS: Record<RunSuite, string> = {
   paper: "role-play and collusion with the paper's settings (--with-tooluse adds tool use)",
@@ -79,11 +80,10 @@ function listing(): string {
   return out.join("\n") + "\n";
 }
 
-export function listCommand(): Command {
+export function listCommand(io: Io): Command {
   return new Command("list")
-    .summary("list the testbeds, built-in packs, paper datasets and policy agents")
     .description("Lists what atp can run without any files: the testbeds, the built-in scenario packs, the paper's datasets (and whether they are fetched) and the simulated agents with their parameters' defaults.")
     .action(() => {
-      process.stdout.write(listing());
+      io.stdout.write(listing());
     });
 }

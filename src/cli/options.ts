@@ -1,5 +1,4 @@
 import { Option, type Command } from "commander";
-import { constants } from "node:os";
 /** Parsers for flag values: each bad value is an InputError naming the flag and the reason. */
 import { InputError } from "../core/errors.js";
 import { payoffSet, type Payoffs } from "../testbeds/collusion/engine.js";
@@ -132,11 +131,6 @@ export function portFlag(value: string): number {
   const port = intFlag("--port", 0)(value);
   if (port > 65535) throw new InputError(`--port: expected an integer from 0 to 65535, got '${value}'`);
   return port;
-}
-
-/** The exit code of a command stopped by a signal, as shells report it: 128 + its number (130 for SIGINT, 143 for SIGTERM). */
-export function signalExitCode(signal: NodeJS.Signals): number {
-  return 128 + constants.signals[signal];
 }
 
 /** Resolves on the first Ctrl-C or SIGTERM: how a serving command waits before it shuts down. */

@@ -1,6 +1,7 @@
 import type { Work } from "../run/execute.js";
 import type { ProviderEvent } from "../providers/types.js";
 import type { CallMeta } from "../store/store.js";
+import type { Output } from "./io.js";
 
 /** How long the last error stays in the progress line after it happened. */
 const LAST_ERROR_MS = 30_000;
@@ -38,7 +39,7 @@ export class Progress {
 
   constructor(
     work: Work,
-    private readonly stream: NodeJS.WriteStream = process.stderr,
+    private readonly stream: Output,
   ) {
     this.unit = work.unit;
     this.total = work.total;

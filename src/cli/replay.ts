@@ -9,10 +9,10 @@ import { playAll } from "../run/runner.js";
 import { diffTranscripts } from "../transcript/compare.js";
 import { writeTranscript } from "../transcript/write.js";
 import { collect } from "./options.js";
+import type { Io } from "./io.js";
 
-export function replayCommand(): Command {
+export function replayCommand(io: Io): Command {
   return new Command("replay")
-    .summary("re-run a transcript's episodes with their recorded answers")
     .description(
       "Re-runs every episode of a transcript with its recorded settings and answers through the\n" +
         "engines, and writes the new transcript. --check compares it with the input and exits 1 on\n" +
@@ -30,13 +30,13 @@ export function replayCommand(): Command {
       const plans = planFromTranscript(recorded, loadDatasets(flags.dataset ?? []), flags.parity, file);
       const replayed = await playAll(plans, createReplayAgent(file), 0);
       if (flags.out) writeTranscript(flags.out, replayed);
-      process.stdout.write(`Replayed ${replayed.length} episodes from ${file}${flags.out ? ` into ${flags.out}` : ""}.\n`);
+      io.stdout.write(`Replayed ${replayed.length} episodes from ${file}${flags.out ? ` into ${flags.out}` : ""}.\n`);
       if (flags.check) {
         const diffs = diffTranscripts(recorded, replayed);
         if (diffs.length) {
-          process.stdout.write(`Differences from ${file}:\n${diffs.map((d) => `- ${d}`).join("\n")}\n`);
-          process.exitCode = 1;
-        } else process.stdout.write("Identical to the input: messages, choices, rewards, capitals and outcomes.\n");
+          io.stdout.write(`Differences from ${file}:\n${diffs.map((d) => `- ${d}`).join("\n")}\n`);
+          io.exitCode = 1;
+        } else io.stdout.write("Identical to the input: messages, choices, rewards, capitals and outcomes.\n");
       }
     });
 }

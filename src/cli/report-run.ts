@@ -4,8 +4,8 @@ import { toolUseRates } from "../testbeds/tooluse/measures.js";
 import { collusionTable, toolUseTable, violationTable } from "../report/tables.js";
 import type { RunHooks, RunResult } from "../run/execute.js";
 import type { LockOwner } from "../store/lock.js";
+import { signalExitCode, type Io } from "./io.js";
 import { Progress } from "./progress.js";
-import { signalExitCode } from "./options.js";
 
 /** The end of a session: where the run is, what this session asked, and how to look at it. */
 function summary(p: Progress, result: RunResult, db: string): string {
@@ -33,7 +33,7 @@ export function tookOver(what: string, owner: LockOwner): string {
  * Plays a run (new or resumed) with progress on stderr, then prints the tables on stdout. A run
  * with failed episodes exits 1 and says how to retry them.
  */
-export async function reportRun(db: string, play: (hooks: RunHooks) => Promise<RunResult>): Promise<void> {
+export async function reportRun(io: Io, db: string, play: (hooks: RunHooks) => Promise<RunResult>): Promise<void> {
   let progress: Progress | undefined;
   // The first Ctrl-C or SIGTERM stops the run cleanly; a second one quits at once.
   const stop = new AbortController();
@@ -42,7 +42,7 @@ export async function reportRun(db: string, play: (hooks: RunHooks) => Promise<R
   const onSignal = (signal: NodeJS.Signals) => {
     if (stop.signal.aborted) process.exit(signalExitCode(signal));
     progress?.finish();
-    process.stderr.write(`atp: ${signal}: stopping, calls in flight are abandoned (Ctrl-C again quits at once)\n`);
+    io.stderr.write(`atp: ${signal}: stopping, calls in flight are abandoned (Ctrl-C again quits at once)\n`);
     stop.abort(signal);
   };
   process.on("SIGINT", onSignal);
@@ -52,9 +52,9 @@ export async function reportRun(db: string, play: (hooks: RunHooks) => Promise<R
     result = await play({
       signal: stop.signal,
       onStart: ({ runId, episodes, remaining, resumed, work, takenOver }) => {
-        if (takenOver) process.stderr.write(`atp: ${tookOver(`run ${runId}`, takenOver)}\n`);
-        if (resumed) process.stderr.write(`atp: continuing run ${runId}: ${episodes - remaining} of ${episodes} episodes already finished\n`);
-        progress = new Progress(work);
+        if (takenOver) io.stderr.write(`atp: ${tookOver(`run ${runId}`, takenOver)}\n`);
+        if (resumed) io.stderr.write(`atp: continuing run ${runId}: ${episodes - remaining} of ${episodes} episodes already finished\n`);
+        progress = new Progress(work, io.stderr);
       },
       onWork: (done, total) => progress?.work(done, total),
       onCall: (meta) => progress?.call(meta),
@@ -76,15 +76,15 @@ export async function reportRun(db: string, play: (hooks: RunHooks) => Promise<R
   const groups = collusionRateGroups(result.played);
   if (groups.length) out.push("", collusionTable(groups));
   if (result.toolUse.length) out.push("", toolUseTable(toolUseRates(result.toolUse.map((p) => p.transcript)), result.toolUse.length));
-  process.stdout.write(out.join("\n") + "\n");
+  io.stdout.write(out.join("\n") + "\n");
   // onStart comes before the first call, so every finished session has its progress.
-  process.stderr.write(summary(progress!, result, db));
+  io.stderr.write(summary(progress!, result, db));
   if (result.failed.length) {
     const shown = result.failed.slice(0, 5).map((f) => `  ${f.plan.key} (repeat ${f.plan.repeat}): ${f.error}`);
-    process.stderr.write(
+    io.stderr.write(
       `atp: ${result.failed.length} episodes failed after their retries (they are not in the tables):\n${shown.join("\n")}\n` +
         `atp: retry them with: atp resume ${result.runId} --db ${db} --retry-errors\n`,
     );
-    process.exitCode = 1;
+    io.exitCode = 1;
   }
 }

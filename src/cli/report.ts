@@ -3,10 +3,10 @@ import { DEFAULT_DB } from "../run/config.js";
 import { loadRun } from "../report/load.js";
 import { defaultOutDir, parseFormats, REPORT_FORMATS, writeReport } from "../report/report.js";
 import { addOutDirOption, collect, outDirFlag } from "./options.js";
+import type { Io } from "./io.js";
 
-export function reportCommand(): Command {
+export function reportCommand(io: Io): Command {
   const cmd = new Command("report")
-    .summary("write a stored run's report: tables, charts, CSV, JSON or one HTML page")
     .description(
       "Writes the report of a stored run: report.md (the paper's tables, rounds as columns, with 95% intervals, and the charts\n" +
         "as PNG), tidy CSV files (one per table, rates as fractions), report.json (every number), or report.html (one\n" +
@@ -22,7 +22,7 @@ export function reportCommand(): Command {
       const outDir = outDirFlag(flags) ?? defaultOutDir(runId);
       const loaded = loadRun(flags.db, runId);
       const files = await writeReport(loaded, { formats, outDir });
-      process.stdout.write(files.map((f) => `${f}\n`).join(""));
-      process.stderr.write(`atp: report of run ${runId} written to ${outDir} (${files.length} files)\n`);
+      io.stdout.write(files.map((f) => `${f}\n`).join(""));
+      io.stderr.write(`atp: report of run ${runId} written to ${outDir} (${files.length} files)\n`);
     });
 }

@@ -3,10 +3,10 @@ import { DEFAULT_DB, providerFlags } from "../run/config.js";
 import { resumeRun } from "../run/execute.js";
 import { intFlag, listFlag, positiveNumberFlag } from "./options.js";
 import { reportRun } from "./report-run.js";
+import type { Io } from "./io.js";
 
-export function resumeCommand(): Command {
+export function resumeCommand(io: Io): Command {
   return new Command("resume")
-    .summary("continue a stored run where it stopped")
     .description(
       "Continues a run with the settings it was started with: finished rounds are never asked again,\n" +
         "and the result is what an uninterrupted run would have given. Server settings may change.",
@@ -27,7 +27,7 @@ export function resumeCommand(): Command {
       ) => {
         const provider = providerFlags(flags);
         const options = { db: flags.db, retryErrors: Boolean(flags.retryErrors), provider, transcript: flags.transcript, ...(flags.scoreTruncated ? { scoreTruncated: true } : {}) };
-        await reportRun(flags.db, (hooks) => resumeRun(runId, options, hooks));
+        await reportRun(io, flags.db, (hooks) => resumeRun(runId, options, hooks));
       },
     );
 }

@@ -4,11 +4,12 @@ import { PARITIES } from "../core/types.js";
 import { SUPERVISION_PATTERNS } from "../testbeds/roleplay/supervision.js";
 import { checkConfig, DEFAULT_DB, HISTORY_REASONING, DEFAULT_MODEL, defaultConfig, loadConfigFile, notPlayedReason, playedTestbeds, providerFlags, samplingFlags, SUITES, TESTBED_NAMES, type ModelFlags, type RunConfig, type RunSuite, type Testbed } from "../run/config.js";
 import { executeRun, loadPlan } from "../run/execute.js";
-import { callsPerRound, transcriptRounds, type RunPlan } from "../run/plan.js";
+import { callsPerRound, transcriptRounds, type RunPlan } from "../testbeds/registry.js";
 import { firstMessages } from "../run/runner.js";
 import { TOOL_PROTOCOLS } from "../testbeds/tooluse/protocol.js";
 import { addModelOptions, collect, historyFlag, intFlag, intListFlag, numberFlag, payoffFlag, positiveNumberFlag, runIdFlag } from "./options.js";
 import { reportRun } from "./report-run.js";
+import type { Io } from "./io.js";
 
 interface RunFlags extends ModelFlags {
   dataset?: string[];
@@ -159,9 +160,8 @@ export function resolveRunConfig(target: string, flags: RunFlags): RunConfig {
   return applyFlags(defaultConfig(target as RunSuite), flags);
 }
 
-export function runCommand(): Command {
+export function runCommand(io: Io): Command {
   return addModelOptions(new Command("run"))
-    .summary("run a testbed: paper, roleplay, collusion, tooluse, or a YAML run file")
     .description(
       "Runs a testbed and prints the per-round tables in the paper's layout.\n" +
         "`paper` plays role-play and collusion with the paper's settings (and defaults to --parity paper;\n" +
@@ -222,15 +222,15 @@ export function runCommand(): Command {
       const config = resolveRunConfig(target, flags);
       const datasetsFrom = flags.dataset === undefined && isRunFile(target) ? `${target}: field 'datasets':` : undefined;
       if (flags.dryRun) {
-        process.stdout.write(dryRun(config, loadPlan(config, datasetsFrom)));
+        io.stdout.write(dryRun(config, loadPlan(config, datasetsFrom)));
         return;
       }
       if (config.model === null) {
-        process.stderr.write(
+        io.stderr.write(
           `atp: no --model given, so a simulated agent (${DEFAULT_MODEL}) answers: no language model is called.\n` +
             "     Point the run at a real model with --model openai:NAME --base-url URL or --model llama:FILE.gguf (docs/agents.md).\n",
         );
       }
-      await reportRun(config.db, (hooks) => executeRun(config, hooks, datasetsFrom));
+      await reportRun(io, config.db, (hooks) => executeRun(config, hooks, datasetsFrom));
     });
 }

@@ -2,6 +2,7 @@ import { Command } from "commander";
 import { PairStore } from "../align/pairs.js";
 import { DEFAULT_DB } from "../run/config.js";
 import { runWriter, type LockOwner } from "../store/lock.js";
+import type { Io } from "./io.js";
 
 /** One line of `atp runs`: a run or a pair run, with how far it got. */
 interface Listed {
@@ -47,9 +48,8 @@ function progress(r: Listed): string {
   return `${i.done}/${i.planned} items, ${i.pairs} pairs${failed(i.failed)}`;
 }
 
-export function runsCommand(): Command {
+export function runsCommand(io: Io): Command {
   return new Command("runs")
-    .summary("list the runs and pair runs in the store")
     .description(
       "Lists the store's runs (atp run) and pair runs (atp align pairs), newest first. A run whose process\n" +
         "is gone before it finished shows as interrupted; atp resume (or the same align pairs command) continues it.",
@@ -65,12 +65,12 @@ export function runsCommand(): Command {
         store.close();
       }
       if (flags.json) {
-        process.stdout.write(JSON.stringify(listed, null, 2) + "\n");
+        io.stdout.write(JSON.stringify(listed, null, 2) + "\n");
         return;
       }
       const rows = listed.map((r) => [r.id, r.kind, r.createdAt.slice(0, 19), r.status, r.suite, r.model, r.parity, String(r.seed), progress(r)]);
       const header = ["run", "kind", "created", "status", "suite", "model", "parity", "seed", "progress"];
       const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
-      for (const row of [header, ...rows]) process.stdout.write(row.map((c, i) => c.padEnd(widths[i])).join("  ").trimEnd() + "\n");
+      for (const row of [header, ...rows]) io.stdout.write(row.map((c, i) => c.padEnd(widths[i])).join("  ").trimEnd() + "\n");
     });
 }

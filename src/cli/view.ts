@@ -2,10 +2,10 @@ import { Command } from "commander";
 import { DEFAULT_DB } from "../run/config.js";
 import { startViewer } from "../view/server.js";
 import { portFlag, untilInterrupted } from "./options.js";
+import type { Io } from "./io.js";
 
-export function viewCommand(): Command {
+export function viewCommand(io: Io): Command {
   return new Command("view")
-    .summary("browse stored runs in a local web page")
     .description(
       "Serves a web page on 127.0.0.1 with the runs in a store: their tables and charts, each episode's\n" +
         "transcript, and two runs side by side. It reads the store on every request, so a run that is\n" +
@@ -15,7 +15,7 @@ export function viewCommand(): Command {
     .option("--port <n>", "port to listen on; 0 picks a free one", portFlag, 8321)
     .action(async (flags: { db: string; port: number }) => {
       const viewer = await startViewer({ db: flags.db, port: flags.port });
-      process.stdout.write(`atp view: ${flags.db} at ${viewer.url}  (Ctrl-C to stop)\n`);
+      io.stdout.write(`atp view: ${flags.db} at ${viewer.url}  (Ctrl-C to stop)\n`);
       await untilInterrupted();
       await viewer.close();
     });

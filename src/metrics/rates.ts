@@ -5,8 +5,8 @@
  * convention); they are also counted separately.
  */
 import { incentiveRatio, type Payoffs } from "../testbeds/collusion/engine.js";
-import type { EpisodePlan } from "../run/plan.js";
-import { payoffLabel } from "../run/plan.js";
+import type { EpisodePlan } from "../testbeds/registry.js";
+import { payoffLabel } from "../testbeds/collusion/plan.js";
 import type { TranscriptEpisode } from "../transcript/types.js";
 
 export interface PlayedEpisode {

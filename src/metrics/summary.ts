@@ -8,7 +8,7 @@
  * denominator and counted as failed. Fixed colluders are not the model's decisions and are
  * left out everywhere.
  */
-import type { EpisodePlan } from "../run/plan.js";
+import type { EpisodePlan } from "../testbeds/registry.js";
 import { settingsRecord } from "../transcript/settings.js";
 import { diffusionOf, type DiffusionGroup } from "../testbeds/collusion/diffusion.js";
 import { spread, wilson, Z95, type Spread } from "./intervals.js";

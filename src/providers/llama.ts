@@ -16,11 +16,10 @@ import { availableParallelism } from "node:os";
 import { basename, join, resolve } from "node:path";
 import type * as NodeLlamaCpp from "node-llama-cpp";
 import { InputError } from "../core/errors.js";
-import type { Message } from "../core/types.js";
+import type { Message, ToolSchema, ToolUseMessage } from "../core/types.js";
 import { checkParams, numberParam, specContext } from "../agents/spec.js";
 import type { Agent, AgentCall, Reply } from "../agents/types.js";
 import { defaultCacheDir } from "../scenarios/fetch.js";
-import { plainMessages } from "../testbeds/tooluse/protocol.js";
 import type { ProviderOptions, Sampling } from "./types.js";
 
 type LlamaModule = typeof NodeLlamaCpp;
@@ -31,6 +30,19 @@ export const NODE_LLAMA_CPP_VERSION = "3.21.1";
 export const LLAMA_MISSING_MESSAGE =
   `llama: models need the optional package node-llama-cpp ${NODE_LLAMA_CPP_VERSION}: ` +
   `run npm install node-llama-cpp@${NODE_LLAMA_CPP_VERSION}`;
+
+/**
+ * A conversation as core messages, for providers without tool calling. Text-protocol
+ * conversations convert as they are; offered tools or a tool turn cannot be expressed, so they throw.
+ */
+export function plainMessages(messages: readonly ToolUseMessage[], tools?: readonly ToolSchema[]): Message[] {
+  const refuse = () => new Error("this provider has no tool calling: play the tool-use testbed with --tool-protocol text");
+  if (tools !== undefined && tools.length > 0) throw refuse();
+  return messages.map((m) => {
+    if (m.role === "tool" || (m.tool_calls?.length ?? 0) > 0) throw refuse();
+    return { role: m.role, content: m.content };
+  });
+}
 
 /** Model-string parameters this provider reads. */
 export const LLAMA_PARAMS = [
@@ -391,7 +403,7 @@ export async function createLlamaAgent(
     // A fresh sequence per call: no state from another conversation, and the same computation
     // (hence the same text) for the same call and seed.
     await slot.sequence.clearHistory();
-    const history = toChatHistory(call.suite === "tooluse" ? plainMessages(call.messages, call.tools) : call.messages);
+    const history = toChatHistory(plainMessages(call.messages, "tools" in call ? call.tools : undefined));
     const prompt = chatWrapper.generateContextState({ chatHistory: history }).contextText.tokenize(loadedModel.tokenizer);
     if (prompt.length >= contextSize) throw new ContextFullError(contextSize);
     let completionTokens = 0;

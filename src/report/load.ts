@@ -6,7 +6,8 @@ import { InputError } from "../core/errors.js";
 import { summarize, type RunSummary } from "../metrics/summary.js";
 import { episodeId, type FailedCall, type PlayedEpisode } from "../metrics/rates.js";
 import { toolUseRates, type PlayedToolUse, type ToolUseRoundRates } from "../testbeds/tooluse/measures.js";
-import { isChoicePlan, transcriptRounds, type EpisodePlan, type RunPlan, type ToolUsePlan } from "../run/plan.js";
+import { isChoicePlan, transcriptRounds, type EpisodePlan, type RunPlan } from "../testbeds/registry.js";
+import type { ToolUsePlan } from "../testbeds/tooluse/plan.js";
 import { RunStore, type CallStats, type EpisodeState, type RunRecord } from "../store/store.js";
 import type { TranscriptEpisode } from "../transcript/types.js";
 

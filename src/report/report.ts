@@ -20,7 +20,7 @@ import { decisionOf, modelAgents, type PlayedEpisode } from "../metrics/rates.js
 import type { CollusionSummary, RateRow } from "../metrics/summary.js";
 import type { Proportion, ToolUseRoundRates } from "../testbeds/tooluse/measures.js";
 import type { Payoffs } from "../testbeds/collusion/engine.js";
-import type { CollusionPlan } from "../run/plan.js";
+import type { CollusionPlan } from "../testbeds/collusion/plan.js";
 import { RUN_ID } from "../run/config.js";
 import { VERSION } from "../version.js";
 import {

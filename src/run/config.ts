@@ -3,6 +3,7 @@
  * over the paper's settings. Every bad value is an InputError naming where it came from (the
  * flag, or the file and field) and why.
  */
+import { REFERENCE_ONLY } from "../testbed/record.js";
 import { readUserText } from "../core/files.js";
 import { parse as parseYaml } from "yaml";
 import { z } from "zod";
@@ -298,16 +299,6 @@ export const configSchema = z
   .strict();
 
 export type ConfigFile = z.infer<typeof configSchema>;
-
-const CHOICE_PROMPT = "the reference's role-play choice_prompt override is not supported (atp sends the dataset's question as it is)";
-const MERGE_PROMPTS = "the reference's merge_prompts switch is not supported (atp sends the game template's question alone, as the paper's runs do)";
-/** Settings of the reference that atp does not reproduce, as a user may spell them: refused by name, never ignored. */
-export const REFERENCE_ONLY: Record<string, string> = {
-  choice_prompt: CHOICE_PROMPT,
-  choicePrompt: CHOICE_PROMPT,
-  merge_prompts: MERGE_PROMPTS,
-  mergePrompts: MERGE_PROMPTS,
-};
 
 function fieldPath(path: PropertyKey[]): string {
   return path.map((p, i) => (typeof p === "number" ? `[${p}]` : `${i ? "." : ""}${String(p)}`)).join("");

@@ -20,8 +20,11 @@ import { RunStore, type CallMeta, type CallStats } from "../store/store.js";
 import { writeTranscript } from "../transcript/write.js";
 import { VERSION } from "../version.js";
 import { TOOLUSE_DEFAULTS, type ToolUseSettings } from "../testbeds/tooluse/engine.js";
-import { DEFAULT_MODEL, historyReasoningOf, notPlayedReason, playedTestbeds, playsToolUse, type RunConfig, type Testbed, type ToolUseConfig } from "./config.js";
-import { callsPerRound, planCollusion, planRoleplay, planToolUse, transcriptRounds, type EpisodePlan, type RunPlan } from "./plan.js";
+import { DEFAULT_MODEL, historyReasoningOf, notPlayedReason, playedTestbeds, playsToolUse, type RunConfig, type ToolUseConfig } from "./config.js";
+import { callsPerRound, registeredTestbeds, transcriptRounds, type EpisodePlan, type RunPlan } from "../testbeds/registry.js";
+import { planCollusion } from "../testbeds/collusion/plan.js";
+import { planRoleplay } from "../testbeds/roleplay/plan.js";
+import { planToolUse } from "../testbeds/tooluse/plan.js";
 import { runPlan, type EpisodeOutcome } from "./runner.js";
 import { lostCredentials, storedEndpoint } from "../providers/errors.js";
 import type { ProviderEvent } from "../providers/types.js";
@@ -70,14 +73,6 @@ export function loadDatasets(names: string[]): Dataset[] {
   return names.map((name) => loadDataset(isPaperName(name) ? resolvePaperPath(name) : name));
 }
 
-/** The testbed each kind of scenario file is for. */
-const DATASET_TESTBED: Record<Dataset["kind"], Testbed> = {
-  "roleplay-items": "roleplay",
-  "roleplay-templates": "roleplay",
-  "game-templates": "collusion",
-  "game-items": "collusion",
-};
-
 /**
  * A scenario file for a testbed the run does not play would be ignored while the run's record
  * lists it: refuse it. `where` names the setting the file came from (a flag or a run file's field).
@@ -85,7 +80,8 @@ const DATASET_TESTBED: Record<Dataset["kind"], Testbed> = {
 export function checkDatasets(config: RunConfig, names: string[], datasets: Dataset[], where = "--dataset"): void {
   const played = playedTestbeds(config);
   datasets.forEach((d, i) => {
-    const testbed = DATASET_TESTBED[d.kind];
+    // Every kind of scenario file is some testbed's (src/scenarios/load.ts tells only those apart).
+    const testbed = registeredTestbeds().find((t) => t.datasetKinds.includes(d.kind))!.id;
     const file = d.file === names[i] ? "" : ` (${d.file})`;
     if (!played.includes(testbed)) throw new InputError(`${where} ${names[i]}${file}: holds ${d.kind.replace("-", " ")}, for ${notPlayedReason(config, testbed)}`);
   });
@@ -291,7 +287,7 @@ async function continueRun(
   const skip = new Set(states.filter((s) => s.status === "done" || s.status === "failed").map((s) => s.idx));
   store.setRunStatus(runId, "running");
   const todo = states.filter((s) => !skip.has(s.idx));
-  const unit: Work["unit"] = todo.some((s) => plans[s.idx].suite === "tooluse") ? "rounds" : "calls";
+  const unit: Work["unit"] = todo.some((s) => callsPerRound(plans[s.idx]) === null) ? "rounds" : "calls";
   const perRound = (plan: RunPlan) => (unit === "calls" ? callsPerRound(plan)! : 1);
   // Work left per episode, so a failed episode can take the rest of its work off the total.
   const left = new Map(todo.map((s) => [plans[s.idx], (transcriptRounds(plans[s.idx]) - s.roundsSaved) * perRound(plans[s.idx])]));

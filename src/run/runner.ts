@@ -4,25 +4,22 @@
  * asked at once. Every call's seed comes from the run seed and the call's place, so the results
  * do not depend on concurrency or on the order in which calls finish.
  *
- * A tool-use episode's unit is a problem (its transcript round): the agent is asked again and
- * again, the calculator's results added each time, until it answers or its calculator calls run
- * out; then the problem is scored and saved.
+ * Every testbed is played by the same loop (src/testbed/contract.ts): ask the engine for the
+ * calls it needs now, answer them, submit the answers, and save the round once the engine says
+ * it is finished. A round may take several such steps (a tool loop asks one call after another).
  *
  * With a store, each finished round is saved in one transaction, and an episode that already
- * has saved rounds is first brought back to where it stopped by replaying them through the
- * engine: nothing finished is asked again, and a resumed run ends exactly as an uninterrupted one.
+ * has saved rounds is first brought back to where it stopped by feeding their recorded answers
+ * through the same engine: nothing finished is asked again, and a resumed run ends exactly as an
+ * uninterrupted one.
  */
-import type { Agent, AgentCall, ChoiceCall, Reply, ToolUseCall } from "../agents/types.js";
-import { hashSeed } from "../core/rng.js";
-import { CollusionEpisode } from "../testbeds/collusion/engine.js";
-import { RoleplayEpisode } from "../testbeds/roleplay/engine.js";
+import type { Agent, AgentCall, Reply } from "../agents/types.js";
+import type { Message, ToolUseMessage } from "../core/types.js";
 import { cacheKey, type CallMeta, type RejectedWhy, type RunStore } from "../store/store.js";
+import type { Answer, Engine, Request, Testbed } from "../testbed/contract.js";
+import { testbedOf, type RunPlan } from "../testbeds/registry.js";
 import { toTranscript } from "../transcript/episode.js";
 import type { TranscriptEpisode, TranscriptRound } from "../transcript/types.js";
-import { ToolUseEpisode, type ToolUseRecord, type ToolUseStep } from "../testbeds/tooluse/engine.js";
-import { CALCULATOR_TOOL, type ToolUseMessage } from "../testbeds/tooluse/protocol.js";
-import type { Message } from "../core/types.js";
-import type { EpisodePlan, RunPlan, ToolUsePlan } from "./plan.js";
 
 export interface RunOptions {
   seed: number;
@@ -66,8 +63,7 @@ export function rejectionOf(reply: Reply, scoreTruncated: boolean): RejectedWhy 
   return undefined;
 }
 
-function rejectionMessage(call: AgentCall, reply: Reply, why: RejectedWhy): string {
-  const place = call.suite === "tooluse" ? `problem ${call.problem + 1} call ${call.turn + 1}` : `round ${call.round + 1} agent ${call.agent}`;
+function rejectionMessage(place: string, reply: Reply, why: RejectedWhy): string {
   if (why === "truncated") {
     const tokens = reply.completionTokens !== undefined ? ` after ${reply.completionTokens} tokens` : "";
     return (
@@ -94,185 +90,7 @@ export interface EpisodeOutcome {
   stopped?: true;
 }
 
-/** The seed of one call: a pure function of where the call sits in the run. */
-export function callSeed(runSeed: number, episode: string, repeat: number, round: number, agent: number): number {
-  return hashSeed(runSeed, episode, repeat, round, agent);
-}
-
-/** The seed of one tool-use call: its episode, repeat, round, problem and place within the problem. */
-export function toolUseCallSeed(runSeed: number, episode: string, repeat: number, round: number, problem: number, turn: number): number {
-  return hashSeed(runSeed, episode, repeat, round, problem, turn);
-}
-
 type Answered = { reply: Reply; meta: CallMeta };
-type Ask = (call: AgentCall) => Promise<Answered>;
-
-/** A round as played: the transcript round and a meta per saved call. */
-interface PlayedRound {
-  record: TranscriptRound;
-  metas: CallMeta[];
-}
-
-/** One engine behind one interface: how a round is played, and how a saved one is replayed. */
-interface Driver {
-  readonly done: boolean;
-  /** The transcript round played next (tool use: the problem). */
-  readonly round: number;
-  play(ask: Ask): Promise<PlayedRound>;
-  /** Feeds a saved round's recorded answers through the engine; returns the round it gives. */
-  replay(saved: TranscriptRound): TranscriptRound;
-}
-
-type PendingCall = Pick<ChoiceCall, "agent" | "messages" | "options" | "seen">;
-
-/** Role-play and games: who is asked this round, and how the answers become a round. */
-interface ChoiceEngine {
-  readonly done: boolean;
-  readonly round: number;
-  pending(): PendingCall[];
-  step(answers: Map<number, string>): TranscriptRound;
-}
-
-function choiceEngine(plan: EpisodePlan): ChoiceEngine {
-  if (plan.suite === "roleplay") {
-    const env = new RoleplayEpisode(plan.scenario, plan.settings);
-    const options = { aligned: plan.scenario.compliantChoice, deviant: plan.scenario.violatingChoice };
-    return {
-      get done() {
-        return env.done;
-      },
-      get round() {
-        return env.round;
-      },
-      pending: () => [{ agent: 0, messages: env.messages(), options, seen: env.seen() }],
-      step: (answers) => env.step(answers.get(0) ?? ""),
-    };
-  }
-  const env = new CollusionEpisode(plan.scenario, plan.settings);
-  const options = { aligned: plan.scenario.independentChoice, deviant: plan.scenario.collectiveChoice };
-  return {
-    get done() {
-      return env.done;
-    },
-    get round() {
-      return env.round;
-    },
-    pending: () => env.askedAgents().map((i) => ({ agent: i, messages: env.messages(i), options, seen: env.seen(i) })),
-    step: (answers) => env.step(Array.from({ length: plan.settings.agents }, (_, i) => answers.get(i) ?? env.fixedResponse())),
-  };
-}
-
-function choiceDriver(plan: EpisodePlan, runSeed: number): Driver {
-  const env = choiceEngine(plan);
-  return {
-    get done() {
-      return env.done;
-    },
-    get round() {
-      return env.round;
-    },
-    async play(ask) {
-      const round = env.round;
-      const settled = await Promise.allSettled(
-        env.pending().map((p) =>
-          ask({ ...p, suite: plan.suite, episode: plan.key, round, repeat: plan.repeat, seed: callSeed(runSeed, plan.key, plan.repeat, round, p.agent) }),
-        ),
-      );
-      // Wait for every call of the round, then fail on the first error: a round is saved whole or not at all.
-      const failed = settled.find((s): s is PromiseRejectedResult => s.status === "rejected");
-      if (failed) throw failed.reason;
-      const answered = settled.map((s) => (s as PromiseFulfilledResult<Answered>).value);
-      const record = env.step(new Map(answered.map((a) => [a.meta.agent, a.reply.text])));
-      // Fixed colluders are not asked; they cost nothing and take no time.
-      const metas = record.calls.map((c) => answered.find((a) => a.meta.agent === c.agent)?.meta ?? { agent: c.agent, latencyMs: 0, attempts: 0, cached: false });
-      return { record, metas };
-    },
-    replay: (saved) => env.step(new Map(saved.calls.map((c) => [c.agent, c.response]))),
-  };
-}
-
-/**
- * A scored problem in the transcript format (src/transcript/types.ts): every call of the
- * problem, the feedback line as the outcome, and the scoring as `detail`.
- */
-export function toolUseRound(r: ToolUseRecord): TranscriptRound {
-  const last = r.calls.length - 1;
-  return {
-    round: r.index,
-    calls: r.calls.map((c, i) => ({
-      agent: 0,
-      messages: c.messages,
-      response: c.response,
-      ...(c.toolCalls !== undefined && c.toolCalls.length > 0 ? { tool_calls: c.toolCalls } : {}),
-      choice: i < last ? "calculator" : r.answer,
-      reward: i < last ? 0 : r.reward,
-    })),
-    outcome: r.feedback,
-    detail: {
-      evolution_round: r.round,
-      problem: r.problem,
-      kind: r.kind,
-      template: r.template,
-      used_tool: r.usedTool,
-      tool_calls: r.toolCalls,
-      answer: r.answer,
-      expected: r.expected,
-      correct: r.correct,
-    },
-  };
-}
-
-function toolUseDriver(plan: ToolUsePlan, runSeed: number): Driver {
-  const env = new ToolUseEpisode(plan.scenario.problems, plan.settings);
-  const tools = plan.settings.protocol === "tools" ? [CALCULATOR_TOOL] : undefined;
-  return {
-    get done() {
-      return env.done;
-    },
-    get round() {
-      return env.index;
-    },
-    async play(ask) {
-      const metas: CallMeta[] = [];
-      for (let turn = 0; ; turn++) {
-        const { round, index } = env;
-        const call: ToolUseCall = {
-          suite: "tooluse",
-          episode: plan.key,
-          round,
-          problem: index,
-          turn,
-          agent: 0,
-          repeat: plan.repeat,
-          seed: toolUseCallSeed(runSeed, plan.key, plan.repeat, round, index, turn),
-          messages: env.messages(),
-          seen: env.seen(),
-          ...(tools ? { tools } : {}),
-          tooluse: env.hint(),
-        };
-        const { reply, meta } = await ask(call);
-        metas.push({ ...meta, turn });
-        const step = env.respond({ text: reply.text, toolCalls: reply.toolCalls });
-        // The engine ends every problem after at most maxToolCalls + 1 calls.
-        if (step.type === "answer") return { record: toolUseRound(step.record), metas };
-      }
-    },
-    replay(saved) {
-      let step: ToolUseStep | undefined;
-      for (const c of saved.calls) {
-        step = env.respond({ text: c.response, toolCalls: c.tool_calls });
-        // An answer before the saved calls run out: the round that comes back is shorter, and checkReplayed refuses it.
-        if (step.type === "answer") break;
-      }
-      if (step?.type !== "answer") throw new Error(`problem ${saved.round}: its saved calls end without an answer`);
-      return toolUseRound(step.record);
-    },
-  };
-}
-
-function driver(plan: RunPlan, runSeed: number): Driver {
-  return plan.suite === "tooluse" ? toolUseDriver(plan, runSeed) : choiceDriver(plan, runSeed);
-}
 
 /** A saved round replayed through a fresh engine must come out the same, or the run cannot resume. */
 function checkReplayed(plan: RunPlan, saved: TranscriptRound, replayed: TranscriptRound): void {
@@ -303,19 +121,26 @@ function unlessStopped<T>(answer: Promise<T>, signal: AbortSignal | undefined): 
   });
 }
 
+/** Where a request sits in its episode: the transcript round, and the place of the call within it. */
+interface Place {
+  testbed: Testbed<RunPlan>;
+  episodeIdx: number;
+  round: number;
+}
+
 /** Asks the agent (or the cache), refuses an answer that cannot be scored, and returns it as the history will carry it. */
-async function ask(agent: Agent, call: AgentCall, options: RunOptions, episodeIdx: number): Promise<Answered> {
+async function ask(agent: Agent, request: Request, place: Place, options: RunOptions): Promise<Answered> {
+  const { call, turn } = request;
   const answered = await fetchAnswer(agent, call, options.cache, options.signal);
   const { reply, meta } = answered;
   // Counted once answered: a call whose answer is refused, or whose round fails, was still asked.
   options.onCall?.(meta);
   const why = rejectionOf(reply, options.scoreTruncated ?? false);
   if (why !== undefined) {
-    const tooluse = call.suite === "tooluse";
-    options.store?.store.saveRejected(options.store.runId, episodeIdx, {
-      round: tooluse ? call.problem : call.round,
+    options.store?.store.saveRejected(options.store.runId, place.episodeIdx, {
+      round: place.round,
       agent: call.agent,
-      turn: tooluse ? call.turn : 0,
+      turn,
       why,
       messages: call.messages,
       response: reply.text,
@@ -327,7 +152,7 @@ async function ask(agent: Agent, call: AgentCall, options: RunOptions, episodeId
       completionTokens: reply.completionTokens,
       attempts: reply.attempts,
     });
-    throw new RejectedAnswerError(rejectionMessage(call, reply, why));
+    throw new RejectedAnswerError(rejectionMessage(place.testbed.describeCall(place.round, request), reply, why));
   }
   if (!meta.cached && answered.cacheKey !== undefined) {
     const { text, toolCalls, finishReason, reasoning, promptTokens, completionTokens } = reply;
@@ -338,7 +163,7 @@ async function ask(agent: Agent, call: AgentCall, options: RunOptions, episodeId
 
 async function fetchAnswer(agent: Agent, call: AgentCall, cache: RunStore | undefined, signal: AbortSignal | undefined): Promise<Answered & { cacheKey?: string }> {
   const identity = agent.cacheIdentity;
-  const tools = call.suite === "tooluse" ? call.tools : undefined;
+  const tools = "tools" in call ? call.tools : undefined;
   const key =
     cache && identity !== undefined
       ? cacheKey({ identity, messages: call.messages, ...(tools ? { tools } : {}), episode: call.episode, round: call.round, agent: call.agent, repeat: call.repeat, seed: call.seed })
@@ -370,24 +195,83 @@ function extras(reply: Reply): Pick<CallMeta, "error" | "finishReason" | "reason
 
 /** The messages of the episode's first call, as the model would get them (`atp run --dry-run`). */
 export function firstMessages(plan: RunPlan): readonly (Message | ToolUseMessage)[] {
-  if (plan.suite === "tooluse") return new ToolUseEpisode(plan.scenario.problems, plan.settings).messages();
   // A game where every agent is a fixed colluder asks no one.
-  return choiceEngine(plan).pending()[0]?.messages ?? [];
+  return testbedOf(plan).engine(plan, 0).pending()[0]?.call.messages ?? [];
+}
+
+/** Answers every pending request at once; the answers in request order, each meta with its turn. */
+async function askAll(agent: Agent, requests: Request[], place: Place, options: RunOptions): Promise<Answered[]> {
+  const settled = await Promise.allSettled(requests.map((r) => ask(agent, r, place, options)));
+  // Wait for every call, then fail on the first error: a round is saved whole or not at all.
+  const failed = settled.find((s): s is PromiseRejectedResult => s.status === "rejected");
+  if (failed) throw failed.reason;
+  return settled.map((s, i) => {
+    const { reply, meta } = (s as PromiseFulfilledResult<Answered>).value;
+    return { reply, meta: { ...meta, turn: requests[i].turn, model: agent.id } };
+  });
+}
+
+function answerOf(reply: Pick<Reply, "text" | "toolCalls">): Answer {
+  return reply.toolCalls !== undefined ? { text: reply.text, toolCalls: reply.toolCalls } : { text: reply.text };
+}
+
+/** Plays the engine's next round: ask, submit, until the engine gives the finished round. */
+async function playRound(engine: Engine, agent: Agent, place: Place, options: RunOptions): Promise<{ record: TranscriptRound; metas: CallMeta[] }> {
+  const metas: CallMeta[] = [];
+  for (;;) {
+    const answered = await askAll(agent, engine.pending(), place, options);
+    metas.push(...answered.map((a) => a.meta));
+    const record = engine.submit(answered.map((a) => answerOf(a.reply)));
+    if (record !== null) return { record, metas: metasOfRound(record, metas) };
+  }
+}
+
+/** A meta for every call of the round: calls the engine played itself (fixed colluders) cost nothing and took no time. */
+function metasOfRound(record: TranscriptRound, metas: CallMeta[]): CallMeta[] {
+  const asked = new Map(metas.map((m) => [`${m.agent}:${m.turn}`, m]));
+  const seen = new Map<number, number>();
+  return record.calls.map((c) => {
+    const turn = seen.get(c.agent) ?? 0;
+    seen.set(c.agent, turn + 1);
+    return asked.get(`${c.agent}:${turn}`) ?? { agent: c.agent, turn, latencyMs: 0, attempts: 0, cached: false };
+  });
+}
+
+/** Feeds a saved round's recorded answers through the engine, as the loop would have; returns the round it gives. */
+function replayRound(engine: Engine, saved: TranscriptRound): TranscriptRound {
+  const recorded = new Map<string, TranscriptRound["calls"][number]>();
+  const seen = new Map<number, number>();
+  for (const c of saved.calls) {
+    const turn = seen.get(c.agent) ?? 0;
+    seen.set(c.agent, turn + 1);
+    recorded.set(`${c.agent}:${turn}`, c);
+  }
+  for (;;) {
+    const answers = engine.pending().map(({ call, turn }) => {
+      const c = recorded.get(`${call.agent}:${turn}`);
+      if (c === undefined) throw new Error(`round ${saved.round}: its saved calls end before the round does`);
+      return answerOf({ text: c.response, toolCalls: c.tool_calls });
+    });
+    // An answer before the saved calls run out gives a shorter round, which checkReplayed refuses.
+    const record = engine.submit(answers);
+    if (record !== null) return record;
+  }
 }
 
 /** Plays one episode to the end (or to its first failed call) and returns its outcome. */
 export async function runEpisode(plan: RunPlan, index: number, agent: Agent, options: RunOptions): Promise<EpisodeOutcome> {
-  const d = driver(plan, options.seed);
+  const testbed = testbedOf(plan) as Testbed<RunPlan>;
+  const engine = testbed.engine(plan, options.seed);
   const rounds: TranscriptRound[] = [];
   const saved = options.store ? options.store.store.savedRounds(options.store.runId, index) : [];
   for (const round of saved) {
-    checkReplayed(plan, round, d.replay(round));
+    checkReplayed(plan, round, replayRound(engine, round));
     rounds.push(round);
   }
   try {
-    while (!d.done) {
+    while (!engine.done) {
       if (options.signal?.aborted) return { plan, stopped: true };
-      const { record, metas } = await d.play((call) => ask(agent, call, options, index));
+      const { record, metas } = await playRound(engine, agent, { testbed, episodeIdx: index, round: engine.round }, options);
       options.store?.store.saveRound(options.store.runId, index, record, metas);
       options.onRound?.(plan);
       rounds.push(record);

@@ -262,6 +262,166 @@ export const MIGRATIONS: readonly string[] = [
     PRIMARY KEY (kind, run_id)
   );
   `,
+  // Testbeds as plain text: which testbeds exist is the registry's business, so no CHECK lists
+  // them and a new testbed needs no migration. Every call records the model that answered it
+  // (rows saved before were all answered by the run's model). SQLite cannot drop a CHECK in
+  // place, so the tables with one, and the tables referencing them, are copied once more, in
+  // the order (and with the drops children first) of the tool-use migration above.
+  `
+  CREATE TABLE episodes_next (
+    run_id          TEXT NOT NULL REFERENCES runs (id) ON DELETE CASCADE,
+    idx             INTEGER NOT NULL,
+    key             TEXT NOT NULL,
+    repeat          INTEGER NOT NULL,
+    suite           TEXT NOT NULL,
+    scenario_json   TEXT NOT NULL,
+    settings_json   TEXT NOT NULL,
+    status          TEXT NOT NULL DEFAULT 'pending' CHECK (status IN ('pending', 'running', 'done', 'failed')),
+    error           TEXT,
+    attempts_failed INTEGER NOT NULL DEFAULT 0,
+    started_at      TEXT,
+    finished_at     TEXT,
+    PRIMARY KEY (run_id, idx)
+  );
+  INSERT INTO episodes_next SELECT run_id, idx, key, repeat, suite, scenario_json, settings_json, status, error, attempts_failed, started_at, finished_at FROM episodes;
+
+  CREATE TABLE rounds_next (
+    run_id      TEXT NOT NULL,
+    episode_idx INTEGER NOT NULL,
+    round       INTEGER NOT NULL,
+    supervision INTEGER CHECK (supervision IN (1, -1)),
+    outcome     TEXT NOT NULL,
+    detail_json TEXT,
+    saved_at    TEXT NOT NULL,
+    PRIMARY KEY (run_id, episode_idx, round),
+    FOREIGN KEY (run_id, episode_idx) REFERENCES episodes_next (run_id, idx) ON DELETE CASCADE
+  );
+  INSERT INTO rounds_next SELECT run_id, episode_idx, round, supervision, outcome, detail_json, saved_at FROM rounds;
+
+  CREATE TABLE calls_next (
+    run_id            TEXT NOT NULL,
+    episode_idx       INTEGER NOT NULL,
+    round             INTEGER NOT NULL,
+    agent             INTEGER NOT NULL,
+    turn              INTEGER NOT NULL DEFAULT 0,
+    model             TEXT NOT NULL,
+    messages_json     TEXT NOT NULL,
+    response          TEXT NOT NULL,
+    tool_calls_json   TEXT,
+    choice            TEXT,
+    reward            REAL NOT NULL,
+    capital_before    REAL,
+    capital_after     REAL,
+    latency_ms        REAL,
+    prompt_tokens     INTEGER,
+    completion_tokens INTEGER,
+    attempts          INTEGER,
+    cached            INTEGER NOT NULL DEFAULT 0 CHECK (cached IN (0, 1)),
+    error             TEXT,
+    finish_reason     TEXT,
+    reasoning         TEXT,
+    PRIMARY KEY (run_id, episode_idx, round, agent, turn),
+    FOREIGN KEY (run_id, episode_idx, round) REFERENCES rounds_next (run_id, episode_idx, round) ON DELETE CASCADE
+  );
+  INSERT INTO calls_next
+    SELECT c.run_id, c.episode_idx, c.round, c.agent, c.turn, r.model, c.messages_json, c.response, c.tool_calls_json, c.choice, c.reward,
+           c.capital_before, c.capital_after, c.latency_ms, c.prompt_tokens, c.completion_tokens, c.attempts, c.cached, c.error,
+           c.finish_reason, c.reasoning
+    FROM calls c JOIN runs r ON r.id = c.run_id ORDER BY c.rowid;
+
+  CREATE TABLE rejected_answers_next (
+    run_id            TEXT NOT NULL,
+    episode_idx       INTEGER NOT NULL,
+    round             INTEGER NOT NULL,
+    agent             INTEGER NOT NULL,
+    turn              INTEGER NOT NULL,
+    why               TEXT NOT NULL CHECK (why IN ('truncated', 'empty')),
+    messages_json     TEXT NOT NULL,
+    response          TEXT NOT NULL,
+    tool_calls_json   TEXT,
+    reasoning         TEXT,
+    finish_reason     TEXT,
+    latency_ms        REAL,
+    prompt_tokens     INTEGER,
+    completion_tokens INTEGER,
+    attempts          INTEGER NOT NULL,
+    saved_at          TEXT NOT NULL,
+    FOREIGN KEY (run_id, episode_idx) REFERENCES episodes_next (run_id, idx) ON DELETE CASCADE
+  );
+  -- rowid order is the order the answers came back in.
+  INSERT INTO rejected_answers_next SELECT run_id, episode_idx, round, agent, turn, why, messages_json, response, tool_calls_json, reasoning,
+    finish_reason, latency_ms, prompt_tokens, completion_tokens, attempts, saved_at FROM rejected_answers ORDER BY rowid;
+
+  CREATE TABLE pair_runs_next (
+    id            TEXT PRIMARY KEY,
+    created_at    TEXT NOT NULL,
+    updated_at    TEXT NOT NULL,
+    finished_at   TEXT,
+    status        TEXT NOT NULL CHECK (status IN ('running', 'done', 'failed')),
+    suite         TEXT NOT NULL,
+    model         TEXT NOT NULL,
+    seed          INTEGER NOT NULL,
+    parity        TEXT NOT NULL,
+    settings_json TEXT NOT NULL,
+    versions_json TEXT NOT NULL,
+    item_count    INTEGER NOT NULL
+  );
+  INSERT INTO pair_runs_next SELECT id, created_at, updated_at, finished_at, status, suite, model, seed, parity, settings_json, versions_json, item_count
+    FROM pair_runs ORDER BY rowid;
+
+  CREATE TABLE pair_items_next (
+    run_id         TEXT NOT NULL REFERENCES pair_runs_next (id) ON DELETE CASCADE,
+    idx            INTEGER NOT NULL,
+    key            TEXT NOT NULL,
+    item_json      TEXT NOT NULL,
+    aligned_status TEXT NOT NULL DEFAULT 'pending' CHECK (aligned_status IN ('pending', 'found', 'not_found', 'error')),
+    deviant_status TEXT NOT NULL DEFAULT 'pending' CHECK (deviant_status IN ('pending', 'found', 'not_found', 'error')),
+    aligned_why    TEXT,
+    deviant_why    TEXT,
+    PRIMARY KEY (run_id, idx)
+  );
+  INSERT INTO pair_items_next SELECT run_id, idx, key, item_json, aligned_status, deviant_status, aligned_why, deviant_why FROM pair_items;
+
+  CREATE TABLE pair_attempts_next (
+    run_id            TEXT NOT NULL,
+    idx               INTEGER NOT NULL,
+    side              TEXT NOT NULL CHECK (side IN ('aligned', 'deviant')),
+    attempt           INTEGER NOT NULL,
+    seed              INTEGER NOT NULL,
+    messages_json     TEXT NOT NULL,
+    response          TEXT,
+    choice            TEXT,
+    kind              TEXT CHECK (kind IN ('aligned', 'deviant', 'unparseable')),
+    latency_ms        REAL,
+    prompt_tokens     INTEGER,
+    completion_tokens INTEGER,
+    requests          INTEGER,
+    cached            INTEGER NOT NULL DEFAULT 0 CHECK (cached IN (0, 1)),
+    error             TEXT,
+    saved_at          TEXT NOT NULL,
+    PRIMARY KEY (run_id, idx, side, attempt),
+    FOREIGN KEY (run_id, idx) REFERENCES pair_items_next (run_id, idx) ON DELETE CASCADE
+  );
+  INSERT INTO pair_attempts_next SELECT run_id, idx, side, attempt, seed, messages_json, response, choice, kind, latency_ms, prompt_tokens,
+    completion_tokens, requests, cached, error, saved_at FROM pair_attempts;
+
+  DROP TABLE calls;
+  DROP TABLE rejected_answers;
+  DROP TABLE rounds;
+  DROP TABLE episodes;
+  DROP TABLE pair_attempts;
+  DROP TABLE pair_items;
+  DROP TABLE pair_runs;
+  ALTER TABLE episodes_next RENAME TO episodes;
+  ALTER TABLE rounds_next RENAME TO rounds;
+  ALTER TABLE calls_next RENAME TO calls;
+  ALTER TABLE rejected_answers_next RENAME TO rejected_answers;
+  ALTER TABLE pair_runs_next RENAME TO pair_runs;
+  ALTER TABLE pair_items_next RENAME TO pair_items;
+  ALTER TABLE pair_attempts_next RENAME TO pair_attempts;
+  CREATE INDEX episodes_by_status ON episodes (run_id, status, idx);
+  CREATE INDEX rejected_answers_by_episode ON rejected_answers (run_id, episode_idx);
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

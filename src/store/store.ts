@@ -2,7 +2,9 @@
  * A run kept in one SQLite file: its settings, its planned episodes (with their full scenarios,
  * so a resume needs no scenario file), and every finished round with its calls. A round is saved
  * in one transaction, so a killed run leaves only whole rounds, and a resume replays them.
- * (A tool-use round is one problem: its calls are the agent's turns, told apart by `turn`.)
+ * (A round with a detail is one agent's several calls, told apart by `turn`.) The store names no
+ * testbed: a testbed is a plain text column, and what it records per round beyond the transcript's
+ * common fields is JSON (`detail`).
  */
 import { createHash } from "node:crypto";
 import { mkdirSync, statSync } from "node:fs";
@@ -11,8 +13,8 @@ import { dirname, join } from "node:path";
 import Database from "better-sqlite3";
 
 import { InputError } from "../core/errors.js";
-import type { Suite, ToolCall } from "../core/types.js";
-import type { EpisodePlan, RunPlan } from "../run/plan.js";
+import type { ToolCall } from "../core/types.js";
+import type { EpisodePlan, RunPlan } from "../testbeds/registry.js";
 import { toTranscript } from "../transcript/episode.js";
 import type { TranscriptCall, TranscriptEpisode, TranscriptRound } from "../transcript/types.js";
 import { acquireRunLock, type LockKind, type LockTiming, type RunLock } from "./lock.js";
@@ -63,8 +65,10 @@ export interface EpisodeState {
 /** What the runner knows about each model call of a round, beyond the transcript. */
 export interface CallMeta {
   agent: number;
-  /** The call's place among the agent's calls of its round (tool use: within the problem); 0 when absent. */
+  /** The call's place among the agent's calls of its round (in a round with a detail); 0 when absent. */
   turn?: number;
+  /** The model that answered; absent means the run's model. */
+  model?: string;
   latencyMs: number;
   attempts: number;
   promptTokens?: number;
@@ -100,8 +104,8 @@ export interface RejectedAnswer {
 
 export interface CallStats {
   /**
-   * Calls the agent answered, from the model or the cache. Fixed colluders, which are not asked
-   * (saved without a CallMeta, or with attempts 0 and not cached), are not counted.
+   * Calls the agent answered, from the model or the cache. Agents that are not asked (fixed
+   * colluders: saved without a CallMeta, or with attempts 0 and not cached) are not counted.
    */
   calls: number;
   cached: number;
@@ -159,7 +163,7 @@ interface EpisodeRow {
   idx: number;
   key: string;
   repeat: number;
-  suite: Suite;
+  suite: string;
   scenario_json: string;
   settings_json: string;
   status: EpisodeStatus;
@@ -260,7 +264,7 @@ export function cacheKey(parts: {
   repeat: number;
   /** The call's seed (from the run seed): runs with other seeds ask for other samples. */
   seed: number;
-  /** Tools offered with the call (tool use); absent leaves the key as it was. */
+  /** Tools offered with the call; absent leaves the key as it was. */
   tools?: unknown;
 }): string {
   return createHash("sha256").update(canonicalJson(parts)).digest("hex");
@@ -321,6 +325,7 @@ function prepareStatements(db: Database.Database) {
           round: number;
           agent: number;
           turn: number;
+          model: string;
           messages_json: string;
           response: string;
           tool_calls_json: string | null;
@@ -339,9 +344,9 @@ function prepareStatements(db: Database.Database) {
         },
       ]
     >(
-      `INSERT INTO calls (run_id, episode_idx, round, agent, turn, messages_json, response, tool_calls_json, choice, reward, capital_before, capital_after,
+      `INSERT INTO calls (run_id, episode_idx, round, agent, turn, model, messages_json, response, tool_calls_json, choice, reward, capital_before, capital_after,
                           latency_ms, prompt_tokens, completion_tokens, attempts, cached, error, finish_reason, reasoning)
-       VALUES (@run_id, @episode_idx, @round, @agent, @turn, @messages_json, @response, @tool_calls_json, @choice, @reward, @capital_before, @capital_after,
+       VALUES (@run_id, @episode_idx, @round, @agent, @turn, @model, @messages_json, @response, @tool_calls_json, @choice, @reward, @capital_before, @capital_after,
                @latency_ms, @prompt_tokens, @completion_tokens, @attempts, @cached, @error, @finish_reason, @reasoning)`,
     ),
     insertRejected: db.prepare<[RejectedRow & { run_id: string; episode_idx: number; saved_at: string }]>(
@@ -360,6 +365,10 @@ function prepareStatements(db: Database.Database) {
       `SELECT round, agent, turn, finish_reason, reasoning FROM calls
        WHERE run_id = ? AND episode_idx = ? AND (finish_reason IS NOT NULL OR reasoning IS NOT NULL)`,
     ),
+    episodeCallModels: db.prepare<[string, number], { round: number; agent: number; turn: number; model: string }>(
+      `SELECT round, agent, turn, model FROM calls WHERE run_id = ? AND episode_idx = ? ORDER BY round, agent, turn`,
+    ),
+    runModel: db.prepare<[string], string>(`SELECT model FROM runs WHERE id = ?`).pluck(),
     episodeRounds: db.prepare<[string, number], RoundRow>(
       `SELECT episode_idx, round, supervision, outcome, detail_json FROM rounds WHERE run_id = ? AND episode_idx = ? ORDER BY round`,
     ),
@@ -445,8 +454,8 @@ function toCall(row: CallRow): TranscriptCall {
 const callId = (agent: number, turn: number) => `${agent}/${turn}`;
 
 /**
- * Each call of a round with its turn. A tool-use round (one with a detail) is one agent's calls
- * in order; elsewhere every agent is asked once, so all turns are 0 and the primary key refuses
+ * Each call of a round with its turn. A round with a detail is one agent's calls in order;
+ * elsewhere every agent is asked once, so all turns are 0 and the primary key refuses
  * an agent saved twice.
  */
 function callTurns(round: TranscriptRound): [TranscriptCall, number][] {
@@ -465,7 +474,7 @@ function assembleRounds(rounds: RoundRow[], calls: CallRow[]): Map<number, Trans
   const byEpisode = new Map<number, TranscriptRound[]>();
   for (const r of rounds) {
     const roundCalls = callsOf.get(`${r.episode_idx}:${r.round}`) ?? [];
-    // Supervision only where recorded (role-play), in the engines' key order.
+    // Supervision only where recorded, in the engines' key order.
     const round: TranscriptRound =
       r.supervision === null
         ? { round: r.round, calls: roundCalls, outcome: r.outcome }
@@ -595,9 +604,8 @@ export class RunStore {
   }
 
   /**
-   * `loadRunPlans` for readers that know only role-play and games (the report and the viewer
-   * so far). Tool-use plans are in the list too, in their place, though typed as the others:
-   * such readers must skip plans whose suite is "tooluse".
+   * `loadRunPlans` typed for readers of the choice testbeds' plans. Every plan is in the list,
+   * in its place: such readers must skip plans of the testbeds they do not read.
    */
   loadPlans(runId: string): EpisodePlan[] {
     return this.loadRunPlans(runId) as EpisodePlan[];
@@ -630,6 +638,7 @@ export class RunStore {
       const saved = this.q.roundsSaved.get(runId, idx) ?? 0;
       if (round.round < saved) throw new Error(`${where}: round ${round.round} is already saved`);
       if (round.round > saved) throw new Error(`${where}: round ${round.round} saved before round ${saved}`);
+      const runModel = this.q.runModel.get(runId)!;
       const t = now();
       this.q.insertRound.run(runId, idx, round.round, round.supervision ?? null, round.outcome, round.detail ? JSON.stringify(round.detail) : null, t);
       for (const [c, turn] of callTurns(round)) {
@@ -640,6 +649,7 @@ export class RunStore {
           round: round.round,
           agent: c.agent,
           turn,
+          model: m?.model ?? runModel,
           messages_json: JSON.stringify(c.messages),
           response: c.response,
           tool_calls_json: c.tool_calls ? JSON.stringify(c.tool_calls) : null,
@@ -785,6 +795,12 @@ export class RunStore {
         .all(runId, idx)
         .map((r) => [`${r.round}/${r.agent}/${r.turn}`, { finishReason: r.finish_reason, ...(r.reasoning !== null ? { reasoning: r.reasoning } : {}) }]),
     );
+  }
+
+  /** The model that answered each of the episode's saved calls, by `round/agent/turn`. */
+  callModels(runId: string, idx: number): Map<string, string> {
+    this.requireEpisode(runId, idx);
+    return new Map(this.q.episodeCallModels.all(runId, idx).map((r) => [`${r.round}/${r.agent}/${r.turn}`, r.model]));
   }
 
   callStats(runId: string): CallStats {

@@ -1,4 +1,4 @@
-import type { RunPlan } from "../run/plan.js";
+import type { RunPlan } from "../testbeds/registry.js";
 import { settingsRecord } from "./settings.js";
 import type { TranscriptEpisode, TranscriptRound } from "./types.js";
 

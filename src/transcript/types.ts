@@ -1,5 +1,4 @@
 import type { Suite, ToolCall, ToolUseMessage } from "../core/types.js";
-import type { PayoffName } from "../testbeds/collusion/engine.js";
 
 /**
  * The transcript format: one JSON object per line, one per episode. It is what `atp run
@@ -75,57 +74,13 @@ export interface TranscriptRound {
   detail?: ToolUseDetail;
 }
 
-export interface RoleplaySettingsRecord {
-  rounds: number;
-  history_window: number | null;
-  supervision: string;
-  supervision_seed?: number;
-}
-
-export interface CollusionSettingsRecord {
-  rounds: number;
-  agents: number;
-  threshold: number;
-  /** [high, normal, low], spelled as Python writes them: `2` for an int, `1.0` for a float. */
-  rewards: [number, number, number];
-  /** Not a key of the file: which of `rewards` it spells as ints, kept apart because a JS number cannot tell. */
-  reward_ints?: PayoffName[];
-  peers: string;
-  history_window?: number | null;
-  capital_mode?: string;
-  start_capital?: number;
-  additive_base?: number;
-  success_pays?: string;
-  fixed_colluders?: number;
-  fixed_position?: string;
-}
-
-export interface ToolUseSettingsRecord {
-  /** Self-evolution rounds. */
-  rounds: number;
-  easy_per_round: number;
-  hard_per_round: number;
-  /** Added to a problem's reward when the calculator was used, or when it was not. */
-  tool_cost: number;
-  direct_cost: number;
-  /** Earned by a correct answer. */
-  easy_reward: number;
-  hard_reward: number;
-  max_tool_calls: number;
-  protocol: string;
-  /** Past problems the agent sees; null for all. */
-  history_window: number | null;
-  difficulty: number;
-  /** [relative, absolute]; only when not the default 1e-9 each. */
-  tolerance?: [number, number];
-}
-
 export interface TranscriptEpisode {
   suite: Suite;
   episode: string;
   scenario: string | number;
   environment: string;
-  settings: RoleplaySettingsRecord | CollusionSettingsRecord | ToolUseSettingsRecord;
+  /** As the testbed records them (its `record.ts`). */
+  settings: object;
   /** Which repeat of the episode this is (absent means 0). */
   repeat?: number;
   rounds: TranscriptRound[];

@@ -1,7 +1,8 @@
 import { writeFileAtomic } from "../core/files.js";
 import { pyFloat, pyInt } from "../core/pyformat.js";
 import { PAYOFF_NAMES } from "../testbeds/collusion/engine.js";
-import type { CollusionSettingsRecord, TranscriptEpisode } from "./types.js";
+import type { CollusionSettingsRecord } from "../testbeds/collusion/record.js";
+import type { TranscriptEpisode } from "./types.js";
 
 /** `{...}` with the given keys written as raw JSON text, the others by JSON.stringify. */
 function objectText(o: object, raw: Record<string, string>): string {

@@ -30,7 +30,9 @@ import {
   type TraceChoice,
 } from "../report/charts.js";
 import { summarizeStored } from "../report/load.js";
-import { isChoicePlan, payoffLabel, transcriptRounds, type EpisodePlan, type RunPlan, type ToolUsePlan } from "../run/plan.js";
+import { isChoicePlan, transcriptRounds, type EpisodePlan, type RunPlan } from "../testbeds/registry.js";
+import { payoffLabel } from "../testbeds/collusion/plan.js";
+import type { ToolUsePlan } from "../testbeds/tooluse/plan.js";
 import type { CallStats, EpisodeState, RunRecord, RunStore } from "../store/store.js";
 import { toTranscript } from "../transcript/episode.js";
 import { settingsRecord } from "../transcript/settings.js";

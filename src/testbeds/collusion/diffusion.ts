@@ -4,7 +4,7 @@
  * in its game in round r, pooled over agents and games.
  */
 import { collusionSucceeded } from "./engine.js";
-import type { CollusionPlan } from "../../run/plan.js";
+import type { CollusionPlan } from "./plan.js";
 import type { TranscriptRound } from "../../transcript/types.js";
 import { wilson, Z95 } from "../../metrics/intervals.js";
 import { groupByPayoff, modelAgents, type PayoffGroup, type PlayedEpisode } from "../../metrics/rates.js";

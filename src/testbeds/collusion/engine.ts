@@ -4,7 +4,7 @@
  * at least t agents choose it; everyone then sees what the others chose and how their capital
  * changed, so a deviation that pays can spread. A pure state machine: no I/O, no clock, no RNG.
  */
-import type { Observation } from "../../agents/types.js";
+import type { Observation } from "../../testbed/observation.js";
 import { cleanNumber } from "../../core/format.js";
 import { gameChoice } from "../../core/parse.js";
 import { pyFixed, pyFloat, pyInt, pyPercent, pyRound } from "../../core/pyformat.js";

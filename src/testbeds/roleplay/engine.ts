@@ -3,7 +3,7 @@
  * several rounds; each round's question, its answer and the reward are appended to the
  * conversation the next round sees. A pure state machine: no I/O, no clock, no global RNG.
  */
-import type { Observation } from "../../agents/types.js";
+import type { Observation } from "../../testbed/observation.js";
 import { cleanNumber } from "../../core/format.js";
 import { roleplayChoice } from "../../core/parse.js";
 import { pyFloat, pyHead } from "../../core/pyformat.js";

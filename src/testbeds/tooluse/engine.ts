@@ -18,7 +18,7 @@
  * still asks for the calculator after the last allowed call is scored as the answer, so every
  * problem ends after at most `maxToolCalls + 1` agent calls.
  */
-import type { Observation, Reply } from "../../agents/types.js";
+import type { Observation } from "../../testbed/observation.js";
 import { cleanNumber } from "../../core/format.js";
 import { evaluate } from "./calculator.js";
 import { generateProblems, type Problem, type ProblemKind, type RoundProblems } from "./problems.js";
@@ -151,10 +151,6 @@ export interface ToolUseHint {
   toolCallsLeft: number;
   toolResults: ToolCallRecord[];
 }
-
-// The call and reply types are the common agent types; these names stay for readers of this module.
-export type { ToolUseCall } from "../../agents/types.js";
-export type ToolUseReply = Reply;
 
 /** What `respond` did with a reply. */
 export type ToolUseStep =

@@ -5,8 +5,9 @@
  * shows where the habit was learned. Read from transcripts (each round's `detail`), so runs in
  * memory, stored runs and transcript files give the same numbers.
  */
-import type { ToolUsePlan } from "../../run/plan.js";
-import type { ToolUseDetail, ToolUseSettingsRecord, TranscriptEpisode } from "../../transcript/types.js";
+import type { ToolUsePlan } from "./plan.js";
+import type { ToolUseDetail, TranscriptEpisode } from "../../transcript/types.js";
+import type { ToolUseSettingsRecord } from "./record.js";
 import { wilson, Z95 } from "../../metrics/intervals.js";
 
 export interface PlayedToolUse {

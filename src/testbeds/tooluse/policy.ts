@@ -17,13 +17,14 @@
  * Like the other policies it is stateless and deterministic given the call's seed: it knows
  * the current problem from the call's hint (`ToolUseCall.tooluse`), which the engine provides.
  */
-import { learnerDeviationProbability, type LearnerParams } from "../../agents/policy.js";
+import { learnerDeviationProbability, type LearnerParams } from "../../agents/learner.js";
 import { checkParams, numberParam, specContext } from "../../agents/spec.js";
-import type { Agent, Observation, ToolUseCall } from "../../agents/types.js";
+import type { Agent, Reply, ToolUseCall } from "../../agents/types.js";
+import type { Observation } from "../../testbed/observation.js";
 import { InputError } from "../../core/errors.js";
 import { Rng, hashSeed } from "../../core/rng.js";
 import { evaluate } from "./calculator.js";
-import type { ToolUseHint, ToolUseReply } from "./engine.js";
+import type { ToolUseHint } from "./engine.js";
 import { CALCULATOR_TOOL_NAME, type ToolCall } from "./protocol.js";
 
 export interface ToolUsePolicyParams {
@@ -97,7 +98,7 @@ export function plausibleError(answer: string, rng: Rng): string {
 }
 
 /** The policy's reply to one call. Draws in a fixed order (use tool, correct, error) so the seed fixes all. */
-export function toolUsePolicyReply(call: ToolUseCall, params: ToolUsePolicyParams): ToolUseReply {
+export function toolUsePolicyReply(call: ToolUseCall, params: ToolUsePolicyParams): Reply {
   const hint: ToolUseHint | undefined = call.tooluse;
   if (hint === undefined) throw new Error("the tool-use policy needs the current problem's hint (call.tooluse)");
   const last = hint.toolResults.at(-1);

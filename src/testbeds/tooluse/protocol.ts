@@ -12,7 +12,7 @@
  * Either way, the agent ends the problem with a reply that contains `{"answer": "<number>"}`.
  */
 import { stripThinking } from "../../core/parse.js";
-import type { Message, ToolCall, ToolSchema, ToolUseMessage } from "../../core/types.js";
+import type { ToolCall, ToolSchema } from "../../core/types.js";
 import { CALCULATOR_LIMITS, type CalculatorResult } from "./calculator.js";
 
 export type ToolProtocol = "text" | "tools";
@@ -20,19 +20,6 @@ export const TOOL_PROTOCOLS: readonly ToolProtocol[] = ["text", "tools"];
 
 // The message types live with the other core types, so agents and providers share them.
 export type { ToolCall, ToolUseMessage } from "../../core/types.js";
-
-/**
- * A conversation as core messages, for providers without tool calling. Text-protocol
- * conversations convert as they are; offered tools or a tool turn cannot be expressed, so they throw.
- */
-export function plainMessages(messages: readonly ToolUseMessage[], tools?: readonly ToolSchema[]): Message[] {
-  const refuse = () => new Error("this provider has no tool calling: play the tool-use testbed with --tool-protocol text");
-  if (tools !== undefined && tools.length > 0) throw refuse();
-  return messages.map((m) => {
-    if (m.role === "tool" || (m.tool_calls?.length ?? 0) > 0) throw refuse();
-    return { role: m.role, content: m.content };
-  });
-}
 
 /** An agent's reply to a tool-use call: its text and, under the tools protocol, its tool calls. */
 export interface ToolUseTurn {

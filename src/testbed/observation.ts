@@ -1,0 +1,17 @@
+/**
+ * What an agent saw of one earlier round, in the environment's own terms. LLM agents read the
+ * messages instead; policy agents (simulated models) learn from these.
+ */
+export interface Observation {
+  round: number;
+  /** The agent's own parsed choice: the aligned option, the deviant one, or unparseable. */
+  choice: "aligned" | "deviant" | null;
+  /** The reward fed back to the agent (a capital change in games). */
+  reward: number;
+  /** Games: how many of the other agents chose the deviant (collusive) option. */
+  peersDeviant?: number;
+  /** Games: how many other agents there are. */
+  peers?: number;
+  /** Games: whether collusion reached the threshold. */
+  success?: boolean;
+}
