@@ -22,7 +22,7 @@ export function planFromTranscript(episodes: TranscriptEpisode[], datasets: Data
     if (datasets.length && testbed.datasetKinds.length && own.length === 0) {
       throw new InputError(`${file}: has ${suite} episodes, but none of the --dataset files (${source}) holds ${suite} scenarios`);
     }
-    replan = testbed.replanner({ datasets, parity, file });
+    replan = testbed.replanner({ datasets, parity, file, source });
     replanners.set(suite, replan);
     return replan;
   };

@@ -54,6 +54,8 @@ export interface ReplanContext {
   parity: Parity;
   /** The transcript file, for messages. */
   file: string;
+  /** Where scenarios are looked up, for messages: the scenario files, or the built-in packs. */
+  source: string;
 }
 
 export interface Testbed<P extends PlanOf<string, { id: string | number; environment: string }, unknown>> {

@@ -49,9 +49,8 @@ export const collusion: Testbed<CollusionPlan> = {
   callsPerRound: (plan) => plan.settings.agents - plan.settings.fixedColluders,
   describeCall: (round, { call }) => `round ${round + 1} agent ${call.agent}`,
   settingsRecord: (plan) => collusionSettingsRecord(plan.settings),
-  replanner({ datasets, parity }) {
+  replanner({ datasets, parity, source }) {
     const games = gameScenarios(datasets);
-    const source = datasets.length ? datasets.map((d) => d.file).join(", ") : "the built-in packs";
     return (e, where) => {
       const scenario = games.find((g) => String(g.id) === String(e.scenario));
       if (!scenario) throw new InputError(`${where}: game ${JSON.stringify(e.scenario)} is not in ${source}`);

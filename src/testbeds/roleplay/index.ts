@@ -44,9 +44,8 @@ export const roleplay: Testbed<RoleplayPlan> = {
   callsPerRound: () => 1,
   describeCall: (round, { call }) => `round ${round + 1} agent ${call.agent}`,
   settingsRecord: (plan) => roleplaySettingsRecord(plan.settings),
-  replanner({ datasets, parity }) {
+  replanner({ datasets, parity, source }) {
     const scenarios = roleplayScenarios(datasets);
-    const source = datasets.length ? datasets.map((d) => d.file).join(", ") : "the built-in packs";
     return (e, where) => {
       // Paper items are found by id; files without ids use the position, as the reference does.
       const scenario = scenarios.find((s) => s.id === String(e.scenario)) ?? (typeof e.scenario === "number" ? scenarios[e.scenario] : undefined);
