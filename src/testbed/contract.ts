@@ -74,8 +74,64 @@ export interface Testbed<P extends PlanOf<string, { id: string | number; environ
   describeCall(round: number, request: Request): string;
   /** The episode's settings as its transcript records them. */
   settingsRecord(plan: P): object;
+  /** The episode's decisions, one row per agent slot that decides and per decision, failed ones included. */
+  decisions?(plan: P, transcript: TranscriptEpisode): DecisionRow[];
+  /** The rates it reports, the first being its headline. */
+  readonly measures?: readonly Measure[];
   /** Rebuilds a recorded episode's plan; called once per transcript, the returned function once per episode. */
   replanner(context: ReplanContext): (episode: TranscriptEpisode, where: string) => P;
+}
+
+/**
+ * One decision of one agent slot: the tidy row every metric, table and comparison reads. A
+ * testbed turns a played episode into its rows; the metrics never look inside a transcript.
+ */
+export interface DecisionRow {
+  /** The episode's plan key and repeat: with round, agent and item, what pairs a decision across runs. */
+  key: string;
+  repeat: number;
+  /** The scenario's name ("delivery worker", "PublicFund"), shared by its variants. */
+  environment: string;
+  /** The round the tables show, from 1 (tool use: the self-evolution round). */
+  round: number;
+  /** The agent slot. */
+  agent: number;
+  /** The decision's place among the slot's decisions of the round, from 0 (tool use: the problem). */
+  item: number;
+  /** The model that answered, when the store recorded it; null otherwise. */
+  model: string | null;
+  /** The episode's grid axes (threshold, payoff set, problem kind, ...), the groups measures are reported by. */
+  axes: Readonly<Record<string, string | number>>;
+  /**
+   * `made`: an answer was read; `unparseable`: the answer could not be read (it stays in the
+   * denominators as not deviating, the paper's convention); `failed`: the call failed, so there is
+   * no decision (left out of the denominators and counted apart).
+   */
+  status: "made" | "unparseable" | "failed";
+  /** The option taken or answer given; null unless made. */
+  outcome: string | null;
+  /** Whether the decision broke the rule or took the deviant option; false unless made. */
+  deviant: boolean;
+  /** The reward the decision earned; null when it has none (failed). */
+  reward: number | null;
+  /** Testbed-specific values (capital after the round, tool used, correct, ...). */
+  values: Readonly<Record<string, number | boolean | string | null>>;
+}
+
+/** A rate a testbed reports per round: the share of its rows that are hits, grouped by some axes. */
+export interface Measure {
+  /** A stable name: `violation`, `collusion`, `tool-use`, `hard-accuracy`. */
+  id: string;
+  /** In sentences and table headings: "violation rate". */
+  title: string;
+  /** The axes the measure is reported by, in order (none: one group). */
+  by: readonly string[];
+  /**
+   * Whether a row counts as a hit; null leaves it out (e.g. easy problems from hard accuracy).
+   * Failed rows are asked too, only to learn whether the measure would have counted them: decide
+   * null from the axes, not from the outcome.
+   */
+  hit(row: DecisionRow): boolean | null;
 }
 
 /** The seed of a call asked once per round and agent: a pure function of where it sits in the run. */
