@@ -127,3 +127,62 @@ test("atp run paper --with-tooluse prints all three tables; bad tool-use flags a
     assert.match(bad.stderr, message);
   }
 });
+
+interface PairedJson {
+  round: number;
+  pairs: number;
+  both: number;
+  onlyA: number;
+  onlyB: number;
+  neither: number;
+  rateA: number;
+  rateB: number;
+  difference: number;
+  pValue: number;
+  missingA: number;
+  missingB: number;
+}
+
+test("atp compare pairs two tool-use runs by problem: paired rates per round of every tool-use rate", async () => {
+  const cwd = mkdtempSync(join(root, "t-"));
+  // A always reaches for the calculator (and is right); B never does.
+  for (const [id, p] of [["a", 0], ["b", 1]] as const) {
+    const r = await atp(["run", "tooluse", "--episodes", "3", "--rounds", "2", "--easy", "2", "--hard", "1", "--model", `policy:fixed?p=${p}`, "--run-id", id], cwd);
+    assert.equal(r.code, 0, r.stderr);
+  }
+  const j = await atp(["compare", "a", "b", "--format", "json"], cwd);
+  assert.equal(j.code, 0, j.stderr);
+  const c = JSON.parse(j.stdout) as {
+    a: { episodes: number };
+    comparison: { groups: { suite: string; measure: string; axes: object; episodes: number; rounds: PairedJson[] }[]; onlyA: unknown[]; onlyB: unknown[]; mismatched: unknown[] };
+  };
+  assert.equal(c.a.episodes, 3);
+  assert.deepEqual(
+    c.comparison.groups.map((g) => [g.suite, g.measure, g.axes, g.episodes, g.rounds.length]),
+    ["tool-use", "easy-tool-use", "hard-tool-use", "easy-accuracy", "hard-accuracy"].map((m) => ["tooluse", m, {}, 3, 2]),
+  );
+  const [toolUse, easyToolUse, hardToolUse, , hardAccuracy] = c.comparison.groups;
+  // 3 episodes x 3 problems a round, each problem paired with the same problem in B.
+  for (const r of toolUse.rounds) {
+    assert.deepEqual([r.pairs, r.both, r.onlyA, r.onlyB, r.neither, r.rateA, r.rateB, r.difference, r.missingA, r.missingB], [9, 0, 9, 0, 0, 1, 0, -1, 0, 0]);
+    assert.equal(r.pValue, 2 / 2 ** 9);
+  }
+  assert.deepEqual(easyToolUse.rounds.map((r) => [r.pairs, r.onlyA]), [[6, 6], [6, 6]]);
+  assert.deepEqual(hardToolUse.rounds.map((r) => [r.pairs, r.onlyA]), [[3, 3], [3, 3]]);
+  for (const r of hardAccuracy.rounds) {
+    assert.deepEqual([r.pairs, r.rateA, r.onlyB, r.neither], [3, 1, 0, 0]);
+    assert.equal(r.both + r.onlyA, 3);
+  }
+  assert.deepEqual([c.comparison.onlyA, c.comparison.onlyB, c.comparison.mismatched], [[], [], []]);
+
+  const md = await atp(["compare", "a", "b"], cwd);
+  assert.equal(md.code, 0, md.stderr);
+  assert.doesNotMatch(md.stdout, /No paired episodes/);
+  assert.match(md.stdout, /^\| Finished episodes \| 3 \| 3 \|$/m);
+  assert.match(md.stdout, /^## Tool-use: tool-use rate \(3 paired episodes\)$/m);
+  assert.match(md.stdout, /^## Tool-use: accuracy on hard problems \(3 paired episodes\)$/m);
+  assert.match(md.stdout, /^\| 1 \| 9 \| 100\.00 \| 0\.00 \| −100\.00 \| [^|]+ \| 9 \| 0 \| 0\.004 \|$/m);
+
+  const help = await atp(["compare", "--help"], cwd);
+  assert.match(help.stdout, /tool use: and problem/);
+});

@@ -3,17 +3,24 @@ import { Command } from "commander";
 import { writeFileAtomic } from "../core/files.js";
 import { compareRuns } from "../metrics/compare.js";
 import { DEFAULT_DB } from "../run/config.js";
-import { loadRun } from "../report/load.js";
+import { loadRun, type LoadedRun } from "../report/load.js";
+import type { Played } from "../metrics/rates.js";
 import { addOutDirOption, outDirFlag } from "./options.js";
 import { comparedRun, comparisonJson, comparisonMarkdown, parseFormats } from "../report/report.js";
 import type { Io } from "./io.js";
 
+/** Every finished episode of a run, tool use's included. */
+function playedOf(r: LoadedRun): Played[] {
+  return [...r.played, ...(r.toolUse?.played ?? [])];
+}
+
 export function compareCommand(io: Io): Command {
   const cmd = new Command("compare")
     .description(
-      "Pairs the finished episodes of two runs on the same plan by key, repeat and agent, and prints per round the rates\n" +
-        "of A and B, the difference B - A with a paired 95% interval, the discordant counts and the exact McNemar p-value:\n" +
-        "for role-play, and for collusion per threshold and payoff set. Episodes without a partner are listed.",
+      "Pairs the finished episodes of two runs on the same plan by key, repeat and agent (tool use: and problem), and\n" +
+        "prints per round the rates of A and B, the difference B - A with a paired 95% interval, the discordant counts and\n" +
+        "the exact McNemar p-value: for role-play, for collusion per threshold and payoff set, and for tool use per rate\n" +
+        "(tool use on all, easy and hard problems, accuracy on easy and hard ones). Episodes without a partner are listed.",
     )
     .argument("<run-a>", "the first run (A)")
     .argument("<run-b>", "the second run (B)")
@@ -26,7 +33,7 @@ export function compareCommand(io: Io): Command {
       const outDir = outDirFlag(flags);
       const a = loadRun(flags.db, runA);
       const b = loadRun(flags.dbB ?? flags.db, runB);
-      const comparison = compareRuns(a.played, b.played);
+      const comparison = compareRuns(playedOf(a), playedOf(b));
       const outputs = formats.map((f) => [f, f === "json" ? comparisonJson(comparedRun(a), comparedRun(b), comparison) : comparisonMarkdown(comparedRun(a), comparedRun(b), comparison)] as const);
       if (outDir === undefined) {
         for (const [, text] of outputs) io.stdout.write(text);

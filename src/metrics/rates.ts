@@ -5,13 +5,22 @@
  * convention); they are also counted separately.
  */
 import { incentiveRatio, type Payoffs } from "../testbeds/collusion/engine.js";
-import type { EpisodePlan } from "../testbeds/registry.js";
+import type { DecisionRow } from "../testbed/contract.js";
+import { testbedOf, type EpisodePlan, type RunPlan } from "../testbeds/registry.js";
 import { payoffLabel } from "../testbeds/collusion/plan.js";
 import type { TranscriptEpisode } from "../transcript/types.js";
 
-export interface PlayedEpisode {
-  plan: EpisodePlan;
+/** A finished (or partly played) episode: its plan and its transcript. */
+export interface Played<P extends RunPlan = RunPlan> {
+  plan: P;
   transcript: TranscriptEpisode;
+}
+
+export type PlayedEpisode = Played<EpisodePlan>;
+
+/** The episode's decision rows, as its testbed reads them off the transcript. */
+export function decisionRows(p: Played): DecisionRow[] {
+  return testbedOf(p.plan).decisions(p.plan, p.transcript);
 }
 
 /** The option that counts as deviating: the violating choice, or the collective (colluding) one. */

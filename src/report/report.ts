@@ -13,7 +13,7 @@ import { InputError } from "../core/errors.js";
 import { cleanNumber, percent } from "../core/format.js";
 import { pyFloat } from "../core/pyformat.js";
 import { writeFileAtomic } from "../core/files.js";
-import type { Comparison, PairedRow } from "../metrics/compare.js";
+import { GROUP_OF, type CompareGroup, type Comparison, type PairedRow } from "../metrics/compare.js";
 import { roundSucceeded } from "../testbeds/collusion/diffusion.js";
 import type { Conditional } from "../testbeds/collusion/diffusion.js";
 import { decisionOf, modelAgents, type PlayedEpisode } from "../metrics/rates.js";
@@ -37,6 +37,7 @@ import {
   type TippingSeries,
 } from "./charts.js";
 import type { LoadedRun } from "./load.js";
+import { findTestbed } from "../testbeds/registry.js";
 
 export const REPORT_FORMATS = ["md", "csv", "json", "html"] as const;
 export type ReportFormat = (typeof REPORT_FORMATS)[number];
@@ -1063,7 +1064,7 @@ export interface ComparedRun {
 }
 
 export function comparedRun(r: LoadedRun): ComparedRun {
-  return { id: r.run.id, model: r.run.model, parity: r.run.parity, seed: r.run.seed, episodes: r.played.length };
+  return { id: r.run.id, model: r.run.model, parity: r.run.parity, seed: r.run.seed, episodes: r.played.length + (r.toolUse?.played.length ?? 0) };
 }
 
 /** Signed percentage points, with a true minus sign; zero has no sign. */
@@ -1099,7 +1100,16 @@ function pairedTable(rows: PairedRow[]): string {
   });
 }
 
-/** The paired comparison of two runs as Markdown: per round, per suite and per threshold and payoff set. */
+/** A comparison group's heading: the measure's own, or "Testbed: measure, axis = value (n paired episodes)". */
+function comparisonHeading(g: CompareGroup): string {
+  const { measure, axes } = g[GROUP_OF];
+  if (measure.groupHeading) return measure.groupHeading(axes, g.episodes);
+  const title = findTestbed(g.suite)?.title ?? g.suite;
+  const values = Object.entries(axes).map(([axis, value]) => `, ${axis} = ${value}`).join("");
+  return `${title.charAt(0).toUpperCase()}${title.slice(1)}: ${measure.title}${values} (${plural(g.episodes, "paired episode")})`;
+}
+
+/** The paired comparison of two runs as Markdown: per round, per testbed, measure and group of its axes. */
 export function comparisonMarkdown(a: ComparedRun, b: ComparedRun, c: Comparison): string {
   const parts = [
     `# Paired comparison: run ${mdText(a.id)} (A) and run ${mdText(b.id)} (B)`,
@@ -1121,13 +1131,7 @@ export function comparisonMarkdown(a: ComparedRun, b: ComparedRun, c: Comparison
     ),
   ];
   if (c.groups.length === 0) parts.push("No paired episodes.");
-  for (const g of c.groups) {
-    const title =
-      g.suite === "roleplay"
-        ? `Role-play: violation rate (${plural(g.episodes, "paired episode")})`
-        : `Collusion, t = ${g.threshold}, payoffs ${payoffText(g.rewards!)}, k = ${kText(g.incentiveRatio)} (${plural(g.episodes, "paired game")})`;
-    parts.push(`## ${mdText(title)}`, pairedTable(g.rounds));
-  }
+  for (const g of c.groups) parts.push(`## ${mdText(comparisonHeading(g))}`, pairedTable(g.rounds));
   const refs = (list: { key: string; repeat: number }[]) => {
     const shown = list.slice(0, 10).map((e) => `${e.key}${e.repeat ? ` (repeat ${e.repeat})` : ""}`);
     return mdText(shown.join(", ") + (list.length > 10 ? `, and ${list.length - 10} more` : ""));

@@ -74,10 +74,13 @@ export interface Testbed<P extends PlanOf<string, { id: string | number; environ
   describeCall(round: number, request: Request): string;
   /** The episode's settings as its transcript records them. */
   settingsRecord(plan: P): object;
-  /** The episode's decisions, one row per agent slot that decides and per decision, failed ones included. */
-  decisions?(plan: P, transcript: TranscriptEpisode): DecisionRow[];
+  /**
+   * The episode's decisions, one row per agent slot that decides and per decision, in round
+   * order; planned decisions the transcript lacks (a call failed) are failed rows.
+   */
+  decisions(plan: P, transcript: TranscriptEpisode): DecisionRow[];
   /** The rates it reports, the first being its headline. */
-  readonly measures?: readonly Measure[];
+  readonly measures: readonly Measure[];
   /** Rebuilds a recorded episode's plan; called once per transcript, the returned function once per episode. */
   replanner(context: ReplanContext): (episode: TranscriptEpisode, where: string) => P;
 }
@@ -132,6 +135,13 @@ export interface Measure {
    * null from the axes, not from the outcome.
    */
   hit(row: DecisionRow): boolean | null;
+  /**
+   * The fields that name one group of the measure in JSON outputs, when not `{ measure, axes }`:
+   * the paper's testbeds keep the columns their comparisons have always had.
+   */
+  groupFields?(axes: Readonly<Record<string, string | number>>): Record<string, unknown>;
+  /** A group's Markdown heading over `episodes` paired episodes, when not "Title: measure title, axis = value (n paired episodes)". */
+  groupHeading?(axes: Readonly<Record<string, string | number>>, episodes: number): string;
 }
 
 /** The seed of a call asked once per round and agent: a pure function of where it sits in the run. */

@@ -3,6 +3,7 @@ import { InputError } from "../../core/errors.js";
 import { gameScenarios } from "../../scenarios/sources.js";
 import { callSeed, type Testbed } from "../../testbed/contract.js";
 import { checkEnvironment } from "../../testbed/record.js";
+import { collusionDecisions, COLLUSION_MEASURES } from "./decisions.js";
 import { CollusionEpisode } from "./engine.js";
 import type { CollusionPlan } from "./plan.js";
 import { collusionSettingsFrom, collusionSettingsRecord, type CollusionSettingsRecord } from "./record.js";
@@ -49,6 +50,8 @@ export const collusion: Testbed<CollusionPlan> = {
   callsPerRound: (plan) => plan.settings.agents - plan.settings.fixedColluders,
   describeCall: (round, { call }) => `round ${round + 1} agent ${call.agent}`,
   settingsRecord: (plan) => collusionSettingsRecord(plan.settings),
+  decisions: collusionDecisions,
+  measures: COLLUSION_MEASURES,
   replanner({ datasets, parity, source }) {
     const games = gameScenarios(datasets);
     return (e, where) => {

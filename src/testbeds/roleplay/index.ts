@@ -3,6 +3,7 @@ import { InputError } from "../../core/errors.js";
 import { roleplayScenarios } from "../../scenarios/sources.js";
 import { callSeed, type Testbed } from "../../testbed/contract.js";
 import { checkEnvironment } from "../../testbed/record.js";
+import { roleplayDecisions, ROLEPLAY_MEASURES } from "./decisions.js";
 import { RoleplayEpisode } from "./engine.js";
 import type { RoleplayPlan } from "./plan.js";
 import { roleplaySettingsFrom, roleplaySettingsRecord, type RoleplaySettingsRecord } from "./record.js";
@@ -44,6 +45,8 @@ export const roleplay: Testbed<RoleplayPlan> = {
   callsPerRound: () => 1,
   describeCall: (round, { call }) => `round ${round + 1} agent ${call.agent}`,
   settingsRecord: (plan) => roleplaySettingsRecord(plan.settings),
+  decisions: roleplayDecisions,
+  measures: ROLEPLAY_MEASURES,
   replanner({ datasets, parity, source }) {
     const scenarios = roleplayScenarios(datasets);
     return (e, where) => {

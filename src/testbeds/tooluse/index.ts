@@ -7,6 +7,7 @@ import { hashSeed } from "../../core/rng.js";
 import { InputError } from "../../core/errors.js";
 import type { Testbed } from "../../testbed/contract.js";
 import { checkEnvironment } from "../../testbed/record.js";
+import { toolUseDecisions, TOOLUSE_MEASURES } from "./decisions.js";
 import type { TranscriptRound } from "../../transcript/types.js";
 import { ToolUseEpisode, type ToolUseRecord } from "./engine.js";
 import { TOOLUSE_ENVIRONMENT, toolUseScenario, type ToolUsePlan } from "./plan.js";
@@ -99,6 +100,8 @@ export const tooluse: Testbed<ToolUsePlan> = {
   callsPerRound: () => null,
   describeCall: (round, { turn }) => `problem ${round + 1} call ${turn + 1}`,
   settingsRecord: (plan) => toolUseSettingsRecord(plan.settings),
+  decisions: toolUseDecisions,
+  measures: TOOLUSE_MEASURES,
   replanner() {
     return (e, where) => {
       if (typeof e.scenario !== "number" || !Number.isSafeInteger(e.scenario)) {
