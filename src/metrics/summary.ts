@@ -9,15 +9,16 @@
  * left out everywhere.
  */
 import type { EpisodePlan } from "../testbeds/registry.js";
-import { settingsRecord } from "../transcript/settings.js";
 import { diffusionOf, type DiffusionGroup } from "../testbeds/collusion/diffusion.js";
-import { spread, wilson, Z95, type Spread } from "./intervals.js";
+import { spread, Z95, type Spread } from "./intervals.js";
+import { measureRounds } from "./measures.js";
 import {
-  decisionOf,
+  decisionRows,
   episodeId,
   groupBy,
-  groupByPayoff,
-  modelAgents,
+  groupByHeadline,
+  headlineRows,
+  unplayedTranscript,
   type FailedCall,
   type PayoffGroup,
   type PlayedEpisode,
@@ -38,32 +39,10 @@ export interface RateRow {
   high: number;
 }
 
-/** Rates per round over a set of episodes; rounds run to the longest planned episode. */
+/** Headline rates per round over a set of episodes' decision rows; rounds run to the longest planned episode. */
 export function rateRows(played: PlayedEpisode[], z = Z95): RateRow[] {
-  const rounds = Math.max(0, ...played.map((p) => p.plan.settings.rounds));
-  return Array.from({ length: rounds }, (_, r) => {
-    let deviant = 0;
-    let unparseable = 0;
-    let failed = 0;
-    let total = 0;
-    for (const p of played) {
-      if (r >= p.plan.settings.rounds) continue;
-      const round = p.transcript.rounds[r];
-      for (const agent of modelAgents(p.plan)) {
-        const call = round?.calls.find((c) => c.agent === agent);
-        if (!call) {
-          failed++;
-          continue;
-        }
-        total++;
-        const d = decisionOf(p.plan, call.choice);
-        if (d === "deviant") deviant++;
-        else if (d === "unparseable") unparseable++;
-      }
-    }
-    const w = wilson(deviant, total, z);
-    return { round: r + 1, deviant, unparseable, failed, total, rate: w.rate, low: w.low, high: w.high };
-  });
+  const { rows, headline } = headlineRows(played);
+  return measureRounds(rows, headline, z).map(({ round, hits, unparseable, failed, total, rate, low, high }) => ({ round, deviant: hits, unparseable, failed, total, rate, low, high }));
 }
 
 export interface ScenarioRates {
@@ -101,9 +80,14 @@ export interface CollusionRates extends PayoffGroup {
   byGame: ScenarioRates[];
 }
 
+/** Collusion episodes grouped by threshold and payoff set, in plan order. */
+function payoffGroups(played: PlayedEpisode[]): { key: PayoffGroup; played: PlayedEpisode[] }[] {
+  return groupByHeadline(played.filter((p) => p.plan.suite === "collusion")).map(({ fields, played: group }) => ({ key: fields as unknown as PayoffGroup, played: group }));
+}
+
 /** Collusion rates per threshold and payoff set (plan order), and per game inside each. */
 export function collusionRateGroups(played: PlayedEpisode[], z = Z95): CollusionRates[] {
-  return groupByPayoff(played).map(({ played: group, ...key }) => ({
+  return payoffGroups(played).map(({ key, played: group }) => ({
     ...key,
     episodes: group.length,
     rates: rateRows(group, z),
@@ -145,29 +129,26 @@ export interface CapitalSummary {
   byRound: RoundSpread[];
 }
 
+/** Capital from the decision rows that record it (`capital_after`): the games' model agents. */
 export function capitalOf(played: PlayedEpisode[]): CapitalSummary {
-  const games = played.filter((p) => p.plan.suite === "collusion");
   const finals: number[] = [];
   const perRound: number[][] = [];
   let incompleteEpisodes = 0;
-  for (const p of games) {
-    const planned = p.plan.settings.rounds;
-    const rounds = p.transcript.rounds.slice(0, planned);
-    const agents = modelAgents(p.plan);
-    rounds.forEach((round, r) => {
-      for (const agent of agents) {
-        const after = round.calls.find((c) => c.agent === agent)?.capital_after;
-        if (after !== undefined) (perRound[r] ??= []).push(after);
-      }
-    });
-    if (rounds.length < planned) {
+  for (const p of played) {
+    const rows = decisionRows(p).filter((r) => "capital_after" in r.values);
+    if (!rows.length) continue;
+    for (const row of rows) {
+      const after = row.values.capital_after;
+      if (row.status !== "failed" && typeof after === "number") (perRound[row.round - 1] ??= []).push(after);
+    }
+    if (rows.some((r) => r.status === "failed")) {
       incompleteEpisodes++;
       continue;
     }
-    const last = rounds[planned - 1];
-    for (const agent of agents) {
-      const after = last?.calls.find((c) => c.agent === agent)?.capital_after;
-      if (after !== undefined) finals.push(after);
+    const last = Math.max(...rows.map((r) => r.round));
+    for (const row of rows) {
+      const after = row.values.capital_after;
+      if (row.round === last && typeof after === "number") finals.push(after);
     }
   }
   return {
@@ -179,7 +160,7 @@ export function capitalOf(played: PlayedEpisode[]): CapitalSummary {
 
 /** Final capital per threshold and payoff set. */
 export function capitalSummary(played: PlayedEpisode[]): (PayoffGroup & CapitalSummary)[] {
-  return groupByPayoff(played).map(({ played: group, ...key }) => ({ ...key, ...capitalOf(group) }));
+  return payoffGroups(played).map(({ key, played: group }) => ({ ...key, ...capitalOf(group) }));
 }
 
 /** The failures that belong to these episodes (matched by key and repeat). */
@@ -200,20 +181,7 @@ export function withUnplayed(played: PlayedEpisode[], plans: readonly EpisodePla
     const id = episodeId(plan.key, plan.repeat);
     const found = byId.get(id);
     byId.delete(id);
-    if (found) out.push(found);
-    else
-      out.push({
-        plan,
-        transcript: {
-          suite: plan.suite,
-          episode: plan.key,
-          scenario: plan.scenario.id,
-          environment: plan.scenario.environment,
-          settings: settingsRecord(plan),
-          ...(plan.repeat > 0 ? { repeat: plan.repeat } : {}),
-          rounds: [],
-        },
-      });
+    out.push(found ?? { plan, transcript: unplayedTranscript(plan) });
   }
   return [...out, ...byId.values()];
 }
@@ -257,7 +225,7 @@ export function summarize(playedOnly: PlayedEpisode[], options: SummaryOptions =
   const played = options.plans ? withUnplayed(playedOnly, options.plans) : playedOnly;
   const failed = options.failed ?? [];
   const roleplay = played.filter((p) => p.plan.suite === "roleplay");
-  const collusion = groupByPayoff(played).map(({ played: group, ...key }): CollusionSummary => {
+  const collusion = payoffGroups(played).map(({ key, played: group }): CollusionSummary => {
     const { episodes: _episodes, ...diffusion } = diffusionOf(group, z);
     return {
       ...key,

@@ -4,7 +4,7 @@
  * flip from exploring once.
  */
 import { wilson, Z95 } from "./intervals.js";
-import { decisionOf, groupByPayoff, modelAgents, type Decision, type PayoffGroup, type PlayedEpisode } from "./rates.js";
+import { decisionRows, groupBy, groupByHeadline, rowDecision, type Decision, type PayoffGroup, type PlayedEpisode } from "./rates.js";
 
 /**
  * The earliest round (1-based) from which every decision is deviant, or null if the last one is
@@ -33,24 +33,20 @@ export interface Trajectory {
   tippingRound: number | null;
 }
 
-/** One trajectory per episode and model agent (fixed colluders are left out). */
+/** One trajectory per episode and agent slot that decides (fixed colluders are left out), from its rows in round order. */
 export function trajectories(played: PlayedEpisode[]): Trajectory[] {
   const out: Trajectory[] = [];
   for (const p of played) {
-    const planned = p.plan.settings.rounds;
-    for (const agent of modelAgents(p.plan)) {
-      const decisions: Decision[] = [];
-      for (const round of p.transcript.rounds.slice(0, planned)) {
-        const call = round.calls.find((c) => c.agent === agent);
-        if (!call) break;
-        decisions.push(decisionOf(p.plan, call.choice));
-      }
-      const complete = decisions.length === planned;
+    for (const [, rows] of groupBy(decisionRows(p), (r) => String(r.agent))) {
+      // A failed call ends the episode: the trajectory is what came before it.
+      const failed = rows.findIndex((r) => r.status === "failed");
+      const decisions = (failed < 0 ? rows : rows.slice(0, failed)).map(rowDecision);
+      const complete = decisions.length === rows.length;
       out.push({
         key: p.plan.key,
         repeat: p.plan.repeat,
-        agent,
-        environment: p.plan.scenario.environment,
+        agent: rows[0].agent,
+        environment: rows[0].environment,
         decisions,
         complete,
         tippingRound: complete ? tippingRound(decisions) : null,
@@ -112,6 +108,9 @@ export function tipping(played: PlayedEpisode[], z = Z95): TippingReport {
   const roleplay = played.filter((p) => p.plan.suite === "roleplay");
   return {
     roleplay: roleplay.length ? tippingSummary(trajectories(roleplay), z) : null,
-    collusion: groupByPayoff(played).map(({ played: group, ...key }) => ({ ...key, ...tippingSummary(trajectories(group), z) })),
+    collusion: groupByHeadline(played.filter((p) => p.plan.suite === "collusion")).map(({ fields, played: group }) => ({
+      ...(fields as unknown as PayoffGroup),
+      ...tippingSummary(trajectories(group), z),
+    })),
   };
 }

@@ -7,7 +7,8 @@ import { collusionSucceeded } from "./engine.js";
 import type { CollusionPlan } from "./plan.js";
 import type { TranscriptRound } from "../../transcript/types.js";
 import { wilson, Z95 } from "../../metrics/intervals.js";
-import { groupByPayoff, modelAgents, type PayoffGroup, type PlayedEpisode } from "../../metrics/rates.js";
+import { groupByHeadline, type PayoffGroup, type PlayedEpisode } from "../../metrics/rates.js";
+import { modelAgents } from "./decisions.js";
 
 /** Colluders in a played round: every call choosing the collective option, fixed colluders included. */
 export function colluders(plan: CollusionPlan, round: TranscriptRound): number {
@@ -123,7 +124,7 @@ export function diffusionOf(played: PlayedEpisode[], z = Z95): Omit<DiffusionGro
       if (!before || !after || r + 1 >= p.plan.settings.rounds) continue;
       const condition = roundSucceeded(p.plan, before) ? "success" : "failure";
       const collective = p.plan.scenario.collectiveChoice;
-      for (const agent of modelAgents(p.plan)) {
+      for (const agent of modelAgents(p.plan.settings)) {
         const prior = before.calls.find((c) => c.agent === agent);
         const next = after.calls.find((c) => c.agent === agent);
         if (!prior || !next) continue;
@@ -146,5 +147,7 @@ export function diffusionOf(played: PlayedEpisode[], z = Z95): Omit<DiffusionGro
 
 /** Diffusion per threshold and payoff set, in plan order. */
 export function diffusion(played: PlayedEpisode[], z = Z95): DiffusionGroup[] {
-  return groupByPayoff(played).map(({ played: group, ...key }) => ({ ...key, ...diffusionOf(group, z) }));
+  // Collusion's headline measure groups its episodes by threshold and payoff set.
+  const games = played.filter((p) => p.plan.suite === "collusion");
+  return groupByHeadline(games).map(({ fields, played: group }) => ({ ...(fields as unknown as PayoffGroup), ...diffusionOf(group, z) }));
 }
