@@ -5,6 +5,7 @@ import { callSeed, type Testbed } from "../../testbed/contract.js";
 import { checkEnvironment } from "../../testbed/record.js";
 import { RoleplayEpisode } from "./engine.js";
 import type { RoleplayPlan } from "./plan.js";
+import { ROLEPLAY_POLICY_SENTENCES } from "./policy.js";
 import { roleplaySettingsFrom, roleplaySettingsRecord, type RoleplaySettingsRecord } from "./record.js";
 
 export const roleplay: Testbed<RoleplayPlan> = {
@@ -54,4 +55,5 @@ export const roleplay: Testbed<RoleplayPlan> = {
       return { suite: "roleplay", key: e.episode, repeat: e.repeat ?? 0, scenario, settings: roleplaySettingsFrom(e.settings as RoleplaySettingsRecord, parity, where) };
     };
   },
+  policies: { sentences: ROLEPLAY_POLICY_SENTENCES },
 };
