@@ -365,6 +365,10 @@ test(
     writeFileSync(conflict, [good, JSON.stringify(episode("roleplay/0", [["other"]]))].join("\n"));
     await rejectsInput(() => createReplayAgent(conflict), "conflicting recorded answers", "roleplay/0");
 
+    const unknown = join(dir, "unknown.jsonl");
+    writeFileSync(unknown, JSON.stringify({ ...episode("auction/0", [["a"]]), suite: "auction" }));
+    await rejectsInput(() => readTranscript(unknown), "line 1: field 'suite': must be 'roleplay', 'collusion' or 'tooluse'");
+
     await rejectsInput(() => readTranscript(join(dir, "absent.jsonl")), "absent.jsonl", "cannot read");
   }),
 );

@@ -107,11 +107,14 @@ export function createPolicyAgent(name: string, params: Record<string, string>, 
     .find((p) => p.name === name);
   if (own !== undefined) return own.create(params, specText);
   let probability: (seen: readonly Observation[]) => number;
+  // What a testbed without two options takes over: see PolicyHabit.
+  let habit: PolicyHabit;
   switch (name) {
     case "fixed": {
       checkParams(params, Object.keys(CHOICE_POLICIES.fixed.params), specText);
       const p = numberParam(params, "p", FIXED_P, PROBABILITY, specText);
       probability = () => p;
+      habit = { prior: p, lr: 0 };
       break;
     }
     case "learner": {
@@ -121,6 +124,7 @@ export function createPolicyAgent(name: string, params: Record<string, string>, 
         lr: numberParam(params, "lr", LEARNER_DEFAULTS.lr, { min: 0, max: 100 }, specText),
       };
       probability = (seen) => learnerDeviationProbability(seen, learner);
+      habit = given(params, learner);
       break;
     }
     case "imitator": {
@@ -138,6 +142,7 @@ export function createPolicyAgent(name: string, params: Record<string, string>, 
       };
       probability = (seen) =>
         seen.at(-1)?.peers !== undefined ? imitatorDeviationProbability(seen, imitator) : learnerDeviationProbability(seen, learner);
+      habit = given(params, learner);
       break;
     }
     default:
@@ -146,7 +151,6 @@ export function createPolicyAgent(name: string, params: Record<string, string>, 
       );
   }
   const noise = numberParam(params, "noise", 0, PROBABILITY, specText);
-  const habit = policyHabit(name, params, specText);
   return {
     id: specText,
     respond: async (call) => {
@@ -160,16 +164,10 @@ export function createPolicyAgent(name: string, params: Record<string, string>, 
   };
 }
 
-/**
- * What a testbed without two options takes over of a choice policy: the probability of
- * deviating before any feedback and the step size, each only when given, since such a testbed
- * has its own defaults; `fixed` never learns. `noise` and the imitator's weights do not apply.
- */
-function policyHabit(name: string, params: Record<string, string>, specText: string): PolicyHabit {
-  if (name === "fixed") return { policy: name, prior: numberParam(params, "p", FIXED_P, PROBABILITY, specText), lr: 0 };
+/** The prior and step size the model string gives (a testbed without two options has its own defaults for the others). */
+function given(params: Record<string, string>, learner: LearnerParams): PolicyHabit {
   return {
-    policy: name,
-    ...(Object.hasOwn(params, "prior") ? { prior: numberParam(params, "prior", 0.5, OPEN_PROBABILITY, specText) } : {}),
-    ...(Object.hasOwn(params, "lr") ? { lr: numberParam(params, "lr", LEARNER_DEFAULTS.lr, { min: 0, max: 100 }, specText) } : {}),
+    ...(Object.hasOwn(params, "prior") ? { prior: learner.prior } : {}),
+    ...(Object.hasOwn(params, "lr") ? { lr: learner.lr } : {}),
   };
 }

@@ -5,9 +5,9 @@ import { defaultConfig, SUITES, type RunSuite } from "../run/config.js";
 import { planAll } from "../run/execute.js";
 import { BUILTIN_GAME_SCENARIOS } from "../testbeds/collusion/pack.js";
 import { BUILTIN_ROLEPLAY_TEMPLATES } from "../testbeds/roleplay/pack.js";
+import { DEFAULT_VARIANTS } from "../testbeds/roleplay/scenarios.js";
 import { defaultCacheDir, PAPER_ALIASES, paperCacheDir, resolvePaperPath } from "../scenarios/fetch.js";
 import { loadDataset } from "../scenarios/load.js";
-import { DEFAULT_VARIANTS } from "../scenarios/sources.js";
 import type { Dataset } from "../scenarios/types.js";
 import type { Io } from "./io.js";
 

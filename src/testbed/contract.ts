@@ -109,13 +109,14 @@ export interface TestbedPolicies {
   readonly own?: readonly OwnPolicy[];
 }
 
-/** A choice policy as a testbed without two options takes it over into its own simulated agent. */
+/**
+ * What a testbed without two options takes over of a choice policy into its own simulated
+ * agent: the probability of deviating before any feedback and the step size of the in-context
+ * update, each only when the model string gives it (`fixed`: its `p`, and 0, as it never
+ * learns). Noise and the imitator's weights do not apply.
+ */
 export interface PolicyHabit {
-  /** fixed, learner or imitator. */
-  policy: string;
-  /** The probability of deviating before any feedback, when the model string gives one (`fixed`: always, its `p`). */
   prior?: number;
-  /** The step size of the in-context update, when given (`fixed`: 0, it never learns). */
   lr?: number;
 }
 

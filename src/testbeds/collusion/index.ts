@@ -1,11 +1,11 @@
 /** The collusion testbed (Imitative Strategy Diffusion): N agents in a threshold game over rounds. */
 import { InputError } from "../../core/errors.js";
-import { gameScenarios } from "../../scenarios/sources.js";
 import { callSeed, type Testbed } from "../../testbed/contract.js";
 import { checkEnvironment } from "../../testbed/record.js";
 import { CollusionEpisode } from "./engine.js";
 import type { CollusionPlan } from "./plan.js";
 import { COLLUSION_POLICY_SENTENCES } from "./policy.js";
+import { gameScenarios } from "./scenarios.js";
 import { collusionSettingsFrom, collusionSettingsRecord, collusionSettingsText, readRewardInts, type CollusionSettingsRecord } from "./record.js";
 
 export const collusion: Testbed<CollusionPlan> = {

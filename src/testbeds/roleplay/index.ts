@@ -1,11 +1,11 @@
 /** The role-play testbed (Self-Interested Exploration): one agent, one dilemma, several rounds. */
 import { InputError } from "../../core/errors.js";
-import { roleplayScenarios } from "../../scenarios/sources.js";
 import { callSeed, type Testbed } from "../../testbed/contract.js";
 import { checkEnvironment } from "../../testbed/record.js";
 import { RoleplayEpisode } from "./engine.js";
 import type { RoleplayPlan } from "./plan.js";
 import { ROLEPLAY_POLICY_SENTENCES } from "./policy.js";
+import { roleplayScenarios } from "./scenarios.js";
 import { roleplaySettingsFrom, roleplaySettingsRecord, type RoleplaySettingsRecord } from "./record.js";
 
 export const roleplay: Testbed<RoleplayPlan> = {
