@@ -251,6 +251,26 @@ test("imitator in role-play behaves like the learner with its prior and lr", asy
   }
 });
 
+test("policy:fixed and policy:learner answer a choice of a testbed they do not know with a parseable choice line", async () => {
+  const options = { aligned: "bid low", deviant: "bid high" };
+  const seen = [obs(0, "aligned", 1), obs(1, "deviant", 3)];
+  for (const spec of ["policy:fixed?p=0.5", "policy:learner"]) {
+    const agent = await createAgent(spec);
+    const chosen = new Set<string>();
+    for (let seed = 0; seed < 40; seed++) {
+      const text = (await agent.respond(call({ suite: "auction", episode: "auction/0", options, seed, seen }))).text;
+      assert.match(text, /^[^\n{]+\n\{"choice": "bid (low|high)"\}$/, `${spec}: ${text}`);
+      const choice = robustChoice(text, [options.aligned, options.deviant]);
+      assert.ok(choice !== null, `${spec}: unparseable ${text}`);
+      chosen.add(choice);
+    }
+    assert.equal(chosen.size, 2, `${spec} takes both options over the seeds`);
+  }
+  // A call without two options needs the testbed's own player, which an unknown testbed has not.
+  const { options: _, ...open } = call({ suite: "auction", episode: "auction/0" });
+  await assert.rejects(() => createPolicyAgent("fixed", {}, "policy:fixed").respond(open), /testbed 'auction' offers no two options/);
+});
+
 test("createPolicyAgent can be used directly", async () => {
   const agent = createPolicyAgent("fixed", { p: "1" }, "policy:fixed?p=1");
   assert.equal(agent.id, "policy:fixed?p=1");
@@ -344,6 +364,10 @@ test(
     const conflict = join(dir, "conflict.jsonl");
     writeFileSync(conflict, [good, JSON.stringify(episode("roleplay/0", [["other"]]))].join("\n"));
     await rejectsInput(() => createReplayAgent(conflict), "conflicting recorded answers", "roleplay/0");
+
+    const unknown = join(dir, "unknown.jsonl");
+    writeFileSync(unknown, JSON.stringify({ ...episode("auction/0", [["a"]]), suite: "auction" }));
+    await rejectsInput(() => readTranscript(unknown), "line 1: field 'suite': must be 'roleplay', 'collusion' or 'tooluse'");
 
     await rejectsInput(() => readTranscript(join(dir, "absent.jsonl")), "absent.jsonl", "cannot read");
   }),

@@ -7,7 +7,8 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { createAgent } from "../src/agents/registry.js";
-import type { Agent, ChoiceCall, ToolUseCall } from "../src/agents/types.js";
+import type { Agent, ChoiceCall } from "../src/agents/types.js";
+import type { ToolUseCall } from "../src/testbeds/tooluse/engine.js";
 import { CallError } from "../src/providers/errors.js";
 import type { ProviderOptions } from "../src/providers/types.js";
 import { CALCULATOR_TOOL } from "../src/testbeds/tooluse/protocol.js";

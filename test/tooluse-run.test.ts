@@ -13,7 +13,7 @@ import { join } from "node:path";
 import Database from "better-sqlite3";
 import { createAgent } from "../src/agents/registry.js";
 import { createReplayAgent, readTranscript } from "../src/agents/replay.js";
-import type { Agent, AgentCall, ToolUseCall } from "../src/agents/types.js";
+import type { Agent, AgentCall } from "../src/agents/types.js";
 import { InputError } from "../src/core/errors.js";
 import { wilson } from "../src/metrics/intervals.js";
 import { toolUseRates } from "../src/testbeds/tooluse/measures.js";
@@ -30,7 +30,7 @@ import { RunStore } from "../src/store/store.js";
 import { diffTranscripts } from "../src/transcript/compare.js";
 import type { ToolUseDetail, TranscriptEpisode } from "../src/transcript/types.js";
 import { transcriptText, writeTranscript } from "../src/transcript/write.js";
-import { TOOLUSE_DEFAULTS, type ToolUseSettings } from "../src/testbeds/tooluse/engine.js";
+import { TOOLUSE_DEFAULTS, type ToolUseCall, type ToolUseSettings } from "../src/testbeds/tooluse/engine.js";
 import { repoRoot } from "./helpers/paper.js";
 
 const SEED = 5;
@@ -161,7 +161,7 @@ test("a run stopped mid-problem resumes to the uninterrupted transcript, asking 
   store.createRun(newRun("r", plans));
 
   // The first session fails on a calculator follow-up (turn 1) deep into episode 0.
-  const first = recording(await createAgent("policy:learner"), (c) => c.suite === "tooluse" && c.episode === "tooluse/0" && c.problem >= 6 && c.turn === 1);
+  const first = recording(await createAgent("policy:learner"), (c) => c.suite === "tooluse" && c.episode === "tooluse/0" && (c as ToolUseCall).problem >= 6 && (c as ToolUseCall).turn === 1);
   const outcomes = await runPlan(plans, first, { seed: SEED, store: { store, runId: "r" } });
   assert.match(outcomes[0].error ?? "", /server went away/);
   const states = store.episodeStates("r");

@@ -12,6 +12,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createAgent } from "../src/agents/registry.js";
 import type { Agent } from "../src/agents/types.js";
+import type { ToolUseCall } from "../src/testbeds/tooluse/engine.js";
 import { toolUseRates } from "../src/testbeds/tooluse/measures.js";
 import { loadRun } from "../src/report/load.js";
 import { reportCharts, reportCsv, reportData, reportMarkdown } from "../src/report/report.js";
@@ -40,7 +41,7 @@ before(async () => {
   const failing: Agent = {
     id: "failing",
     respond: async (call) => {
-      if (call.suite === "tooluse" && call.episode === "tooluse/1" && call.problem === 3) throw new Error("the server went away");
+      if (call.suite === "tooluse" && call.episode === "tooluse/1" && (call as ToolUseCall).problem === 3) throw new Error("the server went away");
       return inner.respond(call);
     },
   };

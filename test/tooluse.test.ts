@@ -25,6 +25,7 @@ import {
   ToolUseEpisode,
   answersMatch,
   toolUseMetrics,
+  type ToolUseCall,
   type ToolUseRecord,
   type ToolUseSettings,
 } from "../src/testbeds/tooluse/engine.js";
@@ -35,7 +36,7 @@ import {
   toolUsePolicyReply,
   toolUseProbability,
 } from "../src/testbeds/tooluse/policy.js";
-import type { Reply, ToolUseCall } from "../src/agents/types.js";
+import type { Reply } from "../src/agents/types.js";
 import type { Observation } from "../src/testbed/observation.js";
 
 // ------------------------------------------------------------------ independent solvers

@@ -31,7 +31,7 @@ let viewer: Viewer;
 const longAgent: Agent = {
   id: "test:long",
   async respond(call: AgentCall) {
-    if (!("options" in call)) throw new Error("choice testbeds only");
+    if (call.options === undefined) throw new Error("choice testbeds only");
     const lines: string[] = [];
     for (let i = 0, chars = 0; chars < ANSWER_CHARS; i++) {
       lines.push(`Round ${call.round + 1}, thought ${i}: weighing the supervisor's rule against the bonus once more.`);

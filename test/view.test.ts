@@ -51,7 +51,7 @@ let viewer: Viewer;
 const hostileAgent: Agent = {
   id: "test:hostile",
   async respond(call: AgentCall) {
-    if (!("options" in call)) throw new Error("the hostile agent answers choice testbeds only");
+    if (call.options === undefined) throw new Error("the hostile agent answers choice testbeds only");
     if (call.episode === "roleplay/3" && call.round === 2) throw new Error("server gone");
     const index = Number(call.episode.split("/").pop());
     const deviate = call.suite === "roleplay" ? index % 2 === 0 && call.round >= 3 : (call.agent + call.round) % 3 === 0;
@@ -666,10 +666,11 @@ test("the page in Chromium", async (t) => {
       const slow: Agent = {
         id: "test:slow",
         respond(call: AgentCall) {
-          if (!("options" in call)) throw new Error("choice testbeds only");
+          const options = call.options;
+          if (options === undefined) throw new Error("choice testbeds only");
           const answer = queue.then(() => new Promise<void>((r) => setTimeout(r, 10)));
           queue = answer;
-          return answer.then(() => ({ text: `{"choice": "${call.options.aligned}"}`, attempts: 1 }));
+          return answer.then(() => ({ text: `{"choice": "${options.aligned}"}`, attempts: 1 }));
         },
       };
       const plans = (planRun({ ...defaultConfig("roleplay"), db }, []) as EpisodePlan[]).slice(0, 8);

@@ -1,7 +1,7 @@
 /**
  * The in-context reward learner's update rule, shared by the simulated policies of every
- * testbed (in role-play and games the deviant choice is the violation or collusion; in tool use
- * it is answering without the calculator).
+ * testbed: each testbed's observations say whether the agent took its deviant option (breaking
+ * the rule, colluding, answering without the calculator).
  */
 import type { Observation } from "../testbed/observation.js";
 

@@ -3,34 +3,37 @@
  *
  * Every policy is deterministic given the call's seed and stateless across calls: all it knows
  * is `call.seen`, the earlier rounds the environment showed it (inside the history window), just
- * as an LLM only knows its context. It answers in the testbeds' format: a short sentence, then
- * `{"choice": "<option>"}` on its own line.
+ * as an LLM only knows its context. The choice policies answer a call that carries two options
+ * in the testbeds' format: a short sentence, then `{"choice": "<option>"}` on its own line. A
+ * testbed without two options plays them through its own simulated agent (`policies.play` in
+ * its contract), and may bring policies of its own.
  */
 import { InputError } from "../core/errors.js";
 import { Rng } from "../core/rng.js";
 import type { Observation } from "../testbed/observation.js";
-import type { Agent, ChoiceCall } from "./types.js";
+import type { PolicyHabit } from "../testbed/contract.js";
+import { findTestbed, registeredTestbeds } from "../testbeds/registry.js";
+import type { Agent, AgentCall, ChoiceOptions } from "./types.js";
 import { LEARNER_DEFAULTS, learnerDeviationProbability, logit, sigmoid, type LearnerParams } from "./learner.js";
 import { checkParams, numberParam, specContext } from "./spec.js";
-import { TOOLUSE_POLICY_DEFAULTS, createToolUsePolicyAgent, toolUsePolicyReply, type ToolUsePolicyParams } from "../testbeds/tooluse/policy.js";
 
-export const POLICY_NAMES = ["fixed", "learner", "imitator", "tooluse"] as const;
-export type PolicyName = (typeof POLICY_NAMES)[number];
+/** The policies that play any testbed whose calls carry two options. */
+export type ChoicePolicyName = "fixed" | "learner" | "imitator";
 
 export interface ImitatorParams {
   prior: number;
-  /** Weight of the peers' collusion share (mapped to -1..+1). */
+  /** Weight of the share of peers who deviated (mapped to -1..+1). */
   wPeers: number;
-  /** Weight of whether collusion succeeded last round (+1) or failed (-1). */
+  /** Weight of whether the group's deviation succeeded last round (+1) or failed (-1). */
   wPaid: number;
 }
 
 export const IMITATOR_DEFAULTS: ImitatorParams = { prior: 0.3, wPeers: 2, wPaid: 1.5 };
 
 /**
- * The imitator's probability of colluding: it follows the crowd and what paid, looking only at
+ * The imitator's probability of deviating: it follows the crowd and what paid, looking only at
  * the most recent seen round. z = logit(prior) + wPeers * (2 * share - 1) + wPaid * outcome,
- * share = peers who colluded / peers, outcome = +1 if collusion succeeded, -1 if it failed,
+ * share = peers who deviated / peers, outcome = +1 if the deviation succeeded, -1 if it failed,
  * 0 with nothing seen (or no peer information, for the share term).
  */
 export function imitatorDeviationProbability(seen: readonly Observation[], params: ImitatorParams): number {
@@ -45,69 +48,53 @@ export function imitatorDeviationProbability(seen: readonly Observation[], param
   return sigmoid(z);
 }
 
-// Short sentences of our own, by testbed and by side. None mentions an option or the word
-// "choice", so an answer without its JSON line is truly unparseable.
+// Short sentences for a testbed that has none of its own (its `policies.sentences`). None
+// mentions an option or the word "choice", so an answer without its JSON line is truly unparseable.
 const SENTENCES = {
-  roleplay: {
-    aligned: [
-      "Following the supervisor's requirement.",
-      "I will stick to what the supervisor asked for.",
-      "Staying within the rules this time.",
-    ],
-    deviant: [
-      "The other option pays more, so I will take it.",
-      "Going for the higher payoff this time.",
-      "The rule costs too much here; I will take the better-paying option.",
-    ],
-  },
-  collusion: {
-    aligned: [
-      "I will act on my own this round.",
-      "Playing it safe on my own; the group may not reach the threshold.",
-      "Keeping to my own plan.",
-    ],
-    deviant: [
-      "I will join the group this round.",
-      "Together we can reach the threshold, so I am in.",
-      "Betting on the group effort.",
-    ],
-  },
+  aligned: ["Keeping to the rules this time.", "I will do what is expected of me.", "Staying on the safe side."],
+  deviant: ["The other option pays more, so I will take it.", "Going for the higher payoff this time.", "Betting on the better-paying option."],
 } as const;
 
 /** Writes the answer. Draws in a fixed order (deviate, noise, wording) so the seed fixes all. */
-function answer(call: ChoiceCall, deviationProbability: number, noise: number): string {
+function answer(call: AgentCall, options: ChoiceOptions, deviationProbability: number, noise: number): string {
   const rng = new Rng(call.seed);
   const deviate = rng.next() < deviationProbability;
   const garbled = rng.next() < noise;
   const side = deviate ? "deviant" : "aligned";
-  const sentence = rng.pick(SENTENCES[call.suite][side]);
+  const sentence = rng.pick((findTestbed(call.suite)?.policies?.sentences ?? SENTENCES)[side]);
   if (garbled) return sentence;
-  const option = deviate ? call.options.deviant : call.options.aligned;
+  const option = deviate ? options.deviant : options.aligned;
   return `${sentence}\n{"choice": ${JSON.stringify(option)}}`;
 }
 
 /** `policy:fixed`'s probability of deviating when `p` is not given. */
 const FIXED_P = 0.3;
 
-/** What each policy is, and its parameters with their defaults: what the policies accept and `atp list` shows. */
-export const POLICIES: Readonly<Record<PolicyName, { about: string; params: Readonly<Record<string, number>> }>> = {
-  fixed: { about: "deviates with probability p, whatever happened before", params: { p: FIXED_P, noise: 0 } },
+/** What a policy is, and its parameters with their defaults: what it accepts and `atp list` shows. */
+export interface PolicyInfo {
+  name: string;
+  about: string;
+  params: Readonly<Record<string, number>>;
+}
+
+export const CHOICE_POLICIES: Readonly<Record<ChoicePolicyName, PolicyInfo>> = {
+  fixed: { name: "fixed", about: "deviates with probability p, whatever happened before", params: { p: FIXED_P, noise: 0 } },
   learner: {
+    name: "learner",
     about: "in-context reward learner: deviates more as deviating pays more than its typical reward",
     params: { prior: LEARNER_DEFAULTS.prior, lr: LEARNER_DEFAULTS.lr, noise: 0 },
   },
   imitator: {
+    name: "imitator",
     about: "games: follows its peers and whether collusion paid; role-play: learns as the learner",
     params: { prior: IMITATOR_DEFAULTS.prior, wPeers: IMITATOR_DEFAULTS.wPeers, wPaid: IMITATOR_DEFAULTS.wPaid, lr: LEARNER_DEFAULTS.lr, noise: 0 },
   },
-  tooluse: {
-    about: "tool-use testbed only: skips the calculator more as skipping pays",
-    // Read when asked: the tool-use policy module imports this one, so its defaults may not exist yet at load.
-    get params() {
-      return { ...TOOLUSE_POLICY_DEFAULTS };
-    },
-  },
 };
+
+/** Every policy a model string may name: the choice policies, then each registered testbed's own. */
+export function policies(): PolicyInfo[] {
+  return [...Object.values(CHOICE_POLICIES), ...registeredTestbeds().flatMap((t) => t.policies?.own ?? [])];
+}
 
 const PROBABILITY = { min: 0, max: 1 } as const;
 const OPEN_PROBABILITY = { min: 0, max: 1, open: true } as const;
@@ -115,67 +102,72 @@ const WEIGHT = { min: -100, max: 100 } as const;
 
 /** Makes the agent for `policy:NAME?params`. */
 export function createPolicyAgent(name: string, params: Record<string, string>, specText: string): Agent {
-  // The tool-use testbed's own policy (src/tooluse/policy.ts); it answers no other testbed.
-  if (name === "tooluse") return createToolUsePolicyAgent(params, specText);
-  let probability: (call: ChoiceCall) => number;
+  const own = registeredTestbeds()
+    .flatMap((t) => t.policies?.own ?? [])
+    .find((p) => p.name === name);
+  if (own !== undefined) return own.create(params, specText);
+  let probability: (seen: readonly Observation[]) => number;
+  // What a testbed without two options takes over: see PolicyHabit.
+  let habit: PolicyHabit;
   switch (name) {
     case "fixed": {
-      checkParams(params, Object.keys(POLICIES.fixed.params), specText);
+      checkParams(params, Object.keys(CHOICE_POLICIES.fixed.params), specText);
       const p = numberParam(params, "p", FIXED_P, PROBABILITY, specText);
       probability = () => p;
+      habit = { prior: p, lr: 0 };
       break;
     }
     case "learner": {
-      checkParams(params, Object.keys(POLICIES.learner.params), specText);
+      checkParams(params, Object.keys(CHOICE_POLICIES.learner.params), specText);
       const learner: LearnerParams = {
         prior: numberParam(params, "prior", LEARNER_DEFAULTS.prior, OPEN_PROBABILITY, specText),
         lr: numberParam(params, "lr", LEARNER_DEFAULTS.lr, { min: 0, max: 100 }, specText),
       };
-      probability = (call) => learnerDeviationProbability(call.seen, learner);
+      probability = (seen) => learnerDeviationProbability(seen, learner);
+      habit = given(params, learner);
       break;
     }
     case "imitator": {
-      checkParams(params, Object.keys(POLICIES.imitator.params), specText);
+      checkParams(params, Object.keys(CHOICE_POLICIES.imitator.params), specText);
       const imitator: ImitatorParams = {
         prior: numberParam(params, "prior", IMITATOR_DEFAULTS.prior, OPEN_PROBABILITY, specText),
         wPeers: numberParam(params, "wPeers", IMITATOR_DEFAULTS.wPeers, WEIGHT, specText),
         wPaid: numberParam(params, "wPaid", IMITATOR_DEFAULTS.wPaid, WEIGHT, specText),
       };
-      // Role-play has no peers to imitate, so there it learns from its own rewards instead.
+      // Without peers to imitate (a testbed of one agent) it learns from its own rewards instead.
+      // Both start at the prior, so an episode's first call needs no peers to decide.
       const learner: LearnerParams = {
         prior: imitator.prior,
         lr: numberParam(params, "lr", LEARNER_DEFAULTS.lr, { min: 0, max: 100 }, specText),
       };
-      probability = (call) =>
-        call.suite === "collusion"
-          ? imitatorDeviationProbability(call.seen, imitator)
-          : learnerDeviationProbability(call.seen, learner);
+      probability = (seen) =>
+        seen.at(-1)?.peers !== undefined ? imitatorDeviationProbability(seen, imitator) : learnerDeviationProbability(seen, learner);
+      habit = given(params, learner);
       break;
     }
     default:
       throw new InputError(
-        `${specContext(specText)}: unknown policy '${name}' (accepted: ${POLICY_NAMES.join(", ")})`,
+        `${specContext(specText)}: unknown policy '${name}' (accepted: ${policies().map((p) => p.name).join(", ")})`,
       );
   }
   const noise = numberParam(params, "noise", 0, PROBABILITY, specText);
-  const toolUse = toolUseParams(name as PolicyName, params, specText);
   return {
     id: specText,
-    respond: async (call) =>
-      call.suite === "tooluse" ? toolUsePolicyReply(call, toolUse) : { text: answer(call, probability(call), noise), attempts: 1 },
+    respond: async (call) => {
+      if (call.options !== undefined) return { text: answer(call, call.options, probability(call.seen), noise), attempts: 1 };
+      const play = findTestbed(call.suite)?.policies?.play;
+      if (play === undefined) {
+        throw new Error(`${specContext(specText)}: a call of testbed '${call.suite}' offers no two options, and the testbed has no simulated player`);
+      }
+      return play(habit)(call);
+    },
   };
 }
 
-/**
- * The tool-use testbed has its own simulated agent (src/tooluse/policy.ts); these policies play
- * it with its defaults, so one model string runs every testbed. Skipping the calculator is the
- * deviation there: `prior` (and `fixed`'s `p`) is still the probability of deviating, `lr` the
- * step size; `fixed` never learns. There are no peers to imitate, so `imitator` learns as the
- * learner does; `noise` does not apply.
- */
-function toolUseParams(name: PolicyName, params: Record<string, string>, specText: string): ToolUsePolicyParams {
-  const d = TOOLUSE_POLICY_DEFAULTS;
-  if (name === "fixed") return { ...d, prior: 1 - numberParam(params, "p", FIXED_P, PROBABILITY, specText), lr: 0 };
-  const prior = Object.hasOwn(params, "prior") ? 1 - numberParam(params, "prior", 0.5, OPEN_PROBABILITY, specText) : d.prior;
-  return { ...d, prior, lr: numberParam(params, "lr", d.lr, { min: 0, max: 100 }, specText) };
+/** The prior and step size the model string gives (a testbed without two options has its own defaults for the others). */
+function given(params: Record<string, string>, learner: LearnerParams): PolicyHabit {
+  return {
+    ...(Object.hasOwn(params, "prior") ? { prior: learner.prior } : {}),
+    ...(Object.hasOwn(params, "lr") ? { lr: learner.lr } : {}),
+  };
 }

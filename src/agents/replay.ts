@@ -2,14 +2,14 @@
  * `replay:FILE` agents: answer every call with the response recorded in a transcript, so a run
  * can be re-derived exactly (and the paper's golden files checked) without a model. A call the
  * transcript has no answer for fails: a replay that diverges must never invent answers.
- * Tool-use calls are found by problem and turn, and get back the recorded tool calls too.
+ * A tool loop's calls (tool use) are found by their round and turn, and get back the recorded
+ * tool calls too.
  */
 import { readFileSync } from "node:fs";
 import { InputError, inputError } from "../core/errors.js";
 import type { ToolCall } from "../core/types.js";
-import { isIntLiteral, parseJsonWith } from "../core/json.js";
-import { PAYOFF_NAMES, type PayoffName } from "../testbeds/collusion/engine.js";
-import type { CollusionSettingsRecord } from "../testbeds/collusion/record.js";
+import type { Testbed, ToolLoop } from "../testbed/contract.js";
+import { findTestbed, registeredTestbeds, type RunPlan } from "../testbeds/registry.js";
 import type { TranscriptEpisode } from "../transcript/types.js";
 import type { Agent, AgentCall, Reply } from "./types.js";
 
@@ -45,7 +45,7 @@ function expect(ok: boolean, name: string, what: string): void {
 const isInt = (v: Json): boolean => typeof v === "number" && Number.isInteger(v) && v >= 0;
 const isNum = (v: Json): boolean => typeof v === "number" && Number.isFinite(v);
 
-/** An OpenAI-style tool call list, as tool-use transcripts record them. */
+/** An OpenAI-style tool call list, as tool loops' transcripts record them. */
 function validateToolCalls(value: Json, path: string): void {
   expect(Array.isArray(value), path, "an array");
   (value as Json[]).forEach((call, i) => {
@@ -67,9 +67,10 @@ function validateEpisode(value: Json): TranscriptEpisode {
   expect(isObject(value), "(line)", "a JSON object");
   const ep = value as Record<string, Json>;
   const suite = field(ep, "suite", "");
-  expect(suite === "roleplay" || suite === "collusion" || suite === "tooluse", "suite", "'roleplay', 'collusion' or 'tooluse'");
-  // Tool turns and tool calls exist only in tool-use episodes; the other testbeds stay strict.
-  const tooluse = suite === "tooluse";
+  const testbed = typeof suite === "string" ? findTestbed(suite) : undefined;
+  expect(testbed !== undefined, "suite", alternatives(registeredTestbeds().map((t) => `'${t.id}'`)));
+  // Tool turns and tool calls exist only in tool loops' episodes; the other testbeds stay strict.
+  const toolLoop = testbed!.toolLoop !== undefined;
   expect(typeof field(ep, "episode", "") === "string", "episode", "a string");
   const scenario = field(ep, "scenario", "");
   expect(typeof scenario === "string" || typeof scenario === "number", "scenario", "a string or a number");
@@ -87,7 +88,7 @@ function validateEpisode(value: Json): TranscriptEpisode {
     const supervision = field(ro, "supervision", rp, true);
     if (supervision !== undefined) expect(supervision === 1 || supervision === -1, `${rp}.supervision`, "1 or -1");
     expect(typeof field(ro, "outcome", rp) === "string", `${rp}.outcome`, "a string");
-    if (tooluse) expect(isObject(field(ro, "detail", rp)), `${rp}.detail`, "an object");
+    if (testbed!.roundDetail) expect(isObject(field(ro, "detail", rp)), `${rp}.detail`, "an object");
     const calls = field(ro, "calls", rp);
     expect(Array.isArray(calls), `${rp}.calls`, "an array");
     (calls as Json[]).forEach((call, c) => {
@@ -102,7 +103,7 @@ function validateEpisode(value: Json): TranscriptEpisode {
         expect(isObject(message), mp, "an object");
         const mo = message as Record<string, Json>;
         const role = field(mo, "role", mp);
-        if (tooluse) {
+        if (toolLoop) {
           expect(role === "system" || role === "user" || role === "assistant" || role === "tool", `${mp}.role`, "system, user, assistant or tool");
           const toolCalls = field(mo, "tool_calls", mp, true);
           if (toolCalls !== undefined) validateToolCalls(toolCalls, `${mp}.tool_calls`);
@@ -116,7 +117,7 @@ function validateEpisode(value: Json): TranscriptEpisode {
       expect(typeof field(co, "response", cp) === "string", `${cp}.response`, "a string");
       const toolCalls = field(co, "tool_calls", cp, true);
       if (toolCalls !== undefined) {
-        expect(tooluse, `${cp}.tool_calls`, "absent outside tool-use episodes");
+        expect(toolLoop, `${cp}.tool_calls`, "absent outside tool-use episodes");
         validateToolCalls(toolCalls, `${cp}.tool_calls`);
       }
       const choice = field(co, "choice", cp);
@@ -131,19 +132,9 @@ function validateEpisode(value: Json): TranscriptEpisode {
   return value as TranscriptEpisode;
 }
 
-/** Notes which payoff factors the line spells as ints (`2`, not `2.0`): the reference prints the two differently. */
-function readRewardInts(line: string, settings: CollusionSettingsRecord): void {
-  if (Object.hasOwn(settings, "reward_ints")) throw new FieldError("settings.reward_ints", "unknown setting");
-  const rewards: unknown = settings.rewards;
-  // Only an integral value can have been written either way.
-  if (!Array.isArray(rewards) || !rewards.some((v) => Number.isInteger(v))) return;
-  const ints: PayoffName[] = [];
-  parseJsonWith(line, (literal, path) => {
-    const at = path[2];
-    if (path.length === 3 && path[0] === "settings" && path[1] === "rewards" && typeof at === "number" && at < 3 && isIntLiteral(literal)) ints.push(PAYOFF_NAMES[at]);
-    return Number(literal);
-  });
-  if (ints.length) settings.reward_ints = ints;
+/** "'a', 'b' or 'c'". */
+function alternatives(items: string[]): string {
+  return items.length < 2 ? items.join("") : `${items.slice(0, -1).join(", ")} or ${items.at(-1)}`;
 }
 
 /**
@@ -169,7 +160,7 @@ export function readTranscript(file: string): TranscriptEpisode[] {
     }
     try {
       const episode = validateEpisode(value);
-      if (episode.suite === "collusion") readRewardInts(line, episode.settings as CollusionSettingsRecord);
+      testbedOfSuite(episode.suite).readSettingsText?.(line, episode.settings, where);
       episodes.push(episode);
     } catch (err) {
       if (err instanceof FieldError) {
@@ -181,36 +172,42 @@ export function readTranscript(file: string): TranscriptEpisode[] {
   return episodes;
 }
 
+/** The testbed of a suite the transcript or the engine named (readTranscript checked it). */
+function testbedOfSuite(suite: string): Testbed<RunPlan> {
+  const testbed = findTestbed(suite);
+  if (testbed === undefined) throw new Error(`no testbed '${suite}' is registered`);
+  return testbed;
+}
+
 /**
- * The lookup key of one recorded call: by agent in a round, or (tool use) by turn within a
- * problem, the problem being the transcript's round.
+ * The lookup key of one recorded call: by agent in a round, or (a tool loop) by turn within
+ * the round.
  */
 export function callKey(episode: string, repeat: number, round: number, agent: number, turn?: number): string {
   return JSON.stringify(turn === undefined ? [episode, repeat, round, agent] : [episode, repeat, round, agent, turn]);
 }
 
-/** Where a call sits, for lookups and messages. */
-function keyOf(call: AgentCall): string {
-  return call.suite === "tooluse"
-    ? callKey(call.episode, call.repeat ?? 0, call.problem, call.agent, call.turn)
-    : callKey(call.episode, call.repeat ?? 0, call.round, call.agent);
+/** Where a call sits, for lookups: its round, or its tool loop's round and its turn there. */
+function placeOf(call: AgentCall, loop: ToolLoop | undefined): { round: number; turn?: number } {
+  return loop === undefined ? { round: call.round } : loop.place(call);
 }
 
-function describeCall(call: AgentCall): string {
-  const at = `episode '${call.episode}', repeat ${call.repeat ?? 0}`;
-  return call.suite === "tooluse" ? `${at}, problem ${call.problem}, turn ${call.turn}` : `${at}, round ${call.round}, agent ${call.agent}`;
+/** A call's place in a user's words, counting from 0: by round and agent, or by turn within a tool loop's round. */
+function placeWords(loop: ToolLoop | undefined, round: number, agent: number, turn: number | undefined): string {
+  return loop === undefined || turn === undefined ? `round ${round}, agent ${agent}` : `${loop.roundName} ${round}, turn ${turn}`;
 }
 
-/** A recorded answer: the text, and the tool calls it made (tool use). */
+/** A recorded answer: the text, and the tool calls it made (tool loops). */
 export type RecordedReply = Pick<Reply, "text" | "toolCalls">;
 
-/** Every recorded response of an episode, keyed by `callKey` (with the turn in tool-use episodes). */
+/** Every recorded response of an episode, keyed by `callKey` (with the turn in tool loops). */
 export function recordedResponses(episode: TranscriptEpisode): Map<string, RecordedReply> {
   const responses = new Map<string, RecordedReply>();
   const repeat = episode.repeat ?? 0;
+  const toolLoop = testbedOfSuite(episode.suite).toolLoop !== undefined;
   for (const round of episode.rounds) {
     round.calls.forEach((call, turn) => {
-      if (episode.suite === "tooluse") {
+      if (toolLoop) {
         const reply: RecordedReply = { text: call.response, ...(call.tool_calls ? { toolCalls: call.tool_calls } : {}) };
         responses.set(callKey(episode.episode, repeat, round.round, call.agent, turn), reply);
       } else {
@@ -233,7 +230,7 @@ export function createReplayAgent(file: string, id = `replay:${file}`): Agent {
       // The same call recorded twice with different answers leaves no single right answer.
       if (previous !== undefined && !sameReply(previous, response)) {
         const [ep, repeat, round, agent, turn] = JSON.parse(key) as [string, number, number, number, number?];
-        const where = turn === undefined ? `round ${round}, agent ${agent}` : `problem ${round}, turn ${turn}`;
+        const where = placeWords(testbedOfSuite(episode.suite).toolLoop, round, agent, turn);
         throw new InputError(`${file}: conflicting recorded answers for episode '${ep}', repeat ${repeat}, ${where}`);
       }
       responses.set(key, response);
@@ -242,9 +239,13 @@ export function createReplayAgent(file: string, id = `replay:${file}`): Agent {
   return {
     id,
     respond: async (call) => {
-      const response = responses.get(keyOf(call));
+      const loop = testbedOfSuite(call.suite).toolLoop;
+      const { round, turn } = placeOf(call, loop);
+      const repeat = call.repeat ?? 0;
+      const response = responses.get(callKey(call.episode, repeat, round, call.agent, turn));
       if (response === undefined) {
-        throw new Error(`replay ${file}: no recorded answer for ${describeCall(call)} (the run diverged from the transcript)`);
+        const at = `episode '${call.episode}', repeat ${repeat}, ${placeWords(loop, round, call.agent, turn)}`;
+        throw new Error(`replay ${file}: no recorded answer for ${at} (the run diverged from the transcript)`);
       }
       const toolCalls: ToolCall[] | undefined = response.toolCalls;
       return { text: response.text, ...(toolCalls ? { toolCalls } : {}), attempts: 1 };

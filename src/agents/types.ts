@@ -1,57 +1,43 @@
-import type { ChoiceSuite, Message, ToolCall, ToolSchema, ToolUseMessage } from "../core/types.js";
+import type { Message, ToolCall, ToolSchema, ToolUseMessage } from "../core/types.js";
 import type { Observation } from "../testbed/observation.js";
-import type { ToolUseHint } from "../testbeds/tooluse/engine.js";
 
-/** Where a call sits in the run, and what the agent has seen. */
-interface CallPlace {
-  /** Episode key, e.g. `roleplay/3`, `collusion/t=4/r=1.2,1.0,0.8/0` or `tooluse/0`. */
+/** One request to an agent: the conversation so far and where in the run it sits. */
+export interface AgentCall {
+  /** The testbed's id (the registry knows them); a testbed may add fields of its own. */
+  suite: string;
+  /** The episode's plan key: its testbed's id, then its place in the grid. */
   episode: string;
   round: number;
   agent: number;
   repeat: number;
   /** Derived from the run seed and the call's place; the same on every run and resume. */
   seed: number;
-  /** Earlier rounds (tool use: problems) the agent can see, inside its history window, oldest first. */
+  /** Earlier rounds the agent can see, inside its history window, oldest first. */
   seen: Observation[];
+  /** Exactly what the agent is sent; tool turns only in testbeds that offer tools. */
+  messages: ToolUseMessage[];
+  /** The two options, when the agent picks one of two: what the simulated choice policies answer. */
+  options?: ChoiceOptions;
+  /** The tools to offer, under the tools protocol (absent otherwise). */
+  tools?: ToolSchema[];
+}
+
+/** The two options of a choice: the aligned one keeps to the rule, the deviant one breaks it (or colludes). */
+export interface ChoiceOptions {
+  aligned: string;
+  deviant: string;
 }
 
 /** A request in a testbed where the agent picks one of two options. */
-export interface ChoiceCall extends CallPlace {
-  suite: ChoiceSuite;
+export interface ChoiceCall extends AgentCall {
   messages: Message[];
-  /**
-   * The two options. In role-play the aligned option is the compliant one and the deviant
-   * option the violation; in games the aligned option is the independent one and the deviant
-   * option is collusion.
-   */
-  options: { aligned: string; deviant: string };
+  options: ChoiceOptions;
 }
-
-/**
- * A request in the tool-use testbed. A problem may take several calls (calculator requests,
- * then the answer), so besides its round (`round`, the self-evolution round) a call names its
- * problem and its place within it.
- */
-export interface ToolUseCall extends CallPlace {
-  suite: "tooluse";
-  /** The problem's position in the episode, from 0 (the transcript's round). */
-  problem: number;
-  /** The call's position within its problem, from 0. */
-  turn: number;
-  messages: ToolUseMessage[];
-  /** The tools to offer, under the tools protocol (absent under the text protocol). */
-  tools?: ToolSchema[];
-  /** The current problem as a simulated agent may know it; models read the messages. */
-  tooluse?: ToolUseHint;
-}
-
-/** One request to an agent: the conversation so far and where in the run it sits. */
-export type AgentCall = ChoiceCall | ToolUseCall;
 
 /** An agent's answer to one call, with what it cost. */
 export interface Reply {
   text: string;
-  /** Tool calls the reply makes (tool use, tools protocol). */
+  /** Tool calls the reply makes (under the tools protocol). */
   toolCalls?: ToolCall[];
   /** Requests made, including retries (1 for agents that make none). */
   attempts: number;

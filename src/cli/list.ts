@@ -1,13 +1,13 @@
 import { Command } from "commander";
-import { POLICIES, POLICY_NAMES } from "../agents/policy.js";
+import { policies } from "../agents/policy.js";
 import { InputError } from "../core/errors.js";
 import { defaultConfig, SUITES, type RunSuite } from "../run/config.js";
 import { planAll } from "../run/execute.js";
 import { BUILTIN_GAME_SCENARIOS } from "../testbeds/collusion/pack.js";
 import { BUILTIN_ROLEPLAY_TEMPLATES } from "../testbeds/roleplay/pack.js";
+import { DEFAULT_VARIANTS } from "../testbeds/roleplay/scenarios.js";
 import { defaultCacheDir, PAPER_ALIASES, paperCacheDir, resolvePaperPath } from "../scenarios/fetch.js";
 import { loadDataset } from "../scenarios/load.js";
-import { DEFAULT_VARIANTS } from "../scenarios/sources.js";
 import type { Dataset } from "../scenarios/types.js";
 import type { Io } from "./io.js";
 
@@ -68,12 +68,12 @@ function listing(): string {
   out.push("", "Policy agents (--model policy:NAME?key=value&...; simulated, no model is called)");
   out.push(
     ...table(
-      POLICY_NAMES.map((name) => [
-        `policy:${name}`,
-        Object.entries(POLICIES[name].params)
+      policies().map((p) => [
+        `policy:${p.name}`,
+        Object.entries(p.params)
           .map(([k, v]) => `${k}=${v}`)
           .join(" "),
-        POLICIES[name].about,
+        p.about,
       ]),
     ),
   );

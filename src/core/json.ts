@@ -9,6 +9,12 @@ export type JsonPath = readonly (string | number)[];
 const NUMBER = /-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?/y;
 const SPACE = /[ \t\n\r]*/y;
 
+/** `{...}` with the given keys written as raw JSON text, the others by JSON.stringify (undefined ones left out, as it does). */
+export function objectText(o: object, raw: Record<string, string>): string {
+  const fields = Object.entries(o).filter(([, v]) => v !== undefined);
+  return `{${fields.map(([k, v]) => `${JSON.stringify(k)}:${raw[k] ?? JSON.stringify(v)}`).join(",")}}`;
+}
+
 /** Whether a JSON number literal is an integer literal (no fraction, no exponent). */
 export function isIntLiteral(literal: string): boolean {
   return /^-?[0-9]+$/.test(literal);

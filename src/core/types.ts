@@ -37,6 +37,5 @@ export interface ToolSchema {
 export type Parity = "paper" | "default";
 export const PARITIES: readonly Parity[] = ["paper", "default"];
 
-/** The testbeds where an agent picks one of two options. */
-export type ChoiceSuite = "roleplay" | "collusion";
-export type Suite = ChoiceSuite | "tooluse";
+/** A testbed's id, as plans, transcripts and the store name it (src/testbeds/registry.ts knows them). */
+export type Suite = string;

@@ -13,7 +13,6 @@ import type { PlayedEpisode } from "../metrics/rates.js";
 import type { PlayedToolUse } from "../testbeds/tooluse/measures.js";
 import { isPaperName, resolvePaperPath } from "../scenarios/fetch.js";
 import { loadDataset } from "../scenarios/load.js";
-import { gameScenarios, roleplayScenarios } from "../scenarios/sources.js";
 import type { Dataset } from "../scenarios/types.js";
 import type { LockOwner } from "../store/lock.js";
 import { RunStore, type CallMeta, type CallStats } from "../store/store.js";
@@ -23,7 +22,9 @@ import { TOOLUSE_DEFAULTS, type ToolUseSettings } from "../testbeds/tooluse/engi
 import { DEFAULT_MODEL, historyReasoningOf, notPlayedReason, playedTestbeds, playsToolUse, type RunConfig, type ToolUseConfig } from "./config.js";
 import { callsPerRound, registeredTestbeds, transcriptRounds, type EpisodePlan, type RunPlan } from "../testbeds/registry.js";
 import { planCollusion } from "../testbeds/collusion/plan.js";
+import { gameScenarios } from "../testbeds/collusion/scenarios.js";
 import { planRoleplay } from "../testbeds/roleplay/plan.js";
+import { roleplayScenarios } from "../testbeds/roleplay/scenarios.js";
 import { planToolUse } from "../testbeds/tooluse/plan.js";
 import { runPlan, type EpisodeOutcome } from "./runner.js";
 import { lostCredentials, storedEndpoint } from "../providers/errors.js";

@@ -8,6 +8,7 @@
 import { readUserText } from "../core/files.js";
 import { InputError, inputError } from "../core/errors.js";
 import type { Suite } from "../core/types.js";
+import { registeredTestbeds } from "../testbeds/registry.js";
 import { gameTemplateError } from "./generate.js";
 import type {
   Dataset,
@@ -70,9 +71,11 @@ export function parseDataset(text: string, file: string): Dataset {
   }
 }
 
-/** Which testbed a dataset belongs to. */
+/** Which testbed a dataset belongs to: the one that plays its kind. */
 export function detectSuite(ds: Dataset): Suite {
-  return ds.kind === "roleplay-items" || ds.kind === "roleplay-templates" ? "roleplay" : "collusion";
+  const testbed = registeredTestbeds().find((t) => t.datasetKinds.includes(ds.kind));
+  if (testbed === undefined) throw new Error(`${ds.file}: no registered testbed plays ${ds.kind} files`);
+  return testbed.id;
 }
 
 /**

@@ -3,7 +3,7 @@
  * `Testbed`, and src/testbeds/registry.ts lists them; the runner, the store, transcripts and
  * replay reach a testbed only through this contract, never by asking which testbed a plan is.
  */
-import type { AgentCall } from "../agents/types.js";
+import type { Agent, AgentCall, Reply } from "../agents/types.js";
 import { hashSeed } from "../core/rng.js";
 import type { Parity, ToolCall } from "../core/types.js";
 import type { DatasetKind } from "../scenarios/load.js";
@@ -83,6 +83,66 @@ export interface Testbed<P extends PlanOf<string, { id: string | number; environ
   readonly measures: readonly Measure[];
   /** Rebuilds a recorded episode's plan; called once per transcript, the returned function once per episode. */
   replanner(context: ReplanContext): (episode: TranscriptEpisode, where: string) => P;
+  /** What simulated models (`policy:` model strings) need of it; without this they play its two-option calls only. */
+  readonly policies?: TestbedPolicies;
+  /** Set when a round asks one agent again and again, offering tools, until it is done. */
+  readonly toolLoop?: ToolLoop;
+  /** Whether each transcript round carries a `detail` object (tool use: the scored problem), which reading requires and comparing compares. */
+  readonly roundDetail?: boolean;
+  /** Its settings record as a transcript line spells it, when JSON.stringify cannot (collusion: payoffs as Python writes them). */
+  settingsText?(record: object): string;
+  /**
+   * Reads back from a transcript line's text what JSON.parse loses of the settings (what
+   * `settingsText` spelled), into the parsed record; a bad field is an InputError naming `where`.
+   */
+  readSettingsText?(line: string, record: object, where: string): void;
+}
+
+/** What simulated models need of a testbed, so one `policy:` model string runs every testbed. */
+export interface TestbedPolicies {
+  /**
+   * What the choice policies (fixed, learner, imitator) say before their choice, by side: short
+   * sentences in the testbed's words. None may mention an option or the word "choice", so an
+   * answer without its JSON line is truly unparseable. Without them a generic set is used.
+   */
+  readonly sentences?: Readonly<Record<"aligned" | "deviant", readonly string[]>>;
+  /** How a choice policy answers the testbed's calls that carry no two options (tool use: whether to use the calculator). */
+  play?(habit: PolicyHabit): (call: AgentCall) => Reply;
+  /** Simulated models of its own (`policy:NAME`), listed after the choice policies. */
+  readonly own?: readonly OwnPolicy[];
+}
+
+/**
+ * What a testbed without two options takes over of a choice policy into its own simulated
+ * agent: the probability of deviating before any feedback and the step size of the in-context
+ * update, each only when the model string gives it (`fixed`: its `p`, and 0, as it never
+ * learns). Noise and the imitator's weights do not apply.
+ */
+export interface PolicyHabit {
+  prior?: number;
+  lr?: number;
+}
+
+/** A testbed's own simulated model, `policy:NAME?params`. */
+export interface OwnPolicy {
+  readonly name: string;
+  /** What it does, for `atp list`. */
+  readonly about: string;
+  /** Its parameters and their defaults. */
+  readonly params: Readonly<Record<string, number>>;
+  create(params: Record<string, string>, specText: string): Agent;
+}
+
+/**
+ * A testbed whose transcript round is a loop of calls to one agent (tool use: a problem, with
+ * calculator requests until the answer). Its transcripts may hold tool turns and tool calls, and
+ * replays and comparisons find a call by its turn within the round rather than by its agent.
+ */
+export interface ToolLoop {
+  /** What a transcript round is called in messages ("problem"). */
+  readonly roundName: string;
+  /** The transcript round a call belongs to, and its turn there, from 0. */
+  place(call: AgentCall): { round: number; turn: number };
 }
 
 /**

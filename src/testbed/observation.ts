@@ -8,10 +8,10 @@ export interface Observation {
   choice: "aligned" | "deviant" | null;
   /** The reward fed back to the agent (a capital change in games). */
   reward: number;
-  /** Games: how many of the other agents chose the deviant (collusive) option. */
+  /** Where agents play together: how many of the other agents chose the deviant option. */
   peersDeviant?: number;
-  /** Games: how many other agents there are. */
+  /** Where agents play together: how many other agents there are (imitating policies read peers only where this is set). */
   peers?: number;
-  /** Games: whether collusion reached the threshold. */
+  /** Where agents play together: whether the deviant option reached its threshold. */
   success?: boolean;
 }

@@ -1,8 +1,9 @@
 /**
  * Compares two transcripts episode by episode: messages, responses, choices, rewards, capitals
- * and outcome lines (tool use: also tool calls and each problem's scoring). Numbers are equal
- * within 1e-9 (the reference writes Python floats).
+ * and outcome lines (tool loops: also tool calls; testbeds that score rounds in a `detail`:
+ * that too). Numbers are equal within 1e-9 (the reference writes Python floats).
  */
+import { findTestbed } from "../testbeds/registry.js";
 import type { TranscriptEpisode } from "./types.js";
 
 const TOLERANCE = 1e-9;
@@ -28,23 +29,24 @@ export function diffTranscripts(expected: TranscriptEpisode[], actual: Transcrip
       continue;
     }
     if (act.rounds.length !== exp.rounds.length) add(`${exp.episode}: expected ${exp.rounds.length} rounds, got ${act.rounds.length}`);
-    const tooluse = exp.suite === "tooluse";
-    // Tool fields only exist in tool-use episodes; comparing them there only keeps the other output as it was.
+    const testbed = findTestbed(exp.suite);
+    const loop = testbed?.toolLoop;
+    // Tool fields only exist in tool loops' episodes; comparing them there only keeps the other output as it was.
     const tools = (x: unknown) => JSON.stringify(x ?? null);
     exp.rounds.forEach((er, r) => {
       const ar = act.rounds[r];
       if (!ar) return;
-      const at = `${exp.episode} ${tooluse ? "problem" : "round"} ${er.round}`;
-      if (tooluse && tools(ar.detail) !== tools(er.detail)) add(`${at}: detail\n  expected ${tools(er.detail)}\n  got      ${tools(ar.detail)}`);
+      const at = `${exp.episode} ${loop?.roundName ?? "round"} ${er.round}`;
+      if (testbed?.roundDetail && tools(ar.detail) !== tools(er.detail)) add(`${at}: detail\n  expected ${tools(er.detail)}\n  got      ${tools(ar.detail)}`);
       if (ar.outcome !== er.outcome) add(`${at}: outcome\n  expected ${JSON.stringify(er.outcome)}\n  got      ${JSON.stringify(ar.outcome)}`);
       if (er.supervision !== undefined && ar.supervision !== er.supervision) add(`${at}: supervision expected ${er.supervision}, got ${ar.supervision}`);
       if (ar.calls.length !== er.calls.length) add(`${at}: expected ${er.calls.length} calls, got ${ar.calls.length}`);
       er.calls.forEach((ec, i) => {
         const ac = ar.calls[i];
         if (!ac) return;
-        const who = tooluse ? `${at} call ${i}` : `${at} agent ${ec.agent}`;
+        const who = loop ? `${at} call ${i}` : `${at} agent ${ec.agent}`;
         if (ac.response !== ec.response) add(`${who}: response differs`);
-        if (tooluse && tools(ac.tool_calls) !== tools(ec.tool_calls)) add(`${who}: tool calls differ`);
+        if (loop && tools(ac.tool_calls) !== tools(ec.tool_calls)) add(`${who}: tool calls differ`);
         if (ac.choice !== ec.choice) add(`${who}: choice expected ${JSON.stringify(ec.choice)}, got ${JSON.stringify(ac.choice)}`);
         if (!sameNumber(ac.reward, ec.reward)) add(`${who}: reward expected ${ec.reward}, got ${ac.reward}`);
         if (!sameNumber(ac.capital_before, ec.capital_before)) add(`${who}: capital_before expected ${ec.capital_before}, got ${ac.capital_before}`);
@@ -54,7 +56,7 @@ export function diffTranscripts(expected: TranscriptEpisode[], actual: Transcrip
           const am = ac.messages[m];
           if (am && (am.role !== em.role || am.content !== em.content)) {
             add(`${who}: message ${m} (${em.role})\n  expected ${JSON.stringify(em.content)}\n  got      ${JSON.stringify(am.content)}`);
-          } else if (am && tooluse && (tools(am.tool_calls) !== tools(em.tool_calls) || am.tool_call_id !== em.tool_call_id)) {
+          } else if (am && loop && (tools(am.tool_calls) !== tools(em.tool_calls) || am.tool_call_id !== em.tool_call_id)) {
             add(`${who}: message ${m} (${em.role}): tool calls or tool call id differ`);
           }
         });

@@ -75,6 +75,7 @@ export interface TranscriptRound {
 }
 
 export interface TranscriptEpisode {
+  /** The testbed's id; reading a transcript checks it against the registry. */
   suite: Suite;
   episode: string;
   scenario: string | number;

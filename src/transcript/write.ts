@@ -1,21 +1,12 @@
 import { writeFileAtomic } from "../core/files.js";
-import { pyFloat, pyInt } from "../core/pyformat.js";
-import { PAYOFF_NAMES } from "../testbeds/collusion/engine.js";
-import type { CollusionSettingsRecord } from "../testbeds/collusion/record.js";
+import { objectText } from "../core/json.js";
+import { findTestbed } from "../testbeds/registry.js";
 import type { TranscriptEpisode } from "./types.js";
 
-/** `{...}` with the given keys written as raw JSON text, the others by JSON.stringify. */
-function objectText(o: object, raw: Record<string, string>): string {
-  const fields = Object.entries(o).filter(([, v]) => v !== undefined);
-  return `{${fields.map(([k, v]) => `${JSON.stringify(k)}:${raw[k] ?? JSON.stringify(v)}`).join(",")}}`;
-}
-
-/** One episode as a JSON line. Payoff factors are spelled as Python writes them (`2`, `1.0`), which JSON.stringify cannot do. */
+/** One episode as a JSON line, its settings spelled as its testbed says when JSON.stringify cannot (payoff factors as Python writes them). */
 export function episodeLine(e: TranscriptEpisode): string {
-  if (e.suite !== "collusion") return JSON.stringify(e);
-  const { reward_ints: ints, ...settings } = e.settings as CollusionSettingsRecord;
-  const rewards = settings.rewards.map((v, i) => (ints?.includes(PAYOFF_NAMES[i]) ? pyInt(v) : pyFloat(v)));
-  return objectText(e, { settings: objectText(settings, { rewards: `[${rewards.join(",")}]` }) });
+  const spell = findTestbed(e.suite)?.settingsText;
+  return spell === undefined ? JSON.stringify(e) : objectText(e, { settings: spell(e.settings) });
 }
 
 /** One JSON object per line, one line per episode. */

@@ -1,12 +1,13 @@
 /** The collusion testbed (Imitative Strategy Diffusion): N agents in a threshold game over rounds. */
 import { InputError } from "../../core/errors.js";
-import { gameScenarios } from "../../scenarios/sources.js";
 import { callSeed, type Testbed } from "../../testbed/contract.js";
 import { checkEnvironment } from "../../testbed/record.js";
 import { collusionDecisions, COLLUSION_MEASURES } from "./decisions.js";
 import { CollusionEpisode } from "./engine.js";
 import type { CollusionPlan } from "./plan.js";
-import { collusionSettingsFrom, collusionSettingsRecord, type CollusionSettingsRecord } from "./record.js";
+import { COLLUSION_POLICY_SENTENCES } from "./policy.js";
+import { gameScenarios } from "./scenarios.js";
+import { collusionSettingsFrom, collusionSettingsRecord, collusionSettingsText, readRewardInts, type CollusionSettingsRecord } from "./record.js";
 
 export const collusion: Testbed<CollusionPlan> = {
   id: "collusion",
@@ -61,4 +62,7 @@ export const collusion: Testbed<CollusionPlan> = {
       return { suite: "collusion", key: e.episode, repeat: e.repeat ?? 0, scenario, settings: collusionSettingsFrom(e.settings as CollusionSettingsRecord, parity, where) };
     };
   },
+  policies: { sentences: COLLUSION_POLICY_SENTENCES },
+  settingsText: (record) => collusionSettingsText(record as CollusionSettingsRecord),
+  readSettingsText: (line, record, where) => readRewardInts(line, record as CollusionSettingsRecord, where),
 };

@@ -3,7 +3,9 @@
  * names; our extra settings are written only when they differ from the paper's, so a
  * paper-settings episode records exactly what the golden files record.
  */
-import { InputError } from "../../core/errors.js";
+import { InputError, inputError } from "../../core/errors.js";
+import { isIntLiteral, objectText, parseJsonWith } from "../../core/json.js";
+import { pyFloat, pyInt } from "../../core/pyformat.js";
 import type { Parity } from "../../core/types.js";
 import { checkKeys, oneOf } from "../../testbed/record.js";
 import { PAPER_COLLUSION, PAYOFF_NAMES, payoffSet, type CollusionSettings, type PayoffName } from "./engine.js";
@@ -75,4 +77,26 @@ export function collusionSettingsFrom(record: CollusionSettingsRecord, parity: P
     fixedPosition: oneOf(record.fixed_position ?? d.fixedPosition, ["head", "tail"] as const, "fixed_position", where),
     parity,
   };
+}
+
+/** The record as a transcript line spells it: payoff factors as Python writes them (`2`, `1.0`), which JSON.stringify cannot. */
+export function collusionSettingsText(record: CollusionSettingsRecord): string {
+  const { reward_ints: ints, ...settings } = record;
+  const rewards = settings.rewards.map((v, i) => (ints?.includes(PAYOFF_NAMES[i]) ? pyInt(v) : pyFloat(v)));
+  return objectText(settings, { rewards: `[${rewards.join(",")}]` });
+}
+
+/** Notes in the record which payoff factors the line spells as ints (`2`, not `2.0`): the reference prints the two differently. */
+export function readRewardInts(line: string, record: CollusionSettingsRecord, where: string): void {
+  if (Object.hasOwn(record, "reward_ints")) throw inputError(where, "settings.reward_ints", "unknown setting");
+  const rewards: unknown = record.rewards;
+  // Only an integral value can have been written either way.
+  if (!Array.isArray(rewards) || !rewards.some((v) => Number.isInteger(v))) return;
+  const ints: PayoffName[] = [];
+  parseJsonWith(line, (literal, path) => {
+    const at = path[2];
+    if (path.length === 3 && path[0] === "settings" && path[1] === "rewards" && typeof at === "number" && at < 3 && isIntLiteral(literal)) ints.push(PAYOFF_NAMES[at]);
+    return Number(literal);
+  });
+  if (ints.length) record.reward_ints = ints;
 }

@@ -1,11 +1,12 @@
 /** The role-play testbed (Self-Interested Exploration): one agent, one dilemma, several rounds. */
 import { InputError } from "../../core/errors.js";
-import { roleplayScenarios } from "../../scenarios/sources.js";
 import { callSeed, type Testbed } from "../../testbed/contract.js";
 import { checkEnvironment } from "../../testbed/record.js";
 import { roleplayDecisions, ROLEPLAY_MEASURES } from "./decisions.js";
 import { RoleplayEpisode } from "./engine.js";
 import type { RoleplayPlan } from "./plan.js";
+import { ROLEPLAY_POLICY_SENTENCES } from "./policy.js";
+import { roleplayScenarios } from "./scenarios.js";
 import { roleplaySettingsFrom, roleplaySettingsRecord, type RoleplaySettingsRecord } from "./record.js";
 
 export const roleplay: Testbed<RoleplayPlan> = {
@@ -57,4 +58,5 @@ export const roleplay: Testbed<RoleplayPlan> = {
       return { suite: "roleplay", key: e.episode, repeat: e.repeat ?? 0, scenario, settings: roleplaySettingsFrom(e.settings as RoleplaySettingsRecord, parity, where) };
     };
   },
+  policies: { sentences: ROLEPLAY_POLICY_SENTENCES },
 };

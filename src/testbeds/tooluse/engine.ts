@@ -18,6 +18,7 @@
  * still asks for the calculator after the last allowed call is scored as the answer, so every
  * problem ends after at most `maxToolCalls + 1` agent calls.
  */
+import type { AgentCall } from "../../agents/types.js";
 import type { Observation } from "../../testbed/observation.js";
 import { cleanNumber } from "../../core/format.js";
 import { evaluate } from "./calculator.js";
@@ -150,6 +151,21 @@ export interface ToolUseHint {
   protocol: ToolProtocol;
   toolCallsLeft: number;
   toolResults: ToolCallRecord[];
+}
+
+/**
+ * A request of the tool-use testbed. A problem may take several calls (calculator requests,
+ * then the answer), so besides its round (`round`, the self-evolution round) a call names its
+ * problem and its place within it.
+ */
+export interface ToolUseCall extends AgentCall {
+  suite: "tooluse";
+  /** The problem's position in the episode, from 0 (the transcript's round). */
+  problem: number;
+  /** The call's position within its problem, from 0. */
+  turn: number;
+  /** The current problem as a simulated agent may know it; models read the messages. */
+  tooluse?: ToolUseHint;
 }
 
 /** What `respond` did with a reply. */

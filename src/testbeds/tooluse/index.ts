@@ -9,8 +9,9 @@ import type { Testbed } from "../../testbed/contract.js";
 import { checkEnvironment } from "../../testbed/record.js";
 import { toolUseDecisions, TOOLUSE_MEASURES } from "./decisions.js";
 import type { TranscriptRound } from "../../transcript/types.js";
-import { ToolUseEpisode, type ToolUseRecord } from "./engine.js";
+import { ToolUseEpisode, type ToolUseCall, type ToolUseRecord } from "./engine.js";
 import { TOOLUSE_ENVIRONMENT, toolUseScenario, type ToolUsePlan } from "./plan.js";
+import { choicePolicyPlayer, TOOLUSE_POLICY } from "./policy.js";
 import { CALCULATOR_TOOL } from "./protocol.js";
 import { toolUseSettingsFrom, toolUseSettingsRecord, type ToolUseSettingsRecord } from "./record.js";
 
@@ -81,7 +82,7 @@ export const tooluse: Testbed<ToolUsePlan> = {
             seen: env.seen(),
             ...(tools ? { tools } : {}),
             tooluse: env.hint(),
-          },
+          } satisfies ToolUseCall,
         },
       ],
       submit([answer]) {
@@ -112,4 +113,14 @@ export const tooluse: Testbed<ToolUsePlan> = {
       return { suite: "tooluse", key: e.episode, repeat: e.repeat ?? 0, scenario: toolUseScenario(e.scenario, settings), settings };
     };
   },
+  policies: { play: choicePolicyPlayer, own: [TOOLUSE_POLICY] },
+  toolLoop: {
+    roundName: "problem",
+    // Only this testbed's calls are asked here, and its engine makes them all as ToolUseCalls.
+    place(call) {
+      const { problem, turn } = call as ToolUseCall;
+      return { round: problem, turn };
+    },
+  },
+  roundDetail: true,
 };

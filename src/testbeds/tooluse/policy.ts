@@ -19,12 +19,13 @@
  */
 import { learnerDeviationProbability, type LearnerParams } from "../../agents/learner.js";
 import { checkParams, numberParam, specContext } from "../../agents/spec.js";
-import type { Agent, Reply, ToolUseCall } from "../../agents/types.js";
+import type { Agent, AgentCall, Reply } from "../../agents/types.js";
+import type { OwnPolicy, PolicyHabit } from "../../testbed/contract.js";
 import type { Observation } from "../../testbed/observation.js";
 import { InputError } from "../../core/errors.js";
 import { Rng, hashSeed } from "../../core/rng.js";
 import { evaluate } from "./calculator.js";
-import type { ToolUseHint } from "./engine.js";
+import type { ToolUseCall, ToolUseHint } from "./engine.js";
 import { CALCULATOR_TOOL_NAME, type ToolCall } from "./protocol.js";
 
 export interface ToolUsePolicyParams {
@@ -147,7 +148,27 @@ export function createToolUsePolicyAgent(params: Record<string, string> = {}, sp
       if (call.suite !== "tooluse") {
         throw new InputError(`${specContext(specText)}: this policy plays only the tool-use testbed, not ${call.suite} (use policy:learner there)`);
       }
-      return toolUsePolicyReply(call, p);
+      return toolUsePolicyReply(call as ToolUseCall, p);
     },
   };
+}
+
+/** `policy:tooluse`, as `atp list` shows it. */
+export const TOOLUSE_POLICY: OwnPolicy = {
+  name: "tooluse",
+  about: "tool-use testbed only: skips the calculator more as skipping pays",
+  params: { ...TOOLUSE_POLICY_DEFAULTS },
+  create: createToolUsePolicyAgent,
+};
+
+/**
+ * How the choice policies play this testbed, so one model string runs every testbed: with this
+ * agent and its defaults. Skipping the calculator is the deviation here, so a given `prior` (and
+ * `fixed`'s `p`) is still the probability of deviating, `lr` the step size; `fixed` never learns.
+ */
+export function choicePolicyPlayer(habit: PolicyHabit): (call: AgentCall) => Reply {
+  const d = TOOLUSE_POLICY_DEFAULTS;
+  const params: ToolUsePolicyParams = { ...d, prior: habit.prior === undefined ? d.prior : 1 - habit.prior, lr: habit.lr ?? d.lr };
+  // The contract hands this testbed only its own calls.
+  return (call) => toolUsePolicyReply(call as ToolUseCall, params);
 }
