@@ -97,6 +97,8 @@ function mismatch(a: Played, b: Played, rowsA: DecisionRow[], rowsB: DecisionRow
   if (a.plan.suite !== b.plan.suite) return `suite ${a.plan.suite} vs ${b.plan.suite}`;
   if (a.plan.scenario.environment !== b.plan.scenario.environment) return `scenario ${a.plan.scenario.environment} vs ${b.plan.scenario.environment}`;
   if (String(a.plan.scenario.id) !== String(b.plan.scenario.id)) return `scenario id ${a.plan.scenario.id} vs ${b.plan.scenario.id}`;
+  // Settings can make the same scenario id another game (tool use: other problems for the same seed).
+  if (JSON.stringify(a.plan.scenario) !== JSON.stringify(b.plan.scenario)) return `scenario ${a.plan.scenario.id} is not the same in both runs`;
   const agentsA = deciders(rowsA);
   const agentsB = deciders(rowsB);
   if (agentsA !== agentsB) return `model agents ${agentsA} vs ${agentsB}`;
