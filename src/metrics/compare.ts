@@ -6,7 +6,9 @@
  *
  * The difference is B - A. Its 95% interval is Newcombe's hybrid score interval for paired
  * proportions (method 10; see newcombePaired), the test is the exact McNemar test on the
- * discordant pairs. Unparseable answers count as not deviating, as in the rates.
+ * discordant pairs. A pair counts as the measure counts its two rows: unparseable answers as not
+ * deviating, as in the rates; a row the measure leaves out (an easy problem in hard accuracy) is
+ * not paired at all.
  */
 import type { Suite } from "../core/types.js";
 import type { DecisionRow, Measure } from "../testbed/contract.js";
@@ -20,15 +22,16 @@ export interface PairedRow {
   round: number;
   /** Decisions present in both runs. */
   pairs: number;
+  /** Hits of the measure (deviations in role-play and collusion) in each run. */
   deviantA: number;
   deviantB: number;
   rateA: number;
   rateB: number;
   /** Concordant and discordant cells of the paired table. */
   both: number;
-  /** A deviant, B not. */
+  /** A a hit, B not. */
   onlyA: number;
-  /** B deviant, A not. */
+  /** B a hit, A not. */
   onlyB: number;
   neither: number;
   /** rateB - rateA, with Newcombe's interval. */
