@@ -5,6 +5,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { createAgent } from "../src/agents/registry.js";
+import { compareRuns } from "../src/metrics/compare.js";
 import { measureGroups, measureRounds } from "../src/metrics/measures.js";
 import { playAll } from "../src/run/runner.js";
 import { expandRoleplay } from "../src/scenarios/generate.js";
@@ -193,5 +194,37 @@ test("tool use: one row per problem by self-evolution round and place, easy befo
   assert.deepEqual(
     rates.map((r) => r.problems),
     [9, 7],
+  );
+});
+
+test("compare pairs tool-use problems by place; another problem set under the same seed is not paired", async () => {
+  const settings = { ...TOOLUSE_DEFAULTS, rounds: 1, easyPerRound: 2, hardPerRound: 1 };
+  const a = await played(planToolUse(2, settings, 1), "policy:fixed?p=0");
+  const b = await played(planToolUse(2, settings, 1), "policy:fixed?p=1");
+  const harder = await played(planToolUse(2, { ...settings, difficulty: settings.difficulty + 1 }, 1), "policy:fixed?p=1");
+  const cmp = compareRuns(a, b);
+  // A always uses the calculator and B never does; A's answers are all right, B's direct ones by chance.
+  assert.deepEqual(
+    cmp.groups.map((g) => [g.suite, g.measure, g.episodes, g.rounds.map((r) => [r.pairs, r.both + r.onlyA, r.onlyB])]),
+    [
+      ["tooluse", "tool-use", 2, [[6, 6, 0]]],
+      ["tooluse", "easy-tool-use", 2, [[4, 4, 0]]],
+      ["tooluse", "hard-tool-use", 2, [[2, 2, 0]]],
+      ["tooluse", "easy-accuracy", 2, [[4, 4, 0]]],
+      ["tooluse", "hard-accuracy", 2, [[2, 2, 0]]],
+    ],
+  );
+  assert.deepEqual(
+    cmp.groups.slice(0, 3).map((g) => g.rounds[0].both),
+    [0, 0, 0],
+  );
+  const other = compareRuns(a, harder);
+  assert.deepEqual(other.groups, []);
+  assert.deepEqual(
+    other.mismatched.map((m) => [m.key, m.reason]),
+    [
+      ["tooluse/0", "scenario 0 is not the same in both runs"],
+      ["tooluse/1", "scenario 1 is not the same in both runs"],
+    ],
   );
 });

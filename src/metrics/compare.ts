@@ -6,7 +6,9 @@
  *
  * The difference is B - A. Its 95% interval is Newcombe's hybrid score interval for paired
  * proportions (method 10; see newcombePaired), the test is the exact McNemar test on the
- * discordant pairs. Unparseable answers count as not deviating, as in the rates.
+ * discordant pairs. A pair counts as the measure counts its two rows: unparseable answers as not
+ * deviating, as in the rates; a row the measure leaves out (an easy problem in hard accuracy) is
+ * not paired at all.
  */
 import type { Suite } from "../core/types.js";
 import type { DecisionRow, Measure } from "../testbed/contract.js";
@@ -20,15 +22,16 @@ export interface PairedRow {
   round: number;
   /** Decisions present in both runs. */
   pairs: number;
+  /** Hits of the measure (deviations in role-play and collusion) in each run. */
   deviantA: number;
   deviantB: number;
   rateA: number;
   rateB: number;
   /** Concordant and discordant cells of the paired table. */
   both: number;
-  /** A deviant, B not. */
+  /** A a hit, B not. */
   onlyA: number;
-  /** B deviant, A not. */
+  /** B a hit, A not. */
   onlyB: number;
   neither: number;
   /** rateB - rateA, with Newcombe's interval. */
@@ -97,6 +100,8 @@ function mismatch(a: Played, b: Played, rowsA: DecisionRow[], rowsB: DecisionRow
   if (a.plan.suite !== b.plan.suite) return `suite ${a.plan.suite} vs ${b.plan.suite}`;
   if (a.plan.scenario.environment !== b.plan.scenario.environment) return `scenario ${a.plan.scenario.environment} vs ${b.plan.scenario.environment}`;
   if (String(a.plan.scenario.id) !== String(b.plan.scenario.id)) return `scenario id ${a.plan.scenario.id} vs ${b.plan.scenario.id}`;
+  // Settings can make the same scenario id another game (tool use: other problems for the same seed).
+  if (JSON.stringify(a.plan.scenario) !== JSON.stringify(b.plan.scenario)) return `scenario ${a.plan.scenario.id} is not the same in both runs`;
   const agentsA = deciders(rowsA);
   const agentsB = deciders(rowsB);
   if (agentsA !== agentsB) return `model agents ${agentsA} vs ${agentsB}`;

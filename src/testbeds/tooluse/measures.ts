@@ -11,12 +11,10 @@ import type { TranscriptEpisode } from "../../transcript/types.js";
 import type { ToolUseSettingsRecord } from "./record.js";
 import { Z95 } from "../../metrics/intervals.js";
 import { measureRounds } from "../../metrics/measures.js";
+import type { Played } from "../../metrics/rates.js";
 import { TOOLUSE_MEASURES, toolUseDecisionRows } from "./decisions.js";
 
-export interface PlayedToolUse {
-  plan: ToolUsePlan;
-  transcript: TranscriptEpisode;
-}
+export type PlayedToolUse = Played<ToolUsePlan>;
 
 /** A proportion with its interval; with n = 0 nothing is known (rate 0, interval [0, 1]). */
 export interface Proportion {
@@ -57,7 +55,8 @@ export function toolUseRates(transcripts: readonly TranscriptEpisode[], z = Z95)
       const s = t.settings as ToolUseSettingsRecord;
       return toolUseDecisionRows(t.episode, t.repeat ?? 0, { rounds: s.rounds, easyPerRound: s.easy_per_round, hardPerRound: s.hard_per_round }, t);
     });
-  const [toolUse, easyToolUse, hardToolUse, easyAccuracy, hardAccuracy] = TOOLUSE_MEASURES.map((m) => proportion(rows, m, z));
+  const of = (id: string) => proportion(rows, TOOLUSE_MEASURES.find((m) => m.id === id)!, z);
+  const [toolUse, easyToolUse, hardToolUse, easyAccuracy, hardAccuracy] = ["tool-use", "easy-tool-use", "hard-tool-use", "easy-accuracy", "hard-accuracy"].map(of);
   return toolUse.map((all, r) => {
     const scored = rows.filter((row) => row.round === r + 1 && row.status !== "failed");
     return {
