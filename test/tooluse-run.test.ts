@@ -151,6 +151,18 @@ test("a transcript of a tool-use run replays to itself, and a tampered one does 
   const roleplayWithTool = { ...recorded[0], suite: "roleplay" };
   writeTranscript(tampered, [roleplayWithTool as TranscriptEpisode]);
   assert.throws(() => readTranscript(tampered), (err: unknown) => err instanceof InputError && /system, user or assistant|absent outside tool-use/.test(err.message));
+
+  // Replay finds a call by its problem and turn, and names them when it has no answer or two.
+  const name = recorded[0].episode;
+  const missing: ToolUseCall = { suite: "tooluse", episode: name, round: 0, problem: 0, turn: 9, agent: 0, repeat: 0, seed: 0, messages: [], seen: [] };
+  await assert.rejects(() => createReplayAgent(file).respond(missing), (err: Error) => err.message.includes(`no recorded answer for episode '${name}', repeat 0, problem 0, turn 9`));
+  const twice = structuredClone(recorded[0]);
+  twice.rounds[0].calls[0].response += " (edited)";
+  writeTranscript(tampered, [recorded[0], twice]);
+  assert.throws(
+    () => createReplayAgent(tampered),
+    (err: unknown) => err instanceof InputError && err.message.endsWith(`conflicting recorded answers for episode '${name}', repeat 0, problem 0, turn 0`),
+  );
 });
 
 test("a run stopped mid-problem resumes to the uninterrupted transcript, asking no saved call again", async (t) => {

@@ -68,9 +68,9 @@ function validateEpisode(value: Json): TranscriptEpisode {
   const ep = value as Record<string, Json>;
   const suite = field(ep, "suite", "");
   const testbed = typeof suite === "string" ? findTestbed(suite) : undefined;
-  expect(testbed !== undefined, "suite", alternatives(registeredTestbeds().map((t) => `'${t.id}'`)));
+  if (testbed === undefined) throw new FieldError("suite", `must be ${alternatives(registeredTestbeds().map((t) => `'${t.id}'`))}`);
   // Tool turns and tool calls exist only in tool loops' episodes; the other testbeds stay strict.
-  const toolLoop = testbed!.toolLoop !== undefined;
+  const toolLoop = testbed.toolLoop !== undefined;
   expect(typeof field(ep, "episode", "") === "string", "episode", "a string");
   const scenario = field(ep, "scenario", "");
   expect(typeof scenario === "string" || typeof scenario === "number", "scenario", "a string or a number");
@@ -88,7 +88,7 @@ function validateEpisode(value: Json): TranscriptEpisode {
     const supervision = field(ro, "supervision", rp, true);
     if (supervision !== undefined) expect(supervision === 1 || supervision === -1, `${rp}.supervision`, "1 or -1");
     expect(typeof field(ro, "outcome", rp) === "string", `${rp}.outcome`, "a string");
-    if (testbed!.roundDetail) expect(isObject(field(ro, "detail", rp)), `${rp}.detail`, "an object");
+    if (testbed.roundDetail) expect(isObject(field(ro, "detail", rp)), `${rp}.detail`, "an object");
     const calls = field(ro, "calls", rp);
     expect(Array.isArray(calls), `${rp}.calls`, "an array");
     (calls as Json[]).forEach((call, c) => {

@@ -403,7 +403,7 @@ export async function createLlamaAgent(
     // A fresh sequence per call: no state from another conversation, and the same computation
     // (hence the same text) for the same call and seed.
     await slot.sequence.clearHistory();
-    const history = toChatHistory(plainMessages(call.messages, "tools" in call ? call.tools : undefined));
+    const history = toChatHistory(plainMessages(call.messages, call.tools));
     const prompt = chatWrapper.generateContextState({ chatHistory: history }).contextText.tokenize(loadedModel.tokenizer);
     if (prompt.length >= contextSize) throw new ContextFullError(contextSize);
     let completionTokens = 0;

@@ -264,7 +264,7 @@ export async function createOpenAIAgent(
     async respond(call: AgentCall): Promise<Reply> {
       // Extras come from a separate object: written inline, fields like top_k fail type-checking.
       const messages: (Message | ToolUseMessage)[] = call.messages;
-      const tools = "tools" in call && call.tools !== undefined && call.tools.length > 0 ? call.tools : undefined;
+      const tools = call.tools !== undefined && call.tools.length > 0 ? call.tools : undefined;
       const body = {
         ...sampling,
         model,

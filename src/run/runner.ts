@@ -163,10 +163,9 @@ async function ask(agent: Agent, request: Request, place: Place, options: RunOpt
 
 async function fetchAnswer(agent: Agent, call: AgentCall, cache: RunStore | undefined, signal: AbortSignal | undefined): Promise<Answered & { cacheKey?: string }> {
   const identity = agent.cacheIdentity;
-  const tools = "tools" in call ? call.tools : undefined;
   const key =
     cache && identity !== undefined
-      ? cacheKey({ identity, messages: call.messages, ...(tools ? { tools } : {}), episode: call.episode, round: call.round, agent: call.agent, repeat: call.repeat, seed: call.seed })
+      ? cacheKey({ identity, messages: call.messages, ...(call.tools ? { tools: call.tools } : {}), episode: call.episode, round: call.round, agent: call.agent, repeat: call.repeat, seed: call.seed })
       : undefined;
   const hit = key === undefined ? undefined : cache!.cacheGet(key);
   if (hit) {
