@@ -6,10 +6,15 @@ import { checkEnvironment } from "../../testbed/record.js";
 import { RoleplayEpisode } from "./engine.js";
 import type { RoleplayPlan } from "./plan.js";
 import { roleplaySettingsFrom, roleplaySettingsRecord, type RoleplaySettingsRecord } from "./record.js";
+import { roleplayPack, roleplayRunPlans, roleplayRunSettings, type RoleplayConfig } from "./settings.js";
 
-export const roleplay: Testbed<RoleplayPlan> = {
+export const roleplay: Testbed<RoleplayPlan, RoleplayConfig> = {
   id: "roleplay",
   title: "role-play",
+  about: "one agent, a supervisor's rule against an option that pays more",
+  settings: roleplayRunSettings,
+  plan: roleplayRunPlans,
+  pack: roleplayPack,
   datasetKinds: ["roleplay-items", "roleplay-templates"],
   engine(plan, runSeed) {
     const env = new RoleplayEpisode(plan.scenario, plan.settings);
