@@ -36,6 +36,10 @@ interface RunFlags extends ModelFlags {
 /** A flag for a testbed the run does not play would be ignored: refuse it instead. */
 function checkFlagsApply(config: RunConfig, f: RunFlags): void {
   const played = playedTestbeds(config);
+  for (const [kind, shared] of Object.entries(SHARED) as [SharedKind, (typeof SHARED)[SharedKind]][]) {
+    if (f[shared.key] === undefined || played.some((t) => settingEntries(t.settings).some(([, s]) => s.shared === kind))) continue;
+    throw new InputError(`${flagName(shared.key)}: not a setting of the ${played.map((t) => t.title).join(" or ")} testbed, which \`atp run ${config.suite}\` plays`);
+  }
   for (const testbed of registeredTestbeds()) {
     if (played.includes(testbed)) continue;
     const given = settingEntries(testbed.settings).find(([field, s]) => !s.shared && f[settingKey(field, s)] !== undefined);
