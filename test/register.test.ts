@@ -13,7 +13,7 @@ import { InputError } from "../src/core/errors.js";
 import { intFlag } from "../src/core/flags.js";
 import { callSeed, type PlanOf, type Testbed } from "../src/testbed/contract.js";
 import type { TestbedSettings } from "../src/testbed/settings.js";
-import { registerTestbed, type AnyTestbed } from "../src/testbeds/registry.js";
+import { registerTestbed } from "../src/testbeds/registry.js";
 import { roleplay } from "../src/testbeds/roleplay/index.js";
 import { atpInProcess } from "./helpers/atp-in-process.js";
 import { startFakeOpenAI, type FakeOpenAI } from "./helpers/fake-openai.js";
@@ -90,13 +90,13 @@ const dir = () => mkdtempSync(join(root, "t-"));
 const model = () => ["--model", "openai:fake-model", "--base-url", server.url];
 
 test("registerTestbed refuses an id a testbed or a preset already has", () => {
-  assert.throws(() => registerTestbed(roleplay as unknown as AnyTestbed), /'roleplay' is already the name of a testbed/);
-  assert.throws(() => registerTestbed({ ...counting, id: "paper" } as unknown as AnyTestbed), /'paper' is already the name of a preset/);
-  assert.throws(() => registerTestbed({ ...counting, id: "Two Words" } as unknown as AnyTestbed), /id 'Two Words' must be/);
+  assert.throws(() => registerTestbed(roleplay), /'roleplay' is already the name of a testbed/);
+  assert.throws(() => registerTestbed({ ...counting, id: "paper" }), /'paper' is already the name of a preset/);
+  assert.throws(() => registerTestbed({ ...counting, id: "Two Words" }), /id 'Two Words' must be/);
 });
 
 test("a registered testbed runs with its flag and with its run-file section; bad values name the flag or the field", async () => {
-  registerTestbed(counting as unknown as AnyTestbed);
+  registerTestbed(counting);
   const cwd = dir();
 
   // The help wraps at the terminal's width.
