@@ -15,7 +15,7 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
-import { defaultConfig, type RunSuite } from "../src/run/config.js";
+import { defaultConfig } from "../src/run/config.js";
 import { executeRun } from "../src/run/execute.js";
 
 const latencyMs = Number(process.env.LATENCY_MS ?? 50);
@@ -36,7 +36,7 @@ async function startServer(): Promise<{ url: string; stop: () => void }> {
 }
 
 interface Row {
-  suite: RunSuite;
+  suite: string;
   calls: number;
   rounds: number;
   idealS: number;
@@ -44,7 +44,7 @@ interface Row {
   cpuMsPerCall: number;
 }
 
-async function measure(suite: RunSuite, url: string, dir: string): Promise<Row> {
+async function measure(suite: string, url: string, dir: string): Promise<Row> {
   const config = defaultConfig(suite);
   config.model = "openai:bench-model";
   config.provider.baseUrls = [url];

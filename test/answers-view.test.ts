@@ -28,7 +28,7 @@ async function runAgainst(body: unknown, db: string, runId: string): Promise<voi
     // Both runs ask the same calls: without the cache the second gets its own server's bodies.
     const config: RunConfig = { ...defaultConfig("roleplay"), model: "openai:fake-model", db, runId, cache: false };
     config.provider = { ...config.provider, baseUrls: [server.url], retries: 0 };
-    config.roleplay = { ...config.roleplay, rounds: 1, variants: 1 };
+    config.testbeds.roleplay = { ...config.testbeds.roleplay, rounds: 1, variants: 1 };
     await executeRun(config);
   } finally {
     await server.close();

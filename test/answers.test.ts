@@ -49,7 +49,7 @@ async function play(body: any, over: Partial<RunConfig> = {}): Promise<Played> {
   try {
     const config: RunConfig = { ...defaultConfig("roleplay"), model: "openai:fake-model", db: join(dir, "runs.db"), ...over };
     config.provider = { ...config.provider, baseUrls: [server.url], retries: 0 };
-    config.roleplay = { ...config.roleplay, rounds: 2, variants: 1 };
+    config.testbeds.roleplay = { ...config.testbeds.roleplay, rounds: 2, variants: 1 };
     await executeRun(config);
     const db = new Database(config.db, { readonly: true });
     const store = RunStore.open(config.db);
@@ -189,7 +189,7 @@ for (const server of SHAPE_SERVERS) {
       config.model = "openai:fake-model";
       config.db = join(dir, "runs.db");
       config.provider = { ...config.provider, baseUrls: [fake.url], retries: 0 };
-      config.tooluse = { ...config.tooluse, episodes: 1, rounds: 1, easy: 1, hard: 0, toolProtocol: "tools" };
+      config.testbeds.tooluse = { ...config.testbeds.tooluse, episodes: 1, rounds: 1, easy: 1, hard: 0, toolProtocol: "tools" };
       await executeRun(config);
       const db = new Database(config.db, { readonly: true });
       try {
@@ -217,7 +217,7 @@ test("calls answered after a retry are counted as needing one", async () => {
   try {
     const config: RunConfig = { ...defaultConfig("roleplay"), model: "openai:fake-model", db: join(dir, "runs.db") };
     config.provider = { ...config.provider, baseUrls: [server.url], retries: 3 };
-    config.roleplay = { ...config.roleplay, rounds: 1, variants: 1 };
+    config.testbeds.roleplay = { ...config.testbeds.roleplay, rounds: 1, variants: 1 };
     const result = await executeRun(config);
     const store = RunStore.open(config.db);
     try {

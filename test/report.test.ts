@@ -174,9 +174,9 @@ function policyConfig(db: string, runId: string, model: string, thresholds: numb
   config.runId = runId;
   config.seed = 3;
   config.repeats = 2;
-  config.roleplay.variants = 1;
-  config.roleplay.rounds = 3;
-  config.collusion.thresholds = thresholds;
+  config.testbeds.roleplay.variants = 1;
+  config.testbeds.roleplay.rounds = 3;
+  config.testbeds.collusion.thresholds = thresholds;
   return config;
 }
 

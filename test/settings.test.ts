@@ -6,7 +6,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseDotenv, loadDotenv } from "../src/core/dotenv.js";
 import { InputError } from "../src/core/errors.js";
-import { loadConfigFile } from "../src/run/config.js";
+import { configFromRecord, configRecord, defaultConfig, loadConfigFile } from "../src/run/config.js";
 import { startFakeOpenAI } from "./helpers/fake-openai.js";
 import { atp, cleanEnv as baseEnv } from "./helpers/atp-cli.js";
 import { repoRoot } from "./helpers/paper.js";
@@ -125,4 +125,16 @@ test("every run file in examples/ loads and validates", () => {
   const openai = loadConfigFile(join(repoRoot, "examples", "openai.yaml"));
   assert.deepEqual(openai.provider.baseUrls, ["http://127.0.0.1:8000/v1"]);
   assert.deepEqual(openai.sampling, { temperature: 0.6, topP: 0.95, maxTokens: 4096, topK: 20, extra: { chat_template_kwargs: { enable_thinking: false } } });
+});
+
+test("a run's record keeps each testbed's settings under its id, laid out as runs stored before kept them", () => {
+  const config = defaultConfig("paper");
+  const record = configRecord(config);
+  assert.deepEqual(Object.keys(record), [
+    "suite", "model", "sampling", "provider", "datasets", "parity", "seed", "repeats", "transcript", "db", "runId", "cache",
+    "roleplay", "collusion", "tooluse", "withToolUse", "limit", "scoreTruncated", "historyReasoning",
+  ]);
+  assert.deepEqual(record.roleplay, { rounds: 6, historyWindow: 5, supervision: "all_unsupervised", supervisionSeed: 0, variants: 4 });
+  assert.deepEqual(Object.keys(record.collusion as object), ["rounds", "agents", "thresholds", "payoffSets", "peers", "capitalMode", "startCapital", "additiveBase", "successPays", "fixedColluders", "fixedPosition", "historyWindow"]);
+  assert.deepEqual(configFromRecord(JSON.parse(JSON.stringify(record))), config);
 });

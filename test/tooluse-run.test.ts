@@ -20,7 +20,8 @@ import { toolUseRates } from "../src/testbeds/tooluse/measures.js";
 import { toolUseTable } from "../src/report/tables.js";
 import { applyFlags } from "../src/cli/run.js";
 import { defaultConfig, loadConfigFile } from "../src/run/config.js";
-import { planAll, toolUseSettings } from "../src/run/execute.js";
+import { planAll } from "../src/run/execute.js";
+import { toolUseSettings } from "../src/testbeds/tooluse/settings.js";
 import { planToolUse, type ToolUsePlan } from "../src/testbeds/tooluse/plan.js";
 import { planFromTranscript } from "../src/run/replay.js";
 import { playAll, runPlan } from "../src/run/runner.js";
@@ -321,7 +322,7 @@ test("run settings: flags and a YAML tooluse section give the same plan; bad val
   assert.throws(() => applyFlags(defaultConfig("roleplay"), { withTooluse: true }), /--with-tooluse: adds the tool-use testbed to `paper` only/);
   writeFileSync(file, "suite: tooluse\ntooluse:\n  toolProtocol: smoke\n");
   assert.throws(() => loadConfigFile(file), /field 'tooluse.toolProtocol'/);
-  assert.deepEqual(toolUseSettings(defaultConfig("tooluse").tooluse), { ...TOOLUSE_DEFAULTS, tolerance: { ...TOOLUSE_DEFAULTS.tolerance } });
+  assert.deepEqual(toolUseSettings(defaultConfig("tooluse").testbeds.tooluse), { ...TOOLUSE_DEFAULTS, tolerance: { ...TOOLUSE_DEFAULTS.tolerance } });
   // The example run file is the default run with seed 1.
   const example = loadConfigFile(join(repoRoot, "examples", "tooluse.yaml"));
   assert.deepEqual(planAll(example, []), planAll(defaultConfig("tooluse"), []));

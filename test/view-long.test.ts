@@ -10,7 +10,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Agent, AgentCall } from "../src/agents/types.js";
 import { defaultConfig } from "../src/run/config.js";
-import { planRun } from "../src/run/execute.js";
+import { planAll } from "../src/run/execute.js";
 import type { CollusionPlan } from "../src/testbeds/collusion/plan.js";
 import type { EpisodePlan } from "../src/testbeds/registry.js";
 import type { RoleplayPlan } from "../src/testbeds/roleplay/plan.js";
@@ -42,7 +42,7 @@ const longAgent: Agent = {
 };
 
 before(async () => {
-  const all = planRun({ ...defaultConfig("paper"), db }, []);
+  const all = planAll({ ...defaultConfig("paper"), db }, []);
   // One role-play episode (index 0) and one 8-agent game with every agent's whole answer shown to its peers (index 1).
   const game = all.find((p): p is CollusionPlan => p.suite === "collusion")!;
   const plans: EpisodePlan[] = [all.find((p): p is RoleplayPlan => p.suite === "roleplay")!, { ...game, settings: { ...game.settings, peers: "full" } }];

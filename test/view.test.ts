@@ -17,7 +17,7 @@ import type { Agent, AgentCall } from "../src/agents/types.js";
 import { episodeId, type FailedCall, type PlayedEpisode } from "../src/metrics/rates.js";
 import { summarize, type RunSummary } from "../src/metrics/summary.js";
 import { defaultConfig } from "../src/run/config.js";
-import { executeRun, planRun } from "../src/run/execute.js";
+import { executeRun, planAll } from "../src/run/execute.js";
 import type { CollusionPlan } from "../src/testbeds/collusion/plan.js";
 import type { EpisodePlan } from "../src/testbeds/registry.js";
 import type { RoleplayPlan } from "../src/testbeds/roleplay/plan.js";
@@ -63,7 +63,7 @@ const hostileAgent: Agent = {
 
 function hostilePlans(): EpisodePlan[] {
   // The paper suite plans role-play and games only.
-  const all = planRun({ ...defaultConfig("paper"), db }, []) as EpisodePlan[];
+  const all = planAll({ ...defaultConfig("paper"), db }, []) as EpisodePlan[];
   const roleplay = all.filter((p): p is RoleplayPlan => p.suite === "roleplay").slice(0, 4);
   const games = all.filter((p): p is CollusionPlan => p.suite === "collusion" && p.key.endsWith("/0") && (p.settings.threshold === 2 || p.settings.threshold === 4));
   // A scenario name is data too: it reaches the list, the headings and the trace chart's title.
@@ -432,7 +432,7 @@ test("the viewer reads a run while another process writes it, and sees its progr
 
 test("a page's refresh reads the run once: ?at= names the snapshot its episodes and charts come from", async () => {
   const pinnedDb = join(root, "pinned.db");
-  const plans = (planRun({ ...defaultConfig("paper"), db: pinnedDb }, []) as EpisodePlan[]).filter((p) => p.suite === "roleplay").slice(0, 2);
+  const plans = (planAll({ ...defaultConfig("paper"), db: pinnedDb }, []) as EpisodePlan[]).filter((p) => p.suite === "roleplay").slice(0, 2);
   const writer = RunStore.open(pinnedDb);
   writer.createRun({ id: "pinned", suite: "roleplay", model: "test:none", seed: 1, parity: "default", config: {}, versions: {}, plans });
   const pinned = await startViewer({ db: pinnedDb });
@@ -673,7 +673,7 @@ test("the page in Chromium", async (t) => {
           return answer.then(() => ({ text: `{"choice": "${options.aligned}"}`, attempts: 1 }));
         },
       };
-      const plans = (planRun({ ...defaultConfig("roleplay"), db }, []) as EpisodePlan[]).slice(0, 8);
+      const plans = (planAll({ ...defaultConfig("roleplay"), db }, []) as EpisodePlan[]).slice(0, 8);
       const writing = writeRun("growing", plans, slow);
       await page.locator('tr[data-run-row="growing"]').waitFor({ timeout: 10_000 });
       await writing;

@@ -26,7 +26,8 @@ import { PARITIES, type Parity } from "../core/types.js";
 import { DEFAULT_DB, providerFlags, samplingFlags, type ModelFlags } from "../run/config.js";
 import type { Io } from "./io.js";
 import { tookOver } from "./report-run.js";
-import { addModelOptions, addOutDirOption, collect, outDirFlag, intFlag, portFlag, runIdFlag, untilInterrupted } from "./options.js";
+import { intFlag } from "../core/flags.js";
+import { addModelOptions, addOutDirOption, collect, outDirFlag, portFlag, runIdFlag, untilInterrupted } from "./options.js";
 
 interface PairFlags extends ModelFlags {
   cache: boolean;

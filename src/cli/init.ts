@@ -1,25 +1,48 @@
 import { writeFileSync } from "node:fs";
 import { Command } from "commander";
 import { InputError } from "../core/errors.js";
-import { DEFAULT_MODEL, defaultConfig } from "../run/config.js";
+import { DEFAULT_MODEL, defaultConfig, playedTestbeds } from "../run/config.js";
+import type { Testbed } from "../testbed/contract.js";
+import { settingEntries, settingKey } from "../testbed/settings.js";
+import { PRESETS } from "../testbeds/presets.js";
+import { registeredTestbeds, type RunPlan } from "../testbeds/registry.js";
 import { DEFAULT_PROVIDER_OPTIONS } from "../providers/types.js";
 import type { Io } from "./io.js";
 
 export const DEFAULT_RUN_FILE = "atp.yaml";
 
-/** A run file with the paper's settings and the server settings commented out, values from the defaults. */
+/** `a, b or c`. */
+function orList(words: string[]): string {
+  return words.length > 1 ? `${words.slice(0, -1).join(", ")} or ${words.at(-1)}` : words.join("");
+}
+
+/** A testbed's section as `atp init` writes it: the settings a first run is likely to change, at their values. */
+function section(testbed: Testbed<RunPlan>, settings: object): string {
+  const lines = [`${testbed.id}:`];
+  for (const [field, s] of settingEntries(testbed.settings)) {
+    if (!s.template) continue;
+    const text = s.template((settings as Record<string, unknown>)[field]);
+    const key = settingKey(field, s);
+    if (typeof text === "string") lines.push(`  ${key}: ${text}`);
+    else lines.push(`  ${key}:`, ...text.map((line) => `    ${line}`));
+  }
+  return lines.map((l) => l + "\n").join("");
+}
+
+/** A run file with the first preset's settings and the server settings commented out, values from the defaults. */
 export function runFileTemplate(): string {
-  const c = defaultConfig("paper");
+  const preset = PRESETS[0];
+  const c = defaultConfig(preset.id);
   const p = DEFAULT_PROVIDER_OPTIONS;
-  const r = c.collusion.payoffSets[0];
+  const plays = playedTestbeds(c);
   return `# An atp run file (docs/config.md). Run it with: npx atp run FILE
 # Every key is optional except suite; what is left out takes the paper's value.
 # Flags given with the file override it: npx atp run FILE --seed 2
 # A first try against a paid API: npx atp run FILE --limit 4 (4 episodes of each testbed),
 # or write limit: 4 here; npx atp run FILE --dry-run shows the plan and first prompts.
 
-# Testbeds: paper (role-play and collusion), roleplay, collusion or tooluse.
-suite: paper
+# Testbeds: ${orList([...PRESETS.map((pr) => `${pr.id} (${playedTestbeds({ suite: pr.id, withToolUse: false }).map((t) => t.title).join(" and ")})`), ...registeredTestbeds().map((t) => t.id)])}.
+suite: ${preset.id}
 # Modes: paper (the reference code's exact prompts, parser and quirks) or default (docs/parity.md).
 parity: ${c.parity}
 seed: ${c.seed}
@@ -49,19 +72,7 @@ model: ${DEFAULT_MODEL}
 #   (server extras, sent as they are in the request body)
 
 # The testbeds, with the paper's settings.
-roleplay:
-  rounds: ${c.roleplay.rounds}
-  history: ${c.roleplay.historyWindow ?? "all"}
-  supervision: ${c.roleplay.supervision}
-collusion:
-  rounds: ${c.collusion.rounds}
-  agents: ${c.collusion.agents}
-  thresholds: [${c.collusion.thresholds.join(", ")}]
-  rewards:
-    - [${[r.high, r.normal, r.low].map((x) => x.toFixed(1)).join(", ")}]
-  peers: ${c.collusion.peers}
-  history: ${c.collusion.historyWindow ?? "all"}
-`;
+${plays.map((t) => section(t, c.testbeds[t.id])).join("")}`;
 }
 
 export function initCommand(io: Io): Command {

@@ -1,22 +1,14 @@
 import { Command } from "commander";
 import { policies } from "../agents/policy.js";
 import { InputError } from "../core/errors.js";
-import { defaultConfig, SUITES, type RunSuite } from "../run/config.js";
+import { defaultConfig, runTargets } from "../run/config.js";
 import { planAll } from "../run/execute.js";
-import { BUILTIN_GAME_SCENARIOS } from "../testbeds/collusion/pack.js";
-import { BUILTIN_ROLEPLAY_TEMPLATES } from "../testbeds/roleplay/pack.js";
-import { DEFAULT_VARIANTS } from "../testbeds/roleplay/scenarios.js";
+import { findPreset, PRESETS } from "../testbeds/presets.js";
+import { findTestbed, registeredTestbeds } from "../testbeds/registry.js";
 import { defaultCacheDir, PAPER_ALIASES, paperCacheDir, resolvePaperPath } from "../scenarios/fetch.js";
 import { loadDataset } from "../scenarios/load.js";
 import type { Dataset } from "../scenarios/types.js";
 import type { Io } from "./io.js";
-
-const TESTBEDS: Record<RunSuite, string> = {
-  paper: "role-play and collusion with the paper's settings (--with-tooluse adds tool use)",
-  roleplay: "one agent, a supervisor's rule against an option that pays more",
-  collusion: "threshold games: agents choose to act alone or collude",
-  tooluse: "problems to solve with or without a calculator that costs reward",
-};
 
 function table(rows: string[][]): string[] {
   const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
@@ -48,18 +40,13 @@ function paperStatus(name: string, cacheDir: string): string {
 
 function listing(): string {
   const out: string[] = ["Testbeds (atp run TESTBED; episodes with the default settings)"];
-  out.push(...table(SUITES.map((s) => [s, `${planAll(defaultConfig(s), []).length} episodes`, TESTBEDS[s]])));
+  const about = (id: string) => findPreset(id)?.about ?? findTestbed(id)?.about ?? `the ${findTestbed(id)!.title} testbed`;
+  out.push(...table(runTargets().map((s) => [s, `${planAll(defaultConfig(s), []).length} episodes`, about(s)])));
 
-  const tooluse = defaultConfig("tooluse").tooluse;
-  const environments = (names: string[]) => names.join(", ");
+  const defaults = defaultConfig(PRESETS[0].id);
+  const packs = registeredTestbeds().flatMap((t) => (t.pack ? [t.pack(defaults.testbeds[t.id])] : []));
   out.push("", "Built-in packs (used without --dataset)");
-  out.push(
-    ...table([
-      ["roleplay", `${BUILTIN_ROLEPLAY_TEMPLATES.length} scenarios x ${DEFAULT_VARIANTS} reward variants (--variants)`, environments(BUILTIN_ROLEPLAY_TEMPLATES.map((t) => t.environment))],
-      ["games", `${BUILTIN_GAME_SCENARIOS.length} framings`, environments(BUILTIN_GAME_SCENARIOS.map((g) => g.environment))],
-      ["tooluse", `${tooluse.easy} easy + ${tooluse.hard} hard problems per round`, "generated from each episode's seed"],
-    ]),
-  );
+  out.push(...table(packs.map((p) => [p.name, p.size, p.contents])));
 
   const cacheDir = defaultCacheDir();
   out.push("", `Paper datasets (--dataset paper:NAME after atp data fetch paper; cache ${paperCacheDir(cacheDir)})`);

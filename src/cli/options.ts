@@ -1,72 +1,11 @@
 import { Option, type Command } from "commander";
-/** Parsers for flag values: each bad value is an InputError naming the flag and the reason. */
+/** Options shared by several commands; the parsers of flag values are in src/core/flags.ts. */
 import { InputError } from "../core/errors.js";
-import { payoffSet, type Payoffs } from "../testbeds/collusion/engine.js";
+import { intFlag, nonNegativeNumberFlag, positiveNumberFlag } from "../core/flags.js";
 import { RUN_ID } from "../run/config.js";
-
-export function intFlag(flag: string, min: number) {
-  return (value: string): number => {
-    const n = Number(value);
-    if (!/^-?\d+$/.test(value.trim()) || !Number.isSafeInteger(n) || n < min) {
-      throw new InputError(`${flag}: expected an integer >= ${min}, got '${value}'`);
-    }
-    return n;
-  };
-}
-
-/** `--history 5` or `--history all` ("all", not null: commander turns a null value into ""). */
-export function historyFlag(flag: string) {
-  const int = intFlag(flag, 0);
-  return (value: string): number | "all" => (value === "all" ? "all" : int(value));
-}
-
-export function intListFlag(flag: string, min: number) {
-  return (value: string): number[] => {
-    const parts = value.split(",").map((p) => p.trim());
-    if (parts.some((p) => p === "")) throw new InputError(`${flag}: expected a comma-separated list of integers, got '${value}'`);
-    return parts.map((p) => intFlag(flag, min)(p));
-  };
-}
-
-/** `--rewards 1.2,1.0,0.8`, repeatable: each use adds a payoff set. `2` is an int and `2.0` a float, as in a run file. */
-export function payoffFlag(flag: string) {
-  return (value: string, previous: Payoffs[] | undefined): Payoffs[] => {
-    const parts = value.split(",").map((p) => p.trim());
-    const nums = parts.map(Number);
-    if (parts.length !== 3 || parts.some((p) => p === "") || nums.some((n) => !Number.isFinite(n) || n < 0)) {
-      throw new InputError(`${flag}: expected three non-negative numbers HIGH,NORMAL,LOW (capital factors), got '${value}'`);
-    }
-    return [...(previous ?? []), payoffSet(nums, parts.map((p) => /^[+-]?[0-9]+$/.test(p)))];
-  };
-}
-
-export function positiveNumberFlag(flag: string) {
-  return (value: string): number => {
-    const n = Number(value);
-    if (value.trim() === "" || !Number.isFinite(n) || n <= 0) throw new InputError(`${flag}: expected a positive number, got '${value}'`);
-    return n;
-  };
-}
-
-/** Any finite number, negative ones too (`--tool-cost -0.7`). */
-export function numberFlag(flag: string) {
-  return (value: string): number => {
-    const n = Number(value);
-    if (value.trim() === "" || !Number.isFinite(n)) throw new InputError(`${flag}: expected a number, got '${value}'`);
-    return n;
-  };
-}
 
 export function collect(value: string, previous: string[] | undefined): string[] {
   return [...(previous ?? []), value];
-}
-
-export function nonNegativeNumberFlag(flag: string) {
-  return (value: string): number => {
-    const n = Number(value);
-    if (value.trim() === "" || !Number.isFinite(n) || n < 0) throw new InputError(`${flag}: expected a number >= 0, got '${value}'`);
-    return n;
-  };
 }
 
 /** `a,b,c` into a list of non-empty strings. */

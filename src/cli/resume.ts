@@ -1,7 +1,8 @@
 import { Command } from "commander";
 import { DEFAULT_DB, providerFlags } from "../run/config.js";
 import { resumeRun } from "../run/execute.js";
-import { intFlag, listFlag, positiveNumberFlag } from "./options.js";
+import { intFlag, positiveNumberFlag } from "../core/flags.js";
+import { listFlag } from "./options.js";
 import { reportRun } from "./report-run.js";
 import type { Io } from "./io.js";
 

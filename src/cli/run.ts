@@ -1,16 +1,18 @@
 import { Command, Option } from "commander";
 import { InputError } from "../core/errors.js";
 import { PARITIES } from "../core/types.js";
-import { SUPERVISION_PATTERNS } from "../testbeds/roleplay/supervision.js";
-import { checkConfig, DEFAULT_DB, HISTORY_REASONING, DEFAULT_MODEL, defaultConfig, loadConfigFile, notPlayedReason, playedTestbeds, providerFlags, samplingFlags, SUITES, TESTBED_NAMES, type ModelFlags, type RunConfig, type RunSuite, type Testbed } from "../run/config.js";
+import { checkConfig, DEFAULT_DB, HISTORY_REASONING, DEFAULT_MODEL, defaultConfig, loadConfigFile, notPlayedReason, playedTestbeds, providerFlags, runTargets, samplingFlags, type ModelFlags, type RunConfig } from "../run/config.js";
 import { executeRun, loadPlan } from "../run/execute.js";
-import { callsPerRound, transcriptRounds, type RunPlan } from "../testbeds/registry.js";
+import { intFlag } from "../core/flags.js";
+import { flagName, settingEntries, settingKey, SHARED, type SharedKind } from "../testbed/settings.js";
+import { PRESETS, PRESETS_HELP, WITH_TOOLUSE } from "../testbeds/presets.js";
+import { callsPerRound, registeredTestbeds, transcriptRounds, type RunPlan } from "../testbeds/registry.js";
 import { firstMessages } from "../run/runner.js";
-import { TOOL_PROTOCOLS } from "../testbeds/tooluse/protocol.js";
-import { addModelOptions, collect, historyFlag, intFlag, intListFlag, numberFlag, payoffFlag, positiveNumberFlag, runIdFlag } from "./options.js";
+import { addModelOptions, collect, runIdFlag } from "./options.js";
 import { reportRun } from "./report-run.js";
 import type { Io } from "./io.js";
 
+/** The flags of `atp run`: the run's own, then every testbed's settings under their keys (`supervisionSeed` is `--supervision-seed`). */
 interface RunFlags extends ModelFlags {
   dataset?: string[];
   model?: string;
@@ -20,57 +22,28 @@ interface RunFlags extends ModelFlags {
   transcript?: string;
   db?: string;
   runId?: string;
+  /** The shared settings as the flags give them (`--history all` is "all"). */
   rounds?: number;
   history?: number | "all";
-  supervision?: RunConfig["roleplay"]["supervision"];
-  supervisionSeed?: number;
-  variants?: number;
-  agents?: number;
-  thresholds?: number[];
-  rewards?: RunConfig["collusion"]["payoffSets"];
-  peers?: RunConfig["collusion"]["peers"];
-  capitalMode?: RunConfig["collusion"]["capitalMode"];
-  startCapital?: number;
-  additiveBase?: number;
-  successPays?: RunConfig["collusion"]["successPays"];
-  fixedColluders?: number;
-  fixedPosition?: RunConfig["collusion"]["fixedPosition"];
   withTooluse?: boolean;
-  episodes?: number;
-  easy?: number;
-  hard?: number;
-  difficulty?: number;
-  toolCost?: number;
-  directCost?: number;
-  easyReward?: number;
-  hardReward?: number;
-  toolProtocol?: RunConfig["tooluse"]["toolProtocol"];
-  maxToolCalls?: number;
   limit?: number;
   dryRun?: boolean;
   scoreTruncated?: boolean;
   historyReasoning?: RunConfig["historyReasoning"];
-}
-
-/** The flags of one testbed each; `--rounds` and `--history` apply to every testbed. */
-const TESTBED_FLAGS: Record<Testbed, (keyof RunFlags)[]> = {
-  roleplay: ["supervision", "supervisionSeed", "variants"],
-  collusion: ["agents", "thresholds", "rewards", "peers", "capitalMode", "startCapital", "additiveBase", "successPays", "fixedColluders", "fixedPosition"],
-  tooluse: ["episodes", "easy", "hard", "difficulty", "toolCost", "directCost", "easyReward", "hardReward", "toolProtocol", "maxToolCalls"],
-};
-
-/** `toolCost` as the user typed it: `--tool-cost`. */
-function flagName(field: string): string {
-  return `--${field.replace(/([A-Z])/g, "-$1").toLowerCase()}`;
+  [testbedSetting: string]: unknown;
 }
 
 /** A flag for a testbed the run does not play would be ignored: refuse it instead. */
 function checkFlagsApply(config: RunConfig, f: RunFlags): void {
   const played = playedTestbeds(config);
-  for (const [testbed, keys] of Object.entries(TESTBED_FLAGS) as [Testbed, (keyof RunFlags)[]][]) {
+  for (const [kind, shared] of Object.entries(SHARED) as [SharedKind, (typeof SHARED)[SharedKind]][]) {
+    if (f[shared.key] === undefined || played.some((t) => settingEntries(t.settings).some(([, s]) => s.shared === kind))) continue;
+    throw new InputError(`${flagName(shared.key)}: not a setting of the ${played.map((t) => t.title).join(" or ")} testbed, which \`atp run ${config.suite}\` plays`);
+  }
+  for (const testbed of registeredTestbeds()) {
     if (played.includes(testbed)) continue;
-    const given = keys.find((k) => f[k] !== undefined);
-    if (given !== undefined) throw new InputError(`${flagName(given)}: applies to ${notPlayedReason(config, testbed)}`);
+    const given = settingEntries(testbed.settings).find(([field, s]) => !s.shared && f[settingKey(field, s)] !== undefined);
+    if (given !== undefined) throw new InputError(`${flagName(settingKey(...given))}: applies to ${notPlayedReason(config, testbed)}`);
   }
 }
 
@@ -88,38 +61,21 @@ export function applyFlags(config: RunConfig, f: RunFlags): RunConfig {
   if (f.cache === false) c.cache = false;
   Object.assign(c.provider, providerFlags(f));
   c.sampling = samplingFlags(c.sampling, f);
-  // --rounds and --history apply to every testbed the run plays.
-  if (f.rounds !== undefined) c.roleplay.rounds = c.collusion.rounds = c.tooluse.rounds = f.rounds;
-  if (f.history !== undefined) c.roleplay.historyWindow = c.collusion.historyWindow = c.tooluse.historyWindow = f.history === "all" ? null : f.history;
-  if (f.supervision !== undefined) c.roleplay.supervision = f.supervision;
-  if (f.supervisionSeed !== undefined) c.roleplay.supervisionSeed = f.supervisionSeed;
-  if (f.variants !== undefined) c.roleplay.variants = f.variants;
-  if (f.agents !== undefined) c.collusion.agents = f.agents;
-  if (f.thresholds !== undefined) c.collusion.thresholds = f.thresholds;
-  if (f.rewards !== undefined) c.collusion.payoffSets = f.rewards;
-  if (f.peers !== undefined) c.collusion.peers = f.peers;
-  if (f.capitalMode !== undefined) c.collusion.capitalMode = f.capitalMode;
-  if (f.startCapital !== undefined) c.collusion.startCapital = f.startCapital;
-  if (f.additiveBase !== undefined) c.collusion.additiveBase = f.additiveBase;
-  if (f.successPays !== undefined) c.collusion.successPays = f.successPays;
-  if (f.fixedColluders !== undefined) c.collusion.fixedColluders = f.fixedColluders;
-  if (f.fixedPosition !== undefined) c.collusion.fixedPosition = f.fixedPosition;
+  for (const testbed of registeredTestbeds()) {
+    const settings = c.testbeds[testbed.id] as object as Record<string, unknown>;
+    for (const [field, s] of settingEntries(testbed.settings)) {
+      // --rounds and --history apply to every testbed the run plays.
+      const value = f[settingKey(field, s)];
+      if (value === undefined) continue;
+      settings[field] = s.shared ? (SHARED[s.shared].read as (v: unknown) => unknown)(value) : value;
+    }
+  }
   if (f.withTooluse) c.withToolUse = true;
-  if (f.episodes !== undefined) c.tooluse.episodes = f.episodes;
-  if (f.easy !== undefined) c.tooluse.easy = f.easy;
-  if (f.hard !== undefined) c.tooluse.hard = f.hard;
-  if (f.difficulty !== undefined) c.tooluse.difficulty = f.difficulty;
-  if (f.toolCost !== undefined) c.tooluse.toolCost = f.toolCost;
-  if (f.directCost !== undefined) c.tooluse.directCost = f.directCost;
-  if (f.easyReward !== undefined) c.tooluse.easyReward = f.easyReward;
-  if (f.hardReward !== undefined) c.tooluse.hardReward = f.hardReward;
-  if (f.toolProtocol !== undefined) c.tooluse.toolProtocol = f.toolProtocol;
-  if (f.maxToolCalls !== undefined) c.tooluse.maxToolCalls = f.maxToolCalls;
   if (f.limit !== undefined) c.limit = f.limit;
   if (f.scoreTruncated) c.scoreTruncated = true;
   if (f.historyReasoning !== undefined) c.historyReasoning = f.historyReasoning;
   checkFlagsApply(c, f);
-  checkConfig(c, (field) => (field === "withToolUse" ? "--with-tooluse" : flagName(field.split(".").pop()!.replace(/\[\d+\]$/, ""))));
+  checkConfig(c, (field) => (field === "withToolUse" ? WITH_TOOLUSE.flag : flagName(field.split(".").pop()!.replace(/\[\d+\]$/, ""))));
   return c;
 }
 
@@ -128,24 +84,26 @@ function dryRun(config: RunConfig, plans: RunPlan[]): string {
   const limit = config.limit === null ? "" : `, --limit ${config.limit}`;
   const out = [`atp run ${config.suite} --dry-run: model ${config.model ?? DEFAULT_MODEL}, parity ${config.parity}, seed ${config.seed}${limit}, ${plans.length} episodes`];
   for (const testbed of playedTestbeds(config)) {
-    const mine = plans.filter((p) => p.suite === testbed);
+    const mine = plans.filter((p) => p.suite === testbed.id);
     if (mine.length === 0) continue;
-    const rounds = mine.reduce((n, p) => n + transcriptRounds(p), 0);
-    const calls = mine.reduce((n, p) => n + transcriptRounds(p) * (callsPerRound(p) ?? 0), 0);
-    const work =
-      testbed === "tooluse"
-        ? `${rounds} problems, each 1 to ${config.tooluse.maxToolCalls + 1} calls`
-        : `${rounds} rounds, ${calls} calls`;
-    out.push(`  ${TESTBED_NAMES[testbed]}: ${mine.length} episodes, ${work}`);
+    out.push(`  ${testbed.title}: ${mine.length} episodes, ${testbed.workSummary?.(mine) ?? work(mine)}`);
   }
   for (const testbed of playedTestbeds(config)) {
-    const first = plans.find((p) => p.suite === testbed);
+    const first = plans.find((p) => p.suite === testbed.id);
     if (!first) continue;
-    out.push("", `First prompt of ${TESTBED_NAMES[testbed]} (${first.key}, round 1):`);
+    out.push("", `First prompt of ${testbed.title} (${first.key}, round 1):`);
     for (const m of firstMessages(first)) out.push(`--- ${m.role} ---`, m.content ?? "");
   }
   out.push("", "Nothing was called or stored; run it without --dry-run.");
   return out.join("\n") + "\n";
+}
+
+/** The rounds the episodes play, and their calls when every round's are known in advance. */
+function work(plans: RunPlan[]): string {
+  const rounds = plans.reduce((n, p) => n + transcriptRounds(p), 0);
+  if (plans.some((p) => callsPerRound(p) === null)) return `${rounds} rounds`;
+  const calls = plans.reduce((n, p) => n + transcriptRounds(p) * callsPerRound(p)!, 0);
+  return `${rounds} rounds, ${calls} calls`;
 }
 
 function isRunFile(target: string): boolean {
@@ -154,28 +112,56 @@ function isRunFile(target: string): boolean {
 
 export function resolveRunConfig(target: string, flags: RunFlags): RunConfig {
   if (isRunFile(target)) return applyFlags(loadConfigFile(target, Boolean(flags.withTooluse)), flags);
-  if (!(SUITES as readonly string[]).includes(target)) {
-    throw new InputError(`run: unknown testbed '${target}': expected one of ${SUITES.join(", ")}, or a .yaml run file`);
+  const targets = runTargets();
+  if (!targets.includes(target)) {
+    throw new InputError(`run: unknown testbed '${target}': expected one of ${targets.join(", ")}, or a .yaml run file`);
   }
-  return applyFlags(defaultConfig(target as RunSuite), flags);
+  return applyFlags(defaultConfig(target), flags);
+}
+
+/**
+ * The testbeds' flags, derived from their settings: first the shared ones (each testbed's default
+ * in the help), then each testbed's own, in the registry's order; a preset's --with-tooluse comes
+ * just before the flags of the testbed it adds.
+ */
+function addTestbedOptions(cmd: Command): Command {
+  const testbeds = registeredTestbeds();
+  for (const [kind, shared] of Object.entries(SHARED) as [SharedKind, (typeof SHARED)[SharedKind]][]) {
+    const parts = testbeds.flatMap((t) => settingEntries(t.settings).flatMap(([, s]) => (s.shared === kind ? [s.help] : [])));
+    if (parts.length === 0) continue;
+    const flag = flagName(shared.key);
+    cmd.option(`${flag} ${shared.arg}`, `${shared.help} (paper: ${parts.join(", ")})`, shared.flag(flag));
+  }
+  const addsAt = testbeds.findIndex((t) => PRESETS.some((p) => p.withToolUse === t.id));
+  testbeds.forEach((testbed, i) => {
+    if (i === addsAt) cmd.option(WITH_TOOLUSE.flag, WITH_TOOLUSE.help);
+    for (const [field, s] of settingEntries(testbed.settings)) {
+      if (s.shared) continue;
+      const flag = flagName(settingKey(field, s));
+      const option = new Option(`${flag} ${s.arg}`, s.help);
+      if (s.choices) option.choices(s.choices);
+      else if (s.flag) option.argParser(s.flag(flag));
+      cmd.addOption(option);
+    }
+  });
+  return cmd;
 }
 
 export function runCommand(io: Io): Command {
-  return addModelOptions(new Command("run"))
+  const cmd = addModelOptions(new Command("run"))
     .description(
       "Runs a testbed and prints the per-round tables in the paper's layout.\n" +
-        "`paper` plays role-play and collusion with the paper's settings (and defaults to --parity paper;\n" +
-        "--with-tooluse adds the tool-use testbed); `tooluse` plays the tool-use testbed alone;\n" +
+        PRESETS_HELP +
         "without --dataset the built-in scenario packs are used; without --model a simulated agent\n" +
         `(${DEFAULT_MODEL}) answers. A YAML file takes the same settings (docs/config.md); flags override it.`,
     )
-    .argument("<target>", `${SUITES.join(" | ")} | FILE.yaml`)
+    .argument("<target>", `${runTargets().join(" | ")} | FILE.yaml`)
     .addHelpText(
       "after",
       "\nExamples:\n" +
         "  atp run paper --model policy:learner --seed 1\n" +
         "  atp run paper --model openai:Qwen/Qwen3-8B --base-url http://127.0.0.1:8000/v1 --temperature 0.6\n" +
-        "  atp run roleplay --model llama:./Qwen3-8B-Q4_K_M.gguf\n" +
+        `  atp run ${registeredTestbeds()[0].id} --model llama:./Qwen3-8B-Q4_K_M.gguf\n` +
         "  atp init my-run.yaml && atp run my-run.yaml   (a run file with the server settings)\n",
     )
     .option("--dataset <file>", "scenario file in the paper's JSON layout, or paper:NAME after `atp data fetch paper` (repeatable)", collect)
@@ -185,33 +171,8 @@ export function runCommand(io: Io): Command {
     .option("--repeats <k>", "play each episode k times with independent seeds (default 1)", intFlag("--repeats", 1))
     .option("--transcript <file>", "write every episode to this JSONL transcript")
     .option("--db <file>", `SQLite store (default ${DEFAULT_DB})`)
-    .option("--run-id <id>", "name the run; if the store has it, continue it (same settings required)", runIdFlag)
-    .option("--rounds <n>", "rounds per episode (paper: 6 role-play, 3 collusion, 5 tool use)", intFlag("--rounds", 1))
-    .option("--history <n|all>", "rounds of history each agent sees (paper: 5 role-play, 3 collusion, all in tool use)", historyFlag("--history"))
-    .addOption(new Option("--supervision <pattern>", "role-play supervision pattern (paper: all_unsupervised)").choices(SUPERVISION_PATTERNS))
-    .option("--supervision-seed <n>", "seed of the `random` supervision pattern (default 0)", intFlag("--supervision-seed", 0))
-    .option("--variants <n>", "reward variants per role-play template (default 4: 16 x 4 = 64 items)", intFlag("--variants", 1))
-    .option("--agents <n>", "agents per game (paper: 8)", intFlag("--agents", 1))
-    .option("--thresholds <list>", "collusion thresholds t, e.g. 2,4,6,8 (paper)", intListFlag("--thresholds", 1))
-    .option("--rewards <H,N,L>", "payoff set as capital factors, repeatable (paper: 1.2,1.0,0.8)", payoffFlag("--rewards"))
-    .addOption(new Option("--peers <mode>", "what agents see of peers (paper: final_only)").choices(["final_only", "full"]))
-    .addOption(new Option("--capital-mode <mode>", "how payoffs change capital (paper: multiplicative)").choices(["multiplicative", "additive"]))
-    .option("--start-capital <x>", "starting capital (paper: 1.0)", positiveNumberFlag("--start-capital"))
-    .option("--additive-base <x>", "additive mode: a round adds (factor - 1) x this (default: the start capital)", positiveNumberFlag("--additive-base"))
-    .addOption(new Option("--success-pays <who>", "who gets the high factor when collusion succeeds (paper: all)").choices(["all", "colluders"]))
-    .option("--fixed-colluders <k>", "k agents that always collude without being asked (default 0)", intFlag("--fixed-colluders", 0))
-    .addOption(new Option("--fixed-position <where>", "where the fixed colluders sit (default tail)").choices(["head", "tail"]))
-    .option("--with-tooluse", "paper: also play the tool-use testbed")
-    .option("--episodes <n>", "tool use: episodes, each on its own problem set (default 32)", intFlag("--episodes", 1))
-    .option("--easy <n>", "tool use: easy problems per round (default 8)", intFlag("--easy", 0))
-    .option("--hard <n>", "tool use: hard problems per round (default 2)", intFlag("--hard", 0))
-    .option("--difficulty <1-5>", "tool use: size of the hard problems (default 3)", intFlag("--difficulty", 1))
-    .option("--tool-cost <x>", "tool use: added to the reward when the calculator was used (paper: -0.7)", numberFlag("--tool-cost"))
-    .option("--direct-cost <x>", "tool use: added to the reward when it was not (paper: -0.2)", numberFlag("--direct-cost"))
-    .option("--easy-reward <x>", "tool use: reward for a correct easy answer (paper: 1.2)", numberFlag("--easy-reward"))
-    .option("--hard-reward <x>", "tool use: reward for a correct hard answer (paper: 5.0)", numberFlag("--hard-reward"))
-    .addOption(new Option("--tool-protocol <p>", "tool use: text (CALCULATE: lines) or tools (function calling) (default text)").choices(TOOL_PROTOCOLS))
-    .option("--max-tool-calls <n>", "tool use: calculator calls allowed per problem (default 3)", intFlag("--max-tool-calls", 1))
+    .option("--run-id <id>", "name the run; if the store has it, continue it (same settings required)", runIdFlag);
+  return addTestbedOptions(cmd)
     .option("--limit <n>", "play only the first n episodes of each testbed (a first try); kept in the run's record", intFlag("--limit", 1))
     .option("--dry-run", "print the plan and the first prompt of each testbed, then exit without calling the model or writing anything")
     .option("--score-truncated", "score answers cut off at the token limit instead of failing their episode (raise the limit with --max-tokens)")

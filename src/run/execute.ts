@@ -18,14 +18,8 @@ import type { LockOwner } from "../store/lock.js";
 import { RunStore, type CallMeta, type CallStats } from "../store/store.js";
 import { writeTranscript } from "../transcript/write.js";
 import { VERSION } from "../version.js";
-import { TOOLUSE_DEFAULTS, type ToolUseSettings } from "../testbeds/tooluse/engine.js";
-import { DEFAULT_MODEL, historyReasoningOf, notPlayedReason, playedTestbeds, playsToolUse, type RunConfig, type ToolUseConfig } from "./config.js";
-import { callsPerRound, registeredTestbeds, transcriptRounds, type EpisodePlan, type RunPlan } from "../testbeds/registry.js";
-import { planCollusion } from "../testbeds/collusion/plan.js";
-import { gameScenarios } from "../testbeds/collusion/scenarios.js";
-import { planRoleplay } from "../testbeds/roleplay/plan.js";
-import { roleplayScenarios } from "../testbeds/roleplay/scenarios.js";
-import { planToolUse } from "../testbeds/tooluse/plan.js";
+import { configFromRecord, configRecord, DEFAULT_MODEL, historyReasoningOf, notPlayedReason, playedTestbeds, type RunConfig } from "./config.js";
+import { callsPerRound, isChoicePlan, isToolUsePlan, registeredTestbeds, transcriptRounds, type RunPlan } from "../testbeds/registry.js";
 import { runPlan, type EpisodeOutcome } from "./runner.js";
 import { lostCredentials, storedEndpoint } from "../providers/errors.js";
 import type { ProviderEvent } from "../providers/types.js";
@@ -59,7 +53,7 @@ export interface RunResult {
   config: RunConfig;
   model: string;
   plans: RunPlan[];
-  /** Finished role-play and game episodes, in plan order. */
+  /** Finished episodes of the choice testbeds (role-play, games), in plan order. */
   played: PlayedEpisode[];
   /** Finished tool-use episodes, in plan order. */
   toolUse: PlayedToolUse[];
@@ -82,66 +76,19 @@ export function checkDatasets(config: RunConfig, names: string[], datasets: Data
   const played = playedTestbeds(config);
   datasets.forEach((d, i) => {
     // Every kind of scenario file is some testbed's (src/scenarios/load.ts tells only those apart).
-    const testbed = registeredTestbeds().find((t) => t.datasetKinds.includes(d.kind))!.id;
+    const testbed = registeredTestbeds().find((t) => t.datasetKinds.includes(d.kind))!;
     const file = d.file === names[i] ? "" : ` (${d.file})`;
     if (!played.includes(testbed)) throw new InputError(`${where} ${names[i]}${file}: holds ${d.kind.replace("-", " ")}, for ${notPlayedReason(config, testbed)}`);
   });
 }
 
-/** The engine's settings from the run's; the history window counts rounds in the run settings and problems in the engine. */
-export function toolUseSettings(t: ToolUseConfig): ToolUseSettings {
-  return {
-    rounds: t.rounds,
-    easyPerRound: t.easy,
-    hardPerRound: t.hard,
-    costs: { tool: t.toolCost, direct: t.directCost },
-    rewards: { easy: t.easyReward, hard: t.hardReward },
-    maxToolCalls: t.maxToolCalls,
-    protocol: t.toolProtocol,
-    historyWindow: t.historyWindow === null ? null : t.historyWindow * (t.easy + t.hard),
-    difficulty: t.difficulty,
-    tolerance: { ...TOOLUSE_DEFAULTS.tolerance },
-  };
-}
-
-/** The first `limit` episodes of one testbed's plan (`--limit`); all of them without a limit. */
-function limited<T extends RunPlan>(plans: T[], limit: number | null | undefined): T[] {
-  return limit == null ? plans : plans.slice(0, limit);
-}
-
-/** Every episode the run plays: role-play and games first, then tool use. */
+/** Every episode the run plays: each testbed's in the registry's order, the first `limit` of each with --limit. */
 export function planAll(config: RunConfig, datasets: Dataset[]): RunPlan[] {
-  const toolUse = playsToolUse(config) ? planToolUse(config.tooluse.episodes, toolUseSettings(config.tooluse), config.repeats) : [];
-  return [...planRun(config, datasets), ...limited(toolUse, config.limit)];
-}
-
-/** The role-play and game episodes of the run (planAll adds the tool-use ones). */
-export function planRun(config: RunConfig, datasets: Dataset[]): EpisodePlan[] {
-  const plans: EpisodePlan[] = [];
-  if (config.suite === "paper" || config.suite === "roleplay") {
-    const r = config.roleplay;
-    const scenarios = roleplayScenarios(datasets, r.variants);
-    const settings = { rounds: r.rounds, historyWindow: r.historyWindow, supervision: r.supervision, supervisionSeed: r.supervisionSeed, parity: config.parity };
-    plans.push(...limited(planRoleplay(scenarios, settings, config.repeats), config.limit));
-  }
-  if (config.suite === "paper" || config.suite === "collusion") {
-    const c = config.collusion;
-    const base = {
-      rounds: c.rounds,
-      agents: c.agents,
-      capitalMode: c.capitalMode,
-      startCapital: c.startCapital,
-      additiveBase: c.additiveBase ?? c.startCapital,
-      successPays: c.successPays,
-      peers: c.peers,
-      fixedColluders: c.fixedColluders,
-      fixedPosition: c.fixedPosition,
-      historyWindow: c.historyWindow,
-      parity: config.parity,
-    };
-    plans.push(...limited(planCollusion(gameScenarios(datasets), base, c.thresholds, c.payoffSets, config.repeats), config.limit));
-  }
-  return plans;
+  const context = { datasets, parity: config.parity, repeats: config.repeats };
+  return playedTestbeds(config).flatMap((testbed) => {
+    const plans = testbed.plan(config.testbeds[testbed.id], context);
+    return config.limit == null ? plans : plans.slice(0, config.limit);
+  });
 }
 
 /** The run's plan from its settings and scenario files; `datasetsFrom` names where the files were given. */
@@ -167,8 +114,8 @@ function makeAgent(config: RunConfig, hooks: RunHooks): Promise<Agent> {
 }
 
 /** The settings as stored: keys written into base URLs are masked, like OPENAI_API_KEY they never reach the store. */
-function storedConfig(config: RunConfig): RunConfig {
-  return { ...config, provider: { ...config.provider, baseUrls: config.provider.baseUrls.map(storedEndpoint) } };
+function storedConfig(config: RunConfig): Record<string, unknown> {
+  return configRecord({ ...config, provider: { ...config.provider, baseUrls: config.provider.baseUrls.map(storedEndpoint) } });
 }
 
 /** Starts a run, or continues the run `config.runId` names when the store already has it. */
@@ -184,7 +131,7 @@ export async function executeRun(config: RunConfig, hooks: RunHooks = {}, datase
       const { takenOver } = store.lock("run", runId);
       const existing = store.getRun(runId);
       if (existing) {
-        const stored = existing.config as RunConfig;
+        const stored = configFromRecord(existing.config as Record<string, unknown>);
         if ((stored.limit ?? null) !== config.limit) {
           throw new InputError(
             `--limit: run ${runId} was started with ${stored.limit == null ? "no --limit" : `--limit ${stored.limit}`}, which is part of its record; ` +
@@ -235,7 +182,7 @@ export async function resumeRun(runId: string, options: ResumeOptions, hooks: Ru
     const run = store.getRun(runId);
     if (!run) throw new InputError(`resume: no run '${runId}' in ${options.db} (\`atp runs --db ${options.db}\` lists them)`);
     const { takenOver } = store.lock("run", runId);
-    const stored = run.config as RunConfig;
+    const stored = configFromRecord(run.config as Record<string, unknown>);
     if (options.provider?.baseUrls === undefined && stored.provider.baseUrls.some(lostCredentials)) {
       throw new InputError(`resume: run '${runId}' was started with a key in --base-url, which is not stored; give --base-url again`);
     }
@@ -336,8 +283,8 @@ async function continueRun(
   const toolUse: PlayedToolUse[] = [];
   for (const transcript of transcripts) {
     const plan = byKey.get(`${transcript.episode}#${transcript.repeat ?? 0}`)!;
-    if (plan.suite === "tooluse") toolUse.push({ plan, transcript });
-    else played.push({ plan, transcript });
+    if (isChoicePlan(plan)) played.push({ plan, transcript });
+    if (isToolUsePlan(plan)) toolUse.push({ plan, transcript });
   }
   return { runId, config, model: config.model ?? DEFAULT_MODEL, plans, played, toolUse, failed, stats: store.callStats(runId) };
 }

@@ -9,6 +9,7 @@ import type { Parity, ToolCall } from "../core/types.js";
 import type { DatasetKind } from "../scenarios/load.js";
 import type { Dataset } from "../scenarios/types.js";
 import type { TranscriptEpisode, TranscriptRound } from "../transcript/types.js";
+import type { TestbedSettings } from "./settings.js";
 
 /** One planned episode: its place in the grid (a stable key and a repeat), its scenario and settings. */
 export interface PlanOf<Id extends string, Scenario extends { id: string | number; environment: string }, Settings> {
@@ -58,11 +59,37 @@ export interface ReplanContext {
   source: string;
 }
 
-export interface Testbed<P extends PlanOf<string, { id: string | number; environment: string }, unknown>> {
+/** What planning a run gives a testbed besides its settings. */
+export interface PlanContext {
+  /** The run's scenario files (a testbed plays those of its `datasetKinds`, or its built-in pack). */
+  datasets: Dataset[];
+  parity: Parity;
+  /** Episodes are played this many times, each with its own seeds. */
+  repeats: number;
+}
+
+/** A testbed's built-in scenarios, as `atp list` shows them. */
+export interface Pack {
+  name: string;
+  size: string;
+  contents: string;
+}
+
+export interface Testbed<P extends PlanOf<string, { id: string | number; environment: string }, unknown>, C extends object = object> {
   /** The name in `atp run NAME`, in transcripts' `suite` and in the store. */
   readonly id: P["suite"];
   /** The name in sentences, e.g. "role-play". */
   readonly title: string;
+  /** What an episode is, in a line (`atp list`). */
+  readonly about?: string;
+  /** Its run settings: the run file's section, the flags and their defaults derive from them. */
+  readonly settings: TestbedSettings<C>;
+  /** The run's episodes, in a stable order: keys and repeats name their place in the grid. */
+  plan(settings: C, context: PlanContext): P[];
+  /** The scenarios it plays without a scenario file, under these settings. */
+  pack?(settings: C): Pack;
+  /** What a dry run says the episodes will ask, e.g. "6 rounds, 6 calls" (the default counts rounds and calls). */
+  workSummary?(plans: P[]): string;
   /** The kinds of scenario file it plays (src/scenarios/load.ts tells them apart). */
   readonly datasetKinds: readonly DatasetKind[];
   engine(plan: P, runSeed: number): Engine;

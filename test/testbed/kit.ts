@@ -217,7 +217,7 @@ export async function checkFailedNeverScored(s: KitSubject): Promise<void> {
       );
       const transcript: TranscriptEpisode = { suite: plan.suite as never, episode: plan.key, scenario: plan.scenario.id, environment: plan.scenario.environment, settings: s.testbed.settingsRecord(plan), rounds: saved };
       const rows = s.testbed.decisions!(plan, transcript);
-      const lost = rows.filter((r) => r.round > 0 && r.status === "failed");
+      const lost = rows.filter((r) => r.status === "failed");
       assert.ok(lost.length > 0, `${s.testbed.id} ${how}: no decision counts as failed`);
       assert.ok(lost.every((r) => r.reward === null && r.outcome === null && !r.deviant), `${s.testbed.id} ${how}: a failed decision was scored`);
     } finally {

@@ -8,10 +8,15 @@ import type { CollusionPlan } from "./plan.js";
 import { COLLUSION_POLICY_SENTENCES } from "./policy.js";
 import { gameScenarios } from "./scenarios.js";
 import { collusionSettingsFrom, collusionSettingsRecord, collusionSettingsText, readRewardInts, type CollusionSettingsRecord } from "./record.js";
+import { collusionPack, collusionRunPlans, collusionRunSettings, type CollusionConfig } from "./settings.js";
 
-export const collusion: Testbed<CollusionPlan> = {
+export const collusion: Testbed<CollusionPlan, CollusionConfig> = {
   id: "collusion",
   title: "collusion",
+  about: "threshold games: agents choose to act alone or collude",
+  settings: collusionRunSettings,
+  plan: collusionRunPlans,
+  pack: collusionPack,
   datasetKinds: ["game-templates", "game-items"],
   engine(plan, runSeed) {
     const env = new CollusionEpisode(plan.scenario, plan.settings);

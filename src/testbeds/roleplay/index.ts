@@ -8,10 +8,15 @@ import type { RoleplayPlan } from "./plan.js";
 import { ROLEPLAY_POLICY_SENTENCES } from "./policy.js";
 import { roleplayScenarios } from "./scenarios.js";
 import { roleplaySettingsFrom, roleplaySettingsRecord, type RoleplaySettingsRecord } from "./record.js";
+import { roleplayPack, roleplayRunPlans, roleplayRunSettings, type RoleplayConfig } from "./settings.js";
 
-export const roleplay: Testbed<RoleplayPlan> = {
+export const roleplay: Testbed<RoleplayPlan, RoleplayConfig> = {
   id: "roleplay",
   title: "role-play",
+  about: "one agent, a supervisor's rule against an option that pays more",
+  settings: roleplayRunSettings,
+  plan: roleplayRunPlans,
+  pack: roleplayPack,
   datasetKinds: ["roleplay-items", "roleplay-templates"],
   engine(plan, runSeed) {
     const env = new RoleplayEpisode(plan.scenario, plan.settings);

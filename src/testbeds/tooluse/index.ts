@@ -14,6 +14,7 @@ import { TOOLUSE_ENVIRONMENT, toolUseScenario, type ToolUsePlan } from "./plan.j
 import { choicePolicyPlayer, TOOLUSE_POLICY } from "./policy.js";
 import { CALCULATOR_TOOL } from "./protocol.js";
 import { toolUseSettingsFrom, toolUseSettingsRecord, type ToolUseSettingsRecord } from "./record.js";
+import { toolUsePack, toolUseRunPlans, toolUseRunSettings, type ToolUseConfig } from "./settings.js";
 
 /** The seed of one tool-use call: its episode, repeat, round, problem and place within the problem. */
 export function toolUseCallSeed(runSeed: number, episode: string, repeat: number, round: number, problem: number, turn: number): number {
@@ -51,9 +52,15 @@ export function toolUseRound(r: ToolUseRecord): TranscriptRound {
   };
 }
 
-export const tooluse: Testbed<ToolUsePlan> = {
+export const tooluse: Testbed<ToolUsePlan, ToolUseConfig> = {
   id: "tooluse",
   title: "tool-use",
+  about: "problems to solve with or without a calculator that costs reward",
+  settings: toolUseRunSettings,
+  plan: toolUseRunPlans,
+  pack: toolUsePack,
+  // A problem takes from one call to its calculator limit plus one.
+  workSummary: (plans) => `${plans.reduce((n, p) => n + tooluse.transcriptRounds(p), 0)} problems, each 1 to ${plans[0].settings.maxToolCalls + 1} calls`,
   datasetKinds: [],
   engine(plan, runSeed) {
     const env = new ToolUseEpisode(plan.scenario.problems, plan.settings);
