@@ -178,6 +178,7 @@ test("atp compare pairs two tool-use runs by problem: paired rates per round of 
   const md = await atp(["compare", "a", "b"], cwd);
   assert.equal(md.code, 0, md.stderr);
   assert.doesNotMatch(md.stdout, /No paired episodes/);
+  assert.match(md.stdout, /each decision is paired with the one in the same place in the other run/);
   assert.match(md.stdout, /^\| Finished episodes \| 3 \| 3 \|$/m);
   assert.match(md.stdout, /^## Tool-use: tool-use rate \(3 paired episodes\)$/m);
   assert.match(md.stdout, /^## Tool-use: accuracy on hard problems \(3 paired episodes\)$/m);

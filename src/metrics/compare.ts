@@ -49,6 +49,8 @@ export interface PairedRow {
 export interface GroupOf {
   measure: Measure;
   axes: Record<string, string | number>;
+  /** Whether an agent decides more than once a round in the group (tool use's problems). */
+  several: boolean;
 }
 
 /** Kept under a symbol, so JSON outputs show only the fields that name the group. */
@@ -242,7 +244,7 @@ export function compareRuns(a: readonly Played[], b: readonly Played[], z = Z95)
           ...(measure.groupFields ? measure.groupFields(axes) : { measure: measure.id, axes }),
           episodes: episodes.size,
           rounds: pairedRows(list, measure, z),
-          [GROUP_OF]: { measure, axes },
+          [GROUP_OF]: { measure, axes, several: list.some((c) => (c.a ?? c.b)!.item > 0) },
         });
       }
     }

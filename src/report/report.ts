@@ -1127,7 +1127,11 @@ export function comparisonMarkdown(a: ComparedRun, b: ComparedRun, c: Comparison
     mdText(
       "Decisions are paired by episode (plan key and repeat) and agent. Difference = B − A in percentage points, with " +
         "Newcombe's hybrid score interval for paired proportions (95%); p = exact two-sided McNemar test on the " +
-        "discordant pairs (A only: deviated in A, not in B; B only: the reverse). Unparseable answers count as not deviating.",
+        "discordant pairs (A only: deviated in A, not in B; B only: the reverse). Unparseable answers count as not deviating." +
+        (c.groups.some((g) => g[GROUP_OF].several)
+          ? " Where an agent decides several times a round, each decision is paired with the one in the same place in the other run, " +
+            "and A only and B only count what the heading's rate counts."
+          : ""),
     ),
   ];
   if (c.groups.length === 0) parts.push("No paired episodes.");
