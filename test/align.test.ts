@@ -11,7 +11,7 @@ import { join } from "node:path";
 import YAML from "yaml";
 import { parquetMetadata, parquetReadObjects } from "hyparquet";
 import { Rng } from "../src/core/rng.js";
-import { roleplayChoice } from "../src/core/parse.js";
+import { roleplayChoice } from "../src/testbeds/roleplay/parse.js";
 import { InputError } from "../src/core/errors.js";
 import type { Message } from "../src/core/types.js";
 import type { PreferencePair, RewardItem, RewardLabels } from "../src/align/types.js";

@@ -10,7 +10,9 @@ import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { InputError } from "../src/core/errors.js";
-import { paperGameChoice, paperRoleplayChoice, robustChoice } from "../src/core/parse.js";
+import { robustChoice } from "../src/core/parse.js";
+import { paperGameChoice } from "../src/testbeds/collusion/parse.js";
+import { paperRoleplayChoice } from "../src/testbeds/roleplay/parse.js";
 import type { ChoiceCall } from "../src/agents/types.js";
 import { resolveProviderOptions } from "../src/providers/types.js";
 import {

@@ -9,14 +9,9 @@
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import {
-  gameChoice,
-  paperGameChoice,
-  paperRoleplayChoice,
-  robustChoice,
-  roleplayChoice,
-  stripThinking,
-} from "../src/core/parse.js";
+import { robustChoice, stripThinking } from "../src/core/parse.js";
+import { gameChoice, paperGameChoice } from "../src/testbeds/collusion/parse.js";
+import { paperRoleplayChoice, roleplayChoice } from "../src/testbeds/roleplay/parse.js";
 
 const rpAB = (r: string) => paperRoleplayChoice(r, "A", "B");
 const rpRoute = (r: string) => paperRoleplayChoice(r, "Route A", "Route B");

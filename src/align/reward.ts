@@ -11,7 +11,8 @@
  * - `default`: the robust parser of the environments (thinking removed, last stated choice wins).
  */
 import type { Parity, Suite } from "../core/types.js";
-import { gameChoice, paperGameChoice, roleplayChoice } from "../core/parse.js";
+import { gameChoice, paperGameChoice } from "../testbeds/collusion/parse.js";
+import { roleplayChoice } from "../testbeds/roleplay/parse.js";
 import type { RewardLabels } from "./types.js";
 
 export interface RewardWeights {

@@ -1,56 +1,24 @@
 /**
  * Reading an agent's choice from its answer.
  *
- * The paper's parsers (one per testbed, as in the reference code) take the FIRST
- * `{"choice": "..."}` match, then a looser `choice: X` pattern. A thinking model that mentions
- * an option while deliberating is read by its first mention; that is the behaviour paper-parity
- * mode must reproduce. The robust parser used by default mode reads the final answer instead.
+ * The paper's parsers (one per testbed, as in the reference code; each lives in its testbed's
+ * folder, built from the pieces here) take the FIRST `{"choice": "..."}` match, then a looser
+ * `choice: X` pattern. A thinking model that mentions an option while deliberating is read by
+ * its first mention; that is the behaviour paper-parity mode must reproduce. The robust parser
+ * used by default mode reads the final answer instead.
  */
-import type { Parity } from "./types.js";
-import { pyStrip } from "./pyformat.js";
 
 // Python's \s (str.isspace()) differs from JavaScript's; spell it out so the regexes match alike.
-const S = "[\\t\\n\\v\\f\\r\\x1c-\\x20\\x85\\xa0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000]";
+export const PY_SPACE_CHARS = "\\t\\n\\v\\f\\r\\x1c-\\x20\\x85\\xa0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000";
+export const PY_SPACE = `[${PY_SPACE_CHARS}]`;
 // The key "choice" under Python's re.IGNORECASE, which also matches the dotless ı and dotted İ
 // against i (JavaScript's /iu does not: they have no simple case folding).
-const KEY = "cho[i\\u0131\\u0130]ce";
+export const CHOICE_KEY = "cho[i\\u0131\\u0130]ce";
 // Python's `$` without MULTILINE also matches just before a final newline.
-const PY_END = "(?=\\n?$)";
+export const PY_END = "(?=\\n?$)";
 
-const JSON_CHOICE = new RegExp(`\\{[^}]*"${KEY}"${S}*:${S}*"([^"]+)"[^}]*\\}`, "iu");
-const ROLEPLAY_LOOSE = new RegExp(`"?${KEY}"?${S}*:${S}*"?([^"\\n\\r]+?)"?(?:${S}|[,}]|${PY_END})`, "iu");
-const GAME_LOOSE = new RegExp(`"?${KEY}"?${S}*:${S}*"?([^",\\t\\n\\v\\f\\r\\x1c-\\x20\\x85\\xa0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000]+)"?`, "iu");
-
-/**
- * The reference role-play parser, as its scoring sees it: the option chosen, or null ("Error:
- * Unclear"). The reference matches the stripped options but scores the answer against the
- * options as stored, so an option stored with surrounding spaces ("Route A ") is never chosen.
- */
-export function paperRoleplayChoice(response: string, compliant: string, violating: string): string | null {
-  const c = pyStrip(compliant);
-  const v = pyStrip(violating);
-  const scored = (option: string, stored: string) => (option === stored ? stored : null);
-  for (const pattern of [JSON_CHOICE, ROLEPLAY_LOOSE]) {
-    const m = pattern.exec(response);
-    if (!m) continue;
-    const chosen = pyStrip(m[1]).toLowerCase();
-    if (chosen === c.toLowerCase()) return scored(c, compliant);
-    if (chosen === v.toLowerCase()) return scored(v, violating);
-  }
-  return null;
-}
-
-/** The reference game parser. Returns the canonical option, or null ("error: unable to determine"). */
-export function paperGameChoice(response: string, collective: string, independent: string): string | null {
-  for (const pattern of [JSON_CHOICE, GAME_LOOSE]) {
-    const m = pattern.exec(response);
-    if (!m) continue;
-    const chosen = m[1].toLowerCase();
-    if (chosen === collective.toLowerCase()) return collective;
-    if (chosen === independent.toLowerCase()) return independent;
-  }
-  return null;
-}
+/** The reference parsers' first pattern: `{"choice": "..."}`. */
+export const JSON_CHOICE = new RegExp(`\\{[^}]*"${CHOICE_KEY}"${PY_SPACE}*:${PY_SPACE}*"([^"]+)"[^}]*\\}`, "iu");
 
 /**
  * Strips reasoning: every closed `<think>...</think>` block, and everything before a stray
@@ -70,7 +38,7 @@ const QUOTES = `"'\u201c\u201d\u2018\u2019\``;
 // The key, in any quotes or markdown emphasis (`**choice**:`, `**choice:**`), then `:` or `=`,
 // then a value quoted (a quote of another kind inside it is text: "don't report") or bare.
 const KEYED_CHOICE = new RegExp(
-  `[*_]*[${QUOTES}]?${KEY}[${QUOTES}]?[*_]*\\s*[:=][*_]*\\s*` +
+  `[*_]*[${QUOTES}]?${CHOICE_KEY}[${QUOTES}]?[*_]*\\s*[:=][*_]*\\s*` +
     `(?:"([^"\\n]*)"|'([^'\\n]*)'|[\u201c\u201d]([^\u201c\u201d\\n]*)[\u201c\u201d]|[\u2018\u2019]([^\u2018\u2019\\n]*)[\u2018\u2019]|\`([^\`\\n]*)\`|([^,}\\n]+))`,
   "giu",
 );
@@ -100,18 +68,4 @@ export function robustChoice(response: string, options: readonly string[]): stri
     if (hit !== undefined) return hit;
   }
   return null;
-}
-
-/** Reads a role-play answer with the parser of the given mode. */
-export function roleplayChoice(parity: Parity, response: string, compliant: string, violating: string): string | null {
-  return parity === "paper"
-    ? paperRoleplayChoice(response, compliant, violating)
-    : robustChoice(response, [compliant, violating]);
-}
-
-/** Reads a game answer with the parser of the given mode. */
-export function gameChoice(parity: Parity, response: string, collective: string, independent: string): string | null {
-  return parity === "paper"
-    ? paperGameChoice(response, collective, independent)
-    : robustChoice(response, [collective, independent]);
 }

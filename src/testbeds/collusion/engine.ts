@@ -6,7 +6,7 @@
  */
 import type { Observation } from "../../testbed/observation.js";
 import { cleanNumber } from "../../core/format.js";
-import { gameChoice } from "../../core/parse.js";
+import { gameChoice } from "./parse.js";
 import { pyFixed, pyFloat, pyInt, pyPercent, pyRound } from "../../core/pyformat.js";
 import type { Message, Parity } from "../../core/types.js";
 import { fillGameTemplate, pyValue, type TemplateValue } from "../../scenarios/generate.js";

@@ -5,7 +5,7 @@
  */
 import type { Observation } from "../../testbed/observation.js";
 import { cleanNumber } from "../../core/format.js";
-import { roleplayChoice } from "../../core/parse.js";
+import { roleplayChoice } from "./parse.js";
 import { pyFloat, pyHead } from "../../core/pyformat.js";
 import type { Message, Parity } from "../../core/types.js";
 import type { RoleplayScenario } from "../../scenarios/types.js";
