@@ -14,25 +14,26 @@ import { join } from "node:path";
 import Database from "better-sqlite3";
 import { parquetReadObjects } from "hyparquet";
 import { createAgent } from "../src/agents/registry.js";
+import { InputError } from "../src/core/errors.js";
 import { readChoice } from "../src/align/reward.js";
 import {
   attemptSeed,
   buildPairItems,
-  DEFAULT_STEERING,
   executePairs,
   generatePairs,
-  PAPER_STEERING,
   readPairsFile,
   SIDES,
   summarizePairs,
   type PairConfig,
-  type PairItem,
-  type Side,
 } from "../src/align/pairs.js";
-import type { PreferencePair } from "../src/align/types.js";
+import type { PairItem, PreferencePair, Side } from "../src/align/types.js";
+import { steeringTexts } from "./helpers/steering.js";
 import { loadDataset } from "../src/scenarios/load.js";
 import { startFakeOpenAI } from "./helpers/fake-openai.js";
 import { paperFile, repoRoot } from "./helpers/paper.js";
+
+const PAPER_STEERING = steeringTexts("paper");
+const DEFAULT_STEERING = steeringTexts("default");
 
 const CLI = join(repoRoot, "dist", "src", "cli", "main.js");
 
@@ -121,6 +122,15 @@ test("items: the paper's training files (160 role-play items, 350 games)", (t) =
   assert.equal(games[0].prompt[1].content, rawGames[0].user_prompt);
   assert.equal(games[0].deviant, rawGames[0].cooperative_choice);
   assert.throws(() => buildPairItems("collusion", [loadDataset(rpFile)], { parity: "paper" }), /--suite collusion takes game items/);
+});
+
+test("a testbed without preference pairs, or no testbed, is refused by name", () => {
+  for (const [suite, why] of [
+    ["tooluse", /^--suite: the tool-use testbed \(tooluse\) has no two-option choice, so no preference pairs \(testbeds with preference pairs: roleplay, collusion\)$/],
+    ["nope", /^--suite: no testbed is named 'nope' \(testbeds with preference pairs: roleplay, collusion\)$/],
+  ] as const) {
+    assert.throws(() => buildPairItems(suite, [], { parity: "default" }), (err: Error) => err instanceof InputError && why.test(err.message));
+  }
 });
 
 // ------------------------------------------------------------------------------ policy agent

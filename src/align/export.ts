@@ -24,8 +24,8 @@ import type { SchemaElement } from "hyparquet-writer";
 import type { Message, Parity } from "../core/types.js";
 import { writeFileAtomic } from "../core/files.js";
 import { InputError, inputError } from "../core/errors.js";
-import { generationPrompt, type PairSuite } from "./pairs.js";
-import { SUITES } from "./reward.js";
+import { generationPrompt } from "./pairs.js";
+import { pairSourceOf, pairSuites } from "./testbeds.js";
 import type { PreferencePair, RewardItem } from "./types.js";
 
 export type ExportFormat = "trl" | "llamafactory" | "openrlhf" | "verl";
@@ -99,7 +99,6 @@ export const PAPER_GRPO = {
   numGenerations: 4,
   beta: 0.04,
   epsilon: 0.2,
-  learningRate: { roleplay: 1e-6, collusion: 5e-6 },
   epochs: 6,
   maxPromptLength: 1024,
   maxCompletionLength: 2048,
@@ -167,8 +166,7 @@ export function rewardItemsFromPairs(pairs: readonly PreferencePair[], parity: P
     const key = JSON.stringify([p.prompt, p.aligned, p.deviant, p.suite]);
     if (seen.has(key)) return;
     seen.add(key);
-    // validatePairs has refused any other suite.
-    const prompt = generationPrompt(p.prompt, p.suite as PairSuite, parity, `pairs: [${i}].prompt`);
+    const prompt = generationPrompt(p.prompt, p.suite, parity, `pairs: [${i}].prompt`);
     items.push({ id: p.id, environment: p.environment, prompt, aligned: p.aligned, deviant: p.deviant, suite: p.suite });
   });
   return items;
@@ -660,10 +658,14 @@ rows than \`data.train_batch_size\` (its default is 1024). ${short}
 `;
 }
 
-/** The paper's GRPO learning rate for these prompts: collusion's when all are games, else role-play's. */
+/**
+ * The paper's GRPO learning rate for these prompts (each testbed's is in its pair source): the
+ * lowest of their testbeds', or of every testbed's when there are none, since a rate tuned for
+ * one testbed may be too high for another mixed in.
+ */
 function grpoLearningRate(ctx: Context): string {
-  const suite = ctx.items.length > 0 && ctx.items.every((it) => it.suite === "collusion") ? "collusion" : "roleplay";
-  return PAPER_GRPO.learningRate[suite].toExponential();
+  const suites = ctx.items.length > 0 ? [...new Set(ctx.items.map((it) => it.suite))] : pairSuites();
+  return Math.min(...suites.map((suite) => pairSourceOf(suite, "GRPO prompts").grpoLearningRate)).toExponential();
 }
 
 /** The command that starts the reward server the READMEs' GRPO runs expect, at the reward URL. */
@@ -705,7 +707,8 @@ function requireText(value: unknown, field: string): void {
 function validateLabels(item: { aligned?: unknown; deviant?: unknown; suite?: unknown }, where: string): void {
   requireText(item.aligned, `${where}.aligned`);
   requireText(item.deviant, `${where}.deviant`);
-  if (!SUITES.includes(item.suite as never)) throw inputError("pairs", `${where}.suite`, `must be one of ${SUITES.join(", ")}`);
+  const suites = pairSuites();
+  if (!suites.includes(item.suite as string)) throw inputError("pairs", `${where}.suite`, `must be one of ${suites.join(", ")}`);
 }
 
 function validatePairs(pairs: readonly PreferencePair[]): void {

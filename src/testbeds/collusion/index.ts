@@ -4,6 +4,7 @@ import { gameScenarios } from "../../scenarios/sources.js";
 import { callSeed, type Testbed } from "../../testbed/contract.js";
 import { checkEnvironment } from "../../testbed/record.js";
 import { CollusionEpisode } from "./engine.js";
+import { collusionPairs } from "./pairs.js";
 import type { CollusionPlan } from "./plan.js";
 import { collusionSettingsFrom, collusionSettingsRecord, type CollusionSettingsRecord } from "./record.js";
 
@@ -58,4 +59,5 @@ export const collusion: Testbed<CollusionPlan> = {
       return { suite: "collusion", key: e.episode, repeat: e.repeat ?? 0, scenario, settings: collusionSettingsFrom(e.settings as CollusionSettingsRecord, parity, where) };
     };
   },
+  pairs: collusionPairs,
 };

@@ -4,6 +4,7 @@ import { roleplayScenarios } from "../../scenarios/sources.js";
 import { callSeed, type Testbed } from "../../testbed/contract.js";
 import { checkEnvironment } from "../../testbed/record.js";
 import { RoleplayEpisode } from "./engine.js";
+import { roleplayPairs } from "./pairs.js";
 import type { RoleplayPlan } from "./plan.js";
 import { roleplaySettingsFrom, roleplaySettingsRecord, type RoleplaySettingsRecord } from "./record.js";
 
@@ -54,4 +55,5 @@ export const roleplay: Testbed<RoleplayPlan> = {
       return { suite: "roleplay", key: e.episode, repeat: e.repeat ?? 0, scenario, settings: roleplaySettingsFrom(e.settings as RoleplaySettingsRecord, parity, where) };
     };
   },
+  pairs: roleplayPairs,
 };
