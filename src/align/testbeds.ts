@@ -5,8 +5,8 @@ import type { PairItemOptions } from "./types.js";
 import { findTestbed, registeredTestbeds } from "../testbeds/registry.js";
 
 /** The registered testbeds with preference pairs, in registry order. */
-export function pairSources(): { id: string; pairs: PairSource }[] {
-  return registeredTestbeds().flatMap((t) => (t.pairs === undefined ? [] : [{ id: t.id, pairs: t.pairs }]));
+export function pairSources(): { id: string; title: string; pairs: PairSource }[] {
+  return registeredTestbeds().flatMap((t) => (t.pairs === undefined ? [] : [{ id: t.id, title: t.title, pairs: t.pairs }]));
 }
 
 /** The ids of the registered testbeds with preference pairs, in registry order. */
