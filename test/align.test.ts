@@ -26,7 +26,9 @@ import {
   rewardServerCommand,
   TRAINER_RELEASES,
 } from "../src/align/export.js";
-import { PAPER_STEERING } from "../src/align/pairs.js";
+import { steeringTexts } from "./helpers/steering.js";
+
+const PAPER_STEERING = steeringTexts("paper");
 
 const close = (actual: number, expected: number, tol = 1e-12, what = "") =>
   assert.ok(Math.abs(actual - expected) <= tol, `${what} ${actual} != ${expected} (tol ${tol})`);

@@ -14,25 +14,27 @@ import { join } from "node:path";
 import Database from "better-sqlite3";
 import { parquetReadObjects } from "hyparquet";
 import { createAgent } from "../src/agents/registry.js";
+import { InputError } from "../src/core/errors.js";
+import { cacheKey } from "../src/store/store.js";
 import { readChoice } from "../src/align/reward.js";
 import {
   attemptSeed,
   buildPairItems,
-  DEFAULT_STEERING,
   executePairs,
   generatePairs,
-  PAPER_STEERING,
   readPairsFile,
   SIDES,
   summarizePairs,
   type PairConfig,
-  type PairItem,
-  type Side,
 } from "../src/align/pairs.js";
-import type { PreferencePair } from "../src/align/types.js";
+import type { PairItem, PreferencePair, Side } from "../src/align/types.js";
+import { steeringTexts } from "./helpers/steering.js";
 import { loadDataset } from "../src/scenarios/load.js";
 import { startFakeOpenAI } from "./helpers/fake-openai.js";
 import { paperFile, repoRoot } from "./helpers/paper.js";
+
+const PAPER_STEERING = steeringTexts("paper");
+const DEFAULT_STEERING = steeringTexts("default");
 
 const CLI = join(repoRoot, "dist", "src", "cli", "main.js");
 
@@ -121,6 +123,15 @@ test("items: the paper's training files (160 role-play items, 350 games)", (t) =
   assert.equal(games[0].prompt[1].content, rawGames[0].user_prompt);
   assert.equal(games[0].deviant, rawGames[0].cooperative_choice);
   assert.throws(() => buildPairItems("collusion", [loadDataset(rpFile)], { parity: "paper" }), /--suite collusion takes game items/);
+});
+
+test("a testbed without preference pairs, or no testbed, is refused by name", () => {
+  for (const [suite, why] of [
+    ["tooluse", /^--suite: the tool-use testbed \(tooluse\) has no two-option choice, so no preference pairs \(testbeds with preference pairs: roleplay, collusion\)$/],
+    ["nope", /^--suite: no testbed is named 'nope' \(testbeds with preference pairs: roleplay, collusion\)$/],
+  ] as const) {
+    assert.throws(() => buildPairItems(suite, [], { parity: "default" }), (err: Error) => err instanceof InputError && why.test(err.message));
+  }
 });
 
 // ------------------------------------------------------------------------------ policy agent
@@ -260,6 +271,53 @@ test("pairs from an OpenAI server that obeys the steering: new seed per retry, c
     } finally {
       db.close();
     }
+  } finally {
+    await server.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("pair attempts keep their response-cache keys, so a cache filled before stays warm", async () => {
+  const items = buildPairItems("roleplay", [], { parity: "paper", variants: 1 });
+  const server = await startFakeOpenAI({ respond: steeredModel(items, "sales") });
+  const dir = tempDir();
+  try {
+    const db = join(dir, "atp.db");
+    const provider = { baseUrls: [server.url], retries: 0 };
+    await executePairs(pairConfig({ provider, db, variants: 1, runId: "first" }));
+    const asked = server.requests.length;
+    // As executePairs makes it: the endpoint check records the model the server serves.
+    const agent = await createAgent("openai:fake-model", { ...provider, sampling: {}, checkEndpoints: true });
+    const store = new Database(db, { readonly: true });
+    try {
+      // The key as pairs have always built it: the attempt's place, its seed and the steered messages.
+      const expected = (store.prepare("SELECT i.key, a.side, a.attempt, a.seed, a.messages_json FROM pair_attempts a JOIN pair_items i USING (run_id, idx)").all() as Array<{
+        key: string;
+        side: Side;
+        attempt: number;
+        seed: number;
+        messages_json: string;
+      }>).map((a) =>
+        cacheKey({
+          identity: agent.cacheIdentity!,
+          messages: JSON.parse(a.messages_json),
+          episode: `pairs/${a.key}`,
+          round: a.attempt,
+          agent: a.side === "aligned" ? 0 : 1,
+          repeat: 0,
+          seed: a.seed,
+        }),
+      );
+      const cached = store.prepare("SELECT key FROM cache").pluck().all() as string[];
+      assert.equal(expected.length, asked);
+      assert.deepEqual([...cached].sort(), [...expected].sort());
+    } finally {
+      store.close();
+      await agent.close?.();
+    }
+    const again = await executePairs(pairConfig({ provider, db, variants: 1, runId: "second" }));
+    assert.equal(server.requests.length, asked, "a new pair run with the same settings is answered from the cache");
+    assert.ok(again.outcomes.every((o) => [...o.aligned.attempts, ...o.deviant.attempts].every((a) => a.cached && a.requests === 0)));
   } finally {
     await server.close();
     rmSync(dir, { recursive: true, force: true });

@@ -24,8 +24,8 @@ import type { SchemaElement } from "hyparquet-writer";
 import type { Message, Parity } from "../core/types.js";
 import { writeFileAtomic } from "../core/files.js";
 import { InputError, inputError } from "../core/errors.js";
-import { generationPrompt, type PairSuite } from "./pairs.js";
-import { SUITES } from "./reward.js";
+import { generationPrompt } from "./pairs.js";
+import { pairSourceOf, pairSources, pairSuites } from "./testbeds.js";
 import type { PreferencePair, RewardItem } from "./types.js";
 
 export type ExportFormat = "trl" | "llamafactory" | "openrlhf" | "verl";
@@ -99,7 +99,6 @@ export const PAPER_GRPO = {
   numGenerations: 4,
   beta: 0.04,
   epsilon: 0.2,
-  learningRate: { roleplay: 1e-6, collusion: 5e-6 },
   epochs: 6,
   maxPromptLength: 1024,
   maxCompletionLength: 2048,
@@ -167,8 +166,7 @@ export function rewardItemsFromPairs(pairs: readonly PreferencePair[], parity: P
     const key = JSON.stringify([p.prompt, p.aligned, p.deviant, p.suite]);
     if (seen.has(key)) return;
     seen.add(key);
-    // validatePairs has refused any other suite.
-    const prompt = generationPrompt(p.prompt, p.suite as PairSuite, parity, `pairs: [${i}].prompt`);
+    const prompt = generationPrompt(p.prompt, p.suite, parity, `pairs: [${i}].prompt`);
     items.push({ id: p.id, environment: p.environment, prompt, aligned: p.aligned, deviant: p.deviant, suite: p.suite });
   });
   return items;
@@ -320,7 +318,7 @@ def atp_choice_reward(completions, aligned, deviant, suite, **kwargs):
 data = load_dataset("json", data_files="${ctx.name}.grpo.jsonl", split="train")
 config = GRPOConfig(
     output_dir="grpo-out", num_generations=${g.numGenerations}, beta=${g.beta}, epsilon=${g.epsilon},
-    learning_rate=${grpoLearningRate(ctx)},  # the paper: 1e-6 role-play, 5e-6 collusion
+    learning_rate=${grpoLearningRate(ctx)},  # the paper: ${paperGrpoRates("")}
     num_train_epochs=${g.epochs}, max_completion_length=${g.maxCompletionLength},
     per_device_train_batch_size=${g.numGenerations}, gradient_accumulation_steps=4, bf16=True,
 )
@@ -534,7 +532,7 @@ OpenRLHF posts \`{"query": [prompt+response texts], "prompts": [prompt texts], "
 
 ${g.promptsPerStep} prompts x ${g.numGenerations} completions per step is the paper's batch (8 GPUs x ${g.numGenerations} x 4 accumulation).
 \`--data.max_len\` counts prompt and response: the paper's ${g.maxPromptLength} + ${g.maxCompletionLength}.
-Learning rate: 1e-6 for role-play, 5e-6 for collusion (the paper's).
+Learning rate: ${paperGrpoRates("for ")} (the paper's).
 `;
 }
 
@@ -614,7 +612,7 @@ function verlReadme(ctx: Context): string {
 Checked against ${TRAINER_RELEASES.verl} (every key below is in its \`verl.trainer.main_ppo\` config).
 
 \`${ctx.name}.train.parquet\` has ${rows} rows (${ctx.promptsSource}) with verl's columns: \`data_source\`
-(atp_roleplay / atp_collusion), \`prompt\` (chat messages; role-play ones end with the reference's
+(${pairSuites().map(verlDataSource).join(" / ")}), \`prompt\` (chat messages; role-play ones end with the reference's
 half-of-the-time note, as its GRPO run had them), \`ability\` ("${VERL_ABILITY}"), \`reward_model\`
 {style: "rule", ground_truth: the aligned option} and \`extra_info\` {index, split, id, environment, suite,
 aligned, deviant}.
@@ -656,14 +654,25 @@ On one node with 8 GPUs:
 verl drops an incomplete last batch and stops with "Train dataloader is empty!" when the file has fewer
 rows than \`data.train_batch_size\` (its default is 1024). ${short}
 \`rollout.name\` has no default, and verl refuses to start without the three micro-batch sizes.
-\`low_var_kl\` is the k3 estimator GRPO uses. Learning rate: 1e-6 role-play, 5e-6 collusion.
+\`low_var_kl\` is the k3 estimator GRPO uses. Learning rate: ${paperGrpoRates("")}.
 `;
 }
 
-/** The paper's GRPO learning rate for these prompts: collusion's when all are games, else role-play's. */
+/**
+ * The paper's GRPO learning rate for these prompts (each testbed's is in its pair source): the
+ * lowest of their testbeds', or of every testbed's when there are none, since a rate tuned for
+ * one testbed may be too high for another mixed in.
+ */
 function grpoLearningRate(ctx: Context): string {
-  const suite = ctx.items.length > 0 && ctx.items.every((it) => it.suite === "collusion") ? "collusion" : "roleplay";
-  return PAPER_GRPO.learningRate[suite].toExponential();
+  const suites = ctx.items.length > 0 ? [...new Set(ctx.items.map((it) => it.suite))] : pairSuites();
+  return Math.min(...suites.map((suite) => pairSourceOf(suite, "GRPO prompts").grpoLearningRate)).toExponential();
+}
+
+/** The paper's GRPO learning rate of each testbed, for the READMEs: "1e-6 role-play, 5e-6 collusion" (`of` "for ": "1e-6 for role-play"). */
+function paperGrpoRates(of: string): string {
+  return pairSources()
+    .map((s) => `${s.pairs.grpoLearningRate.toExponential()} ${of}${s.title}`)
+    .join(", ");
 }
 
 /** The command that starts the reward server the READMEs' GRPO runs expect, at the reward URL. */
@@ -705,7 +714,8 @@ function requireText(value: unknown, field: string): void {
 function validateLabels(item: { aligned?: unknown; deviant?: unknown; suite?: unknown }, where: string): void {
   requireText(item.aligned, `${where}.aligned`);
   requireText(item.deviant, `${where}.deviant`);
-  if (!SUITES.includes(item.suite as never)) throw inputError("pairs", `${where}.suite`, `must be one of ${SUITES.join(", ")}`);
+  const suites = pairSuites();
+  if (!suites.includes(item.suite as string)) throw inputError("pairs", `${where}.suite`, `must be one of ${suites.join(", ")}`);
 }
 
 function validatePairs(pairs: readonly PreferencePair[]): void {

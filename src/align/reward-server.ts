@@ -24,7 +24,8 @@ import { createServer, type IncomingMessage, type ServerResponse } from "node:ht
 import type { AddressInfo } from "node:net";
 import { listen } from "../core/listen.js";
 import type { Parity, Suite } from "../core/types.js";
-import { PAPER_REWARD_WEIGHTS, SUITES, scoreChoice, type RewardWeights } from "./reward.js";
+import { PAPER_REWARD_WEIGHTS, scoreChoice, type RewardWeights } from "./reward.js";
+import { pairSuites } from "./testbeds.js";
 import type { RewardLabels } from "./types.js";
 
 export interface RewardServerOptions {
@@ -203,7 +204,8 @@ function readLabels(obj: Record<string, unknown>, where: string): RewardLabels {
     const v = obj[key];
     if (typeof v !== "string" || v.length === 0) throw bad(`${where}.${key}: expected a non-empty string`);
   }
-  if (!SUITES.includes(obj.suite as Suite)) throw bad(`${where}.suite: expected one of ${SUITES.join(", ")}`);
+  const suites = pairSuites();
+  if (!suites.includes(obj.suite as string)) throw bad(`${where}.suite: expected one of ${suites.join(", ")}`);
   return { aligned: obj.aligned as string, deviant: obj.deviant as string, suite: obj.suite as Suite };
 }
 

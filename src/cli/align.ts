@@ -8,18 +8,16 @@
 import { Command, Option } from "commander";
 import { EXPORT_FORMATS, exportPairs, type ExportFormat, type ExportOptions } from "../align/export.js";
 import {
-  DEFAULT_PAIR_VARIANTS,
-  DEFAULT_PER_FRAMING,
   DEFAULT_RETRIES_PER_SIDE,
   executePairs,
   readPairRun,
   readPairsFile,
   type PairConfig,
-  type PairSuite,
   type PairRunResult,
 } from "../align/pairs.js";
 import { PAPER_REWARD_WEIGHTS, type RewardWeights } from "../align/reward.js";
 import { DEFAULT_MAX_BODY_MB, startRewardServer } from "../align/reward-server.js";
+import { pairItemDefaults, pairSources, pairSuites } from "../align/testbeds.js";
 import type { PreferencePair } from "../align/types.js";
 import { InputError } from "../core/errors.js";
 import { PARITIES, type Parity } from "../core/types.js";
@@ -31,7 +29,7 @@ import { addModelOptions, addOutDirOption, collect, outDirFlag, portFlag, runIdF
 
 interface PairFlags extends ModelFlags {
   cache: boolean;
-  suite: PairSuite;
+  suite: string;
   dataset?: string[];
   model: string;
   retriesPerSide: number;
@@ -125,6 +123,7 @@ function report(io: Io, result: PairRunResult, command: string): void {
 }
 
 function pairsCommand(io: Io): Command {
+  const defaults = pairItemDefaults();
   return addModelOptions(new Command("pairs"))
     .summary("sample DPO preference pairs from a model, as the paper did")
     .description(
@@ -132,18 +131,19 @@ function pairsCommand(io: Io): Command {
         "under an instruction to break it (deviant side), asking again with a new seed, up to --retries-per-side " +
         "times, until the parsed choice matches. Pairs keep the original prompt, without the steering instruction. " +
         "Every attempt is saved in --db; the same command with the same --run-id continues an interrupted run. " +
-        `Without --dataset the built-in packs are used (role-play: ${DEFAULT_PAIR_VARIANTS} reward variants per scenario; ` +
-        `collusion: ${DEFAULT_PER_FRAMING} random games per framing).`,
+        `Without --dataset the built-in packs are used (${pairSources()
+          .map((s) => s.pairs.builtInItems)
+          .join("; ")}).`,
     )
-    .addOption(new Option("--suite <suite>", "which testbed's items").choices(["roleplay", "collusion"]).makeOptionMandatory())
+    .addOption(new Option("--suite <suite>", "which testbed's items").choices(pairSuites()).makeOptionMandatory())
     .requiredOption("--model <spec>", "model string, e.g. openai:Qwen/Qwen3-8B or policy:fixed?p=0.5")
     .option("--dataset <file>", "training items: the paper's files (paper:roleplay-train, paper:games-350) or templates (repeatable)", collect)
     .option("--retries-per-side <n>", `attempts per side until the choice matches (paper: ${DEFAULT_RETRIES_PER_SIDE})`, intFlag("--retries-per-side", 1), DEFAULT_RETRIES_PER_SIDE)
     .addOption(new Option("--parity <mode>", "paper: the reference's steering texts and parser; default: our wording, robust parser").choices(PARITIES).default("default"))
     .addOption(new Option("--parser <mode>", "which parser reads the choices (default: the --parity mode's)").choices(PARITIES))
     .option("--seed <n>", "run seed: every attempt's seed derives from it", intFlag("--seed", 0), 0)
-    .option("--variants <n>", "reward variants per role-play template", intFlag("--variants", 1), DEFAULT_PAIR_VARIANTS)
-    .option("--per-framing <n>", "random games per framing from game templates", intFlag("--per-framing", 1), DEFAULT_PER_FRAMING)
+    .option("--variants <n>", "reward variants per role-play template", intFlag("--variants", 1), defaults.variants)
+    .option("--per-framing <n>", "random games per framing from game templates", intFlag("--per-framing", 1), defaults.perFraming)
     .option("--db <file>", "SQLite store", DEFAULT_DB)
     .option("--run-id <id>", "name the run; if the store has it, continue it (same settings required)", runIdFlag)
     .option("--out <file>", "write the pairs (both sides found) as JSONL, one preference pair per line")

@@ -1,7 +1,7 @@
 import { Command } from "commander";
-import { PairStore } from "../align/pairs.js";
 import { DEFAULT_DB } from "../run/config.js";
 import { runWriter, type LockOwner } from "../store/lock.js";
+import { RunStore } from "../store/store.js";
 import type { Io } from "./io.js";
 
 /** One line of `atp runs`: a run or a pair run, with how far it got. */
@@ -23,20 +23,20 @@ interface Listed {
   items?: { planned: number; done: number; pairs: number; failed: number };
 }
 
-function listAll(store: PairStore): Listed[] {
-  const db = store.runs.db;
+function listAll(store: RunStore): Listed[] {
+  const db = store.db;
   const shown = (status: string, writer: LockOwner | null) => (status === "running" && writer === null ? "interrupted" : status);
-  const runs = store.runs.listRuns().map((r): Listed => {
-    const states = store.runs.episodeStates(r.id);
+  const runs = store.listRuns().map((r): Listed => {
+    const states = store.episodeStates(r.id);
     const writer = runWriter(db, "run", r.id);
     const { id, createdAt, updatedAt, finishedAt, suite, model, parity, seed } = r;
     const count = (status: string) => states.filter((s) => s.status === status).length;
     return { id, kind: "run", createdAt, updatedAt, finishedAt, status: shown(r.status, writer), suite, model, parity, seed, writer, episodes: { planned: r.episodeCount, done: count("done"), failed: count("failed") } };
   });
-  const pairRuns = store.listRuns().map((r): Listed => {
+  const pairRuns = store.pairs.listRuns().map((r): Listed => {
     const writer = runWriter(db, "pairs", r.id);
     const { id, createdAt, updatedAt, finishedAt, suite, model, parity, seed } = r;
-    return { id, kind: "pairs", createdAt, updatedAt, finishedAt, status: shown(r.status, writer), suite, model, parity, seed, writer, items: { planned: r.itemCount, ...store.itemProgress(r.id) } };
+    return { id, kind: "pairs", createdAt, updatedAt, finishedAt, status: shown(r.status, writer), suite, model, parity, seed, writer, items: { planned: r.itemCount, ...store.pairs.itemProgress(r.id) } };
   });
   return [...runs, ...pairRuns].sort((a, b) => (a.createdAt < b.createdAt ? 1 : a.createdAt > b.createdAt ? -1 : 0));
 }
@@ -57,7 +57,7 @@ export function runsCommand(io: Io): Command {
     .option("--db <file>", "SQLite store", DEFAULT_DB)
     .option("--json", "print a JSON array, one object per run, with its episode or item counts and live writer")
     .action((flags: { db: string; json?: boolean }) => {
-      const store = PairStore.open(flags.db, { mustExist: true });
+      const store = RunStore.open(flags.db, { mustExist: true });
       let listed: Listed[];
       try {
         listed = listAll(store);

@@ -13,9 +13,10 @@
  * through the same engine: nothing finished is asked again, and a resumed run ends exactly as an
  * uninterrupted one.
  */
-import type { Agent, AgentCall, Reply } from "../agents/types.js";
+import type { Agent, Reply } from "../agents/types.js";
 import type { Message, ToolUseMessage } from "../core/types.js";
-import { cacheKey, type CallMeta, type RejectedWhy, type RunStore } from "../store/store.js";
+import { type CallMeta, type RejectedWhy, type RunStore } from "../store/store.js";
+import { askThroughCache } from "./ask.js";
 import type { Answer, Engine, Request, Testbed } from "../testbed/contract.js";
 import { testbedOf, type RunPlan } from "../testbeds/registry.js";
 import { toTranscript } from "../transcript/episode.js";
@@ -49,18 +50,6 @@ export class RejectedAnswerError extends Error {
     super(message);
     this.name = "RejectedAnswerError";
   }
-}
-
-/**
- * Why a model's answer cannot be scored, if it cannot: cut off at the token limit (unless
- * `scoreTruncated`), or nothing in it (no text, no tool calls, e.g. only reasoning). Answers of
- * agents that are not models (no finish reason) are taken as they are.
- */
-export function rejectionOf(reply: Reply, scoreTruncated: boolean): RejectedWhy | undefined {
-  if (reply.finishReason === undefined) return undefined;
-  if (reply.finishReason === "length" && !scoreTruncated) return "truncated";
-  if (reply.text.trim() === "" && (reply.toolCalls?.length ?? 0) === 0) return "empty";
-  return undefined;
 }
 
 function rejectionMessage(place: string, reply: Reply, why: RejectedWhy): string {
@@ -107,20 +96,6 @@ function checkReplayed(plan: RunPlan, saved: TranscriptRound, replayed: Transcri
   }
 }
 
-/** The call's answer, or a rejection as soon as the run is stopped: an abandoned call's answer is never used. */
-function unlessStopped<T>(answer: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
-  if (!signal) return answer;
-  if (signal.aborted) return Promise.reject(new Error("the run was stopped"));
-  return new Promise((resolve, reject) => {
-    const stop = () => reject(new Error("the run was stopped"));
-    signal.addEventListener("abort", stop, { once: true });
-    answer.then(
-      (value) => (signal.removeEventListener("abort", stop), resolve(value)),
-      (err) => (signal.removeEventListener("abort", stop), reject(err)),
-    );
-  });
-}
-
 /** Where a request sits in its episode: the transcript round, and the place of the call within it. */
 interface Place {
   testbed: Testbed<RunPlan>;
@@ -131,11 +106,10 @@ interface Place {
 /** Asks the agent (or the cache), refuses an answer that cannot be scored, and returns it as the history will carry it. */
 async function ask(agent: Agent, request: Request, place: Place, options: RunOptions): Promise<Answered> {
   const { call, turn } = request;
-  const answered = await fetchAnswer(agent, call, options.cache, options.signal);
-  const { reply, meta } = answered;
+  const { reply, latencyMs, cached, rejected: why } = await askThroughCache(agent, call, options);
+  const meta: CallMeta = { agent: call.agent, latencyMs, attempts: reply.attempts, cached, promptTokens: reply.promptTokens, completionTokens: reply.completionTokens, ...extras(reply) };
   // Counted once answered: a call whose answer is refused, or whose round fails, was still asked.
   options.onCall?.(meta);
-  const why = rejectionOf(reply, options.scoreTruncated ?? false);
   if (why !== undefined) {
     options.store?.store.saveRejected(options.store.runId, place.episodeIdx, {
       round: place.round,
@@ -154,33 +128,7 @@ async function ask(agent: Agent, request: Request, place: Place, options: RunOpt
     });
     throw new RejectedAnswerError(rejectionMessage(place.testbed.describeCall(place.round, request), reply, why));
   }
-  if (!meta.cached && answered.cacheKey !== undefined) {
-    const { text, toolCalls, finishReason, reasoning, promptTokens, completionTokens } = reply;
-    options.cache!.cachePut(answered.cacheKey, { text, toolCalls, finishReason, reasoning, promptTokens, completionTokens });
-  }
   return { reply: { ...reply, text: historyText(reply, options.historyReasoning ?? "drop") }, meta };
-}
-
-async function fetchAnswer(agent: Agent, call: AgentCall, cache: RunStore | undefined, signal: AbortSignal | undefined): Promise<Answered & { cacheKey?: string }> {
-  const identity = agent.cacheIdentity;
-  const key =
-    cache && identity !== undefined
-      ? cacheKey({ identity, messages: call.messages, ...(call.tools ? { tools: call.tools } : {}), episode: call.episode, round: call.round, agent: call.agent, repeat: call.repeat, seed: call.seed })
-      : undefined;
-  const hit = key === undefined ? undefined : cache!.cacheGet(key);
-  if (hit) {
-    const { text, toolCalls, finishReason, reasoning, promptTokens, completionTokens } = hit;
-    const reply: Reply = { text, ...(toolCalls ? { toolCalls } : {}), attempts: 0, promptTokens, completionTokens, finishReason, ...(reasoning !== undefined ? { reasoning } : {}) };
-    return { reply, meta: { agent: call.agent, latencyMs: 0, attempts: 0, cached: true, promptTokens, completionTokens, ...extras(reply) } };
-  }
-  const started = performance.now();
-  const reply = await unlessStopped(agent.respond(call), signal);
-  const latencyMs = performance.now() - started;
-  return {
-    reply,
-    cacheKey: key,
-    meta: { agent: call.agent, latencyMs, attempts: reply.attempts, cached: false, promptTokens: reply.promptTokens, completionTokens: reply.completionTokens, ...extras(reply) },
-  };
 }
 
 /** The reply's retry error, finish reason and reasoning, for the call's record (only those it has). */

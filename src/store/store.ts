@@ -18,6 +18,7 @@ import type { EpisodePlan, RunPlan } from "../testbeds/registry.js";
 import { toTranscript } from "../transcript/episode.js";
 import type { TranscriptCall, TranscriptEpisode, TranscriptRound } from "../transcript/types.js";
 import { acquireRunLock, type LockKind, type LockTiming, type RunLock } from "./lock.js";
+import { PairRuns } from "./pairs.js";
 import { checkStore, configureConnection, migrate } from "./schema.js";
 
 export type RunStatus = "running" | "done" | "failed" | "interrupted";
@@ -496,10 +497,13 @@ export class RunStore {
   private readonly cacheQueue = new Map<string, CachedResponse>();
   /** Runs this store writes, released on close. */
   private readonly locks: RunLock[] = [];
+  /** The pair runs (atp align pairs) in the same file, on the same connection. */
+  readonly pairs: PairRuns;
 
   /** `db` is the open connection, for tools and tests that query the tables directly. */
   private constructor(readonly db: Database.Database) {
     this.q = prepareStatements(db);
+    this.pairs = new PairRuns(db);
     this.saveRoundTx = db.transaction(this.insertRound.bind(this));
     this.cachePutTx = db.transaction(this.writeCache.bind(this));
   }

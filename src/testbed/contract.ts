@@ -4,8 +4,9 @@
  * replay reach a testbed only through this contract, never by asking which testbed a plan is.
  */
 import type { Agent, AgentCall, Reply } from "../agents/types.js";
+import type { PairItem, PairItemOptions } from "../align/types.js";
 import { hashSeed } from "../core/rng.js";
-import type { Parity, ToolCall } from "../core/types.js";
+import type { Message, Parity, ToolCall } from "../core/types.js";
 import type { DatasetKind } from "../scenarios/load.js";
 import type { Dataset } from "../scenarios/types.js";
 import type { TranscriptEpisode, TranscriptRound } from "../transcript/types.js";
@@ -110,6 +111,8 @@ export interface Testbed<P extends PlanOf<string, { id: string | number; environ
   readonly measures: readonly Measure[];
   /** Rebuilds a recorded episode's plan; called once per transcript, the returned function once per episode. */
   replanner(context: ReplanContext): (episode: TranscriptEpisode, where: string) => P;
+  /** Preference pairs and the choice reward (src/align); absent when the testbed has no two-option choice to train. */
+  readonly pairs?: PairSource;
   /** What simulated models (`policy:` model strings) need of it; without this they play its two-option calls only. */
   readonly policies?: TestbedPolicies;
   /** Set when a round asks one agent again and again, offering tools, until it is done. */
@@ -123,6 +126,34 @@ export interface Testbed<P extends PlanOf<string, { id: string | number; environ
    * `settingsText` spelled), into the parsed record; a bad field is an InputError naming `where`.
    */
   readSettingsText?(line: string, record: object, where: string): void;
+}
+
+/**
+ * What the alignment stage needs of a testbed whose agent picks one of two options: training
+ * items steered toward each option, the prompt they are sampled from, and how to read and name
+ * the option an answer took.
+ */
+export interface PairSource {
+  /**
+   * The training items of the given scenario files, or of the built-in pack when none is given;
+   * an InputError names a file of a kind the testbed cannot make items from.
+   */
+  items(datasets: readonly Dataset[], options: PairItemOptions): PairItem[];
+  /**
+   * The prompt an item is sampled from before any steering, which is also the GRPO prompt.
+   * `where` names the prompt in errors.
+   */
+  generationPrompt(prompt: readonly Message[], parity: Parity, where: string): Message[];
+  /** Reads the option an answer chose with the testbed's own parser of `parity`; null when none is read. */
+  readChoice(parity: Parity, completion: string, aligned: string, deviant: string): string | null;
+  /** What a parsed answer is called in reports: the aligned option ("compliant"), the deviant one ("violating"). */
+  readonly choiceNames: Readonly<Record<"aligned" | "deviant", string>>;
+  /** The item options the testbed reads, with their defaults (the defaults of their flags). */
+  readonly itemDefaults: Readonly<Partial<Omit<PairItemOptions, "parity">>>;
+  /** What the built-in pack makes without --dataset, in the help's words ("role-play: 10 reward variants per scenario"). */
+  readonly builtInItems: string;
+  /** The paper's GRPO learning rate for the testbed's prompts. */
+  readonly grpoLearningRate: number;
 }
 
 /** What simulated models need of a testbed, so one `policy:` model string runs every testbed. */

@@ -4,6 +4,7 @@ import { callSeed, type Testbed } from "../../testbed/contract.js";
 import { checkEnvironment } from "../../testbed/record.js";
 import { collusionDecisions, COLLUSION_MEASURES } from "./decisions.js";
 import { CollusionEpisode } from "./engine.js";
+import { collusionPairs } from "./pairs.js";
 import type { CollusionPlan } from "./plan.js";
 import { COLLUSION_POLICY_SENTENCES } from "./policy.js";
 import { gameScenarios } from "./scenarios.js";
@@ -70,4 +71,5 @@ export const collusion: Testbed<CollusionPlan, CollusionConfig> = {
   policies: { sentences: COLLUSION_POLICY_SENTENCES },
   settingsText: (record) => collusionSettingsText(record as CollusionSettingsRecord),
   readSettingsText: (line, record, where) => readRewardInts(line, record as CollusionSettingsRecord, where),
+  pairs: collusionPairs,
 };

@@ -4,6 +4,7 @@ import { callSeed, type Testbed } from "../../testbed/contract.js";
 import { checkEnvironment } from "../../testbed/record.js";
 import { roleplayDecisions, ROLEPLAY_MEASURES } from "./decisions.js";
 import { RoleplayEpisode } from "./engine.js";
+import { roleplayPairs } from "./pairs.js";
 import type { RoleplayPlan } from "./plan.js";
 import { ROLEPLAY_POLICY_SENTENCES } from "./policy.js";
 import { roleplayScenarios } from "./scenarios.js";
@@ -64,4 +65,5 @@ export const roleplay: Testbed<RoleplayPlan, RoleplayConfig> = {
     };
   },
   policies: { sentences: ROLEPLAY_POLICY_SENTENCES },
+  pairs: roleplayPairs,
 };
