@@ -23,13 +23,13 @@ import {
   gameTraceChart,
   tippingChart,
   toolUseChart,
-  toolUseSeries,
   violationChart,
   type ConditionalRow,
   type TippingSeries,
   type TraceChoice,
 } from "../report/charts.js";
 import { summarizeStored } from "../report/load.js";
+import { toolUseSeries } from "../testbeds/tooluse/report.js";
 import { isChoicePlan, transcriptRounds, type EpisodePlan, type RunPlan } from "../testbeds/registry.js";
 import { payoffLabel } from "../testbeds/collusion/plan.js";
 import type { ToolUsePlan } from "../testbeds/tooluse/plan.js";

@@ -5,6 +5,7 @@ import { callSeed, type Testbed } from "../../testbed/contract.js";
 import { checkEnvironment } from "../../testbed/record.js";
 import { CollusionEpisode } from "./engine.js";
 import type { CollusionPlan } from "./plan.js";
+import { collusionReport } from "./report.js";
 import { collusionSettingsFrom, collusionSettingsRecord, type CollusionSettingsRecord } from "./record.js";
 
 export const collusion: Testbed<CollusionPlan> = {
@@ -48,6 +49,7 @@ export const collusion: Testbed<CollusionPlan> = {
   transcriptRounds: (plan) => plan.settings.rounds,
   callsPerRound: (plan) => plan.settings.agents - plan.settings.fixedColluders,
   describeCall: (round, { call }) => `round ${round + 1} agent ${call.agent}`,
+  report: collusionReport,
   settingsRecord: (plan) => collusionSettingsRecord(plan.settings),
   replanner({ datasets, parity, source }) {
     const games = gameScenarios(datasets);

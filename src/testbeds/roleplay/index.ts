@@ -5,6 +5,7 @@ import { callSeed, type Testbed } from "../../testbed/contract.js";
 import { checkEnvironment } from "../../testbed/record.js";
 import { RoleplayEpisode } from "./engine.js";
 import type { RoleplayPlan } from "./plan.js";
+import { roleplayReport } from "./report.js";
 import { roleplaySettingsFrom, roleplaySettingsRecord, type RoleplaySettingsRecord } from "./record.js";
 
 export const roleplay: Testbed<RoleplayPlan> = {
@@ -43,6 +44,7 @@ export const roleplay: Testbed<RoleplayPlan> = {
   transcriptRounds: (plan) => plan.settings.rounds,
   callsPerRound: () => 1,
   describeCall: (round, { call }) => `round ${round + 1} agent ${call.agent}`,
+  report: roleplayReport,
   settingsRecord: (plan) => roleplaySettingsRecord(plan.settings),
   replanner({ datasets, parity, source }) {
     const scenarios = roleplayScenarios(datasets);

@@ -11,6 +11,7 @@ import type { TranscriptRound } from "../../transcript/types.js";
 import { ToolUseEpisode, type ToolUseRecord } from "./engine.js";
 import { TOOLUSE_ENVIRONMENT, toolUseScenario, type ToolUsePlan } from "./plan.js";
 import { CALCULATOR_TOOL } from "./protocol.js";
+import { toolUseReport } from "./report.js";
 import { toolUseSettingsFrom, toolUseSettingsRecord, type ToolUseSettingsRecord } from "./record.js";
 
 /** The seed of one tool-use call: its episode, repeat, round, problem and place within the problem. */
@@ -98,6 +99,7 @@ export const tooluse: Testbed<ToolUsePlan> = {
   transcriptRounds: (plan) => plan.settings.rounds * (plan.settings.easyPerRound + plan.settings.hardPerRound),
   callsPerRound: () => null,
   describeCall: (round, { turn }) => `problem ${round + 1} call ${turn + 1}`,
+  report: toolUseReport,
   settingsRecord: (plan) => toolUseSettingsRecord(plan.settings),
   replanner() {
     return (e, where) => {
