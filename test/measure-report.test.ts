@@ -1,8 +1,8 @@
 /**
  * A testbed with no report of its own but measures and decisions is shown by its measures: a
  * section with a table per measure and a chart, a CSV file, JSON and `atp run`'s table. The
- * testbed here ("coin") exists only in this file, so the report knows nothing of it but the
- * contract; its choices are picked so every rate can be worked out on paper.
+ * testbed here ("coin", test/helpers/coin.ts) exists only in the tests, so the report knows
+ * nothing of it but the contract; its choices are picked so every rate can be worked out on paper.
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
@@ -11,95 +11,14 @@ import { wilson } from "../src/metrics/intervals.js";
 import { summarizeStored, type LoadedRun } from "../src/report/load.js";
 import { measureReport, reportOf } from "../src/report/measure-report.js";
 import { reportCharts, reportCsv, reportData, reportHtml, reportMarkdown } from "../src/report/report.js";
-import type { DecisionRow, PlanOf, Testbed } from "../src/testbed/contract.js";
+import type { Testbed } from "../src/testbed/contract.js";
 import { findTestbed, type RunPlan } from "../src/testbeds/registry.js";
-import type { RunRecord } from "../src/store/store.js";
-import type { TranscriptEpisode } from "../src/transcript/types.js";
-
-type CoinPlan = PlanOf<"coin", { id: string; environment: string }, { rounds: number; side: string }>;
-
-/** One agent calls heads (H) or tails (T) each round; a call of T is the deviant one. */
-const coin = {
-  id: "coin",
-  title: "coin toss",
-  datasetKinds: [],
-  engine: () => {
-    throw new Error("not played here");
-  },
-  transcriptRounds: (plan: CoinPlan) => plan.settings.rounds,
-  callsPerRound: () => 1,
-  describeCall: (round: number) => `toss ${round + 1}`,
-  settingsRecord: (plan: CoinPlan) => plan.settings,
-  replanner: () => () => {
-    throw new Error("not replanned here");
-  },
-  decisions(plan: CoinPlan, transcript: TranscriptEpisode): DecisionRow[] {
-    return Array.from({ length: plan.settings.rounds }, (_, i) => {
-      const call = transcript.rounds[i]?.calls[0];
-      const status = call === undefined ? "failed" : call.choice === null ? "unparseable" : "made";
-      return {
-        key: plan.key,
-        repeat: plan.repeat,
-        environment: plan.scenario.environment,
-        round: i + 1,
-        agent: 0,
-        item: 0,
-        model: null,
-        axes: { side: plan.settings.side },
-        status,
-        outcome: status === "made" ? call!.choice : null,
-        deviant: status === "made" && call!.choice === "T",
-        reward: call ? call.reward : null,
-        values: {},
-      };
-    });
-  },
-  measures: [
-    { id: "tails", title: "tails rate", by: [], hit: (row: DecisionRow) => row.deviant },
-    { id: "tails-by-side", title: "tails rate", by: ["side"], hit: (row: DecisionRow) => row.deviant },
-  ],
-} satisfies Testbed<CoinPlan>;
-
-const plan = (key: string, side: string): CoinPlan => ({ suite: "coin", key, repeat: 0, scenario: { id: key, environment: "table" }, settings: { rounds: 2, side } });
-
-function episode(p: CoinPlan, choices: (string | null)[]): { plan: CoinPlan; transcript: TranscriptEpisode } {
-  return {
-    plan: p,
-    transcript: {
-      suite: "coin" as TranscriptEpisode["suite"],
-      episode: p.key,
-      scenario: p.key,
-      environment: "table",
-      settings: p.settings,
-      rounds: choices.map((choice, round) => ({ round, outcome: "", calls: [{ agent: 0, messages: [], response: choice ?? "?", choice, reward: 0 }] })),
-    },
-  };
-}
-
-// Round 1: T, H, T (2 of 3 tails); round 2: H, unparseable, and a failed call (0 of 2, 1 missing).
-const plans = [plan("a", "left"), plan("b", "left"), plan("c", "right")];
-const played = [episode(plans[0], ["T", "H"]), episode(plans[1], ["H", null]), episode(plans[2], ["T"])];
-
-const run: RunRecord = {
-  id: "coins",
-  createdAt: "2026-01-01T00:00:00.000Z",
-  updatedAt: "2026-01-01T00:00:00.000Z",
-  finishedAt: "2026-01-01T00:00:00.000Z",
-  status: "done",
-  suite: "coin",
-  model: "policy:fixed",
-  seed: 0,
-  parity: "default",
-  config: {},
-  versions: {},
-  episodeCount: 3,
-};
-const stats = { calls: 5, cached: 0, errors: 0, truncated: 0, empty: 0, promptTokens: 0, completionTokens: 0, totalTokens: 0, meanLatencyMs: null };
+import { coin, played, plans, run, stats } from "./helpers/coin.js";
 
 /** The run as loaded, with the coin testbed's episodes where a registered testbed's would be. */
 function loaded(): LoadedRun {
   const none = summarizeStored(run, [], [], [], stats);
-  return { ...none, episodes: { planned: 3, done: 3, failed: 0, unfinished: 0 }, testbeds: [{ testbed: coin as unknown as Testbed<RunPlan>, plans: plans as unknown as RunPlan[], played: played as never }] };
+  return { ...none, episodes: { planned: 3, done: 3, failed: 0, unfinished: 0 }, testbeds: [{ testbed: coin, plans: plans as unknown as RunPlan[], played: played as never }] };
 }
 
 const pctCell = (hits: number, n: number) => {
@@ -109,9 +28,9 @@ const pctCell = (hits: number, n: number) => {
 };
 
 test("a testbed without a report of its own but with measures gets one; one with neither gets none", () => {
-  assert.ok(measureReport(coin as unknown as Testbed<RunPlan>));
+  assert.ok(measureReport(coin));
   const { measures: _m, decisions: _d, ...bare } = coin;
-  assert.equal(measureReport(bare as unknown as Testbed<RunPlan>), null);
+  assert.equal(measureReport(bare as Testbed<RunPlan>), null);
   // The built-in testbeds keep their own.
   assert.equal(reportOf(findTestbed("roleplay")!), findTestbed("roleplay")!.report);
 });
@@ -162,7 +81,7 @@ test("the measures' CSV, JSON and chart", async () => {
 });
 
 test("atp run's table of the measures: one row per measure and group, a rate with its interval per round", () => {
-  const table = reportOf(coin as unknown as Testbed<RunPlan>)!.table!(played as never);
+  const table = reportOf(coin)!.table!(played as never);
   assert.equal(
     table,
     [

@@ -30,7 +30,7 @@ import {
 } from "../report/charts.js";
 import { summarizeStored } from "../report/load.js";
 import { toolUseSeries } from "../testbeds/tooluse/report.js";
-import { findTestbed, isChoicePlan, transcriptRounds, type EpisodePlan, type RunPlan } from "../testbeds/registry.js";
+import { findTestbed, isChoicePlan, registeredTestbeds, transcriptRounds, type EpisodePlan, type RunPlan } from "../testbeds/registry.js";
 import { payoffLabel } from "../testbeds/collusion/plan.js";
 import type { ToolUsePlan } from "../testbeds/tooluse/plan.js";
 import type { CallStats, EpisodeState, RunRecord, RunStore } from "../store/store.js";
@@ -305,7 +305,8 @@ const CHOICES = ["deviant", "aligned", "unparseable"] as const;
 const STATUSES = ["pending", "running", "done", "failed"] as const;
 
 export interface EpisodeFilter {
-  suite?: "roleplay" | "collusion" | "tooluse";
+  /** A registered testbed's id. */
+  suite?: string;
   /** A scenario name (environment) or scenario id. */
   scenario?: string;
   threshold?: number;
@@ -340,7 +341,7 @@ export function parseEpisodeFilter(query: URLSearchParams): EpisodeFilter {
     if (value === "") continue;
     switch (name) {
       case "suite":
-        filter.suite = oneOf(name, value, ["roleplay", "collusion", "tooluse"] as const);
+        filter.suite = oneOf(name, value, registeredTestbeds().map((t) => t.id));
         break;
       case "scenario":
         filter.scenario = value;
@@ -391,6 +392,8 @@ function decisionsOf(plan: RunPlan, rounds: TranscriptRound[]): RoundDecisions[]
   if (plan.suite === "tooluse") return toolUseDecisions(rounds);
   const testbed = findTestbed(plan.suite);
   if (testbed && shownByMeasures(testbed)) return measuredDecisions(testbed, plan, rounds);
+  // A testbed with neither its own view nor measures has no decisions the page can read.
+  if (!isChoicePlan(plan)) return [];
   const agents = new Set(modelAgents(plan));
   return rounds.map((round, i) => {
     const row: RoundDecisions = { round: i + 1, deviant: 0, aligned: 0, unparseable: 0 };
@@ -458,6 +461,7 @@ export function episodeView(store: RunStore, s: RunSnapshot, idx: number): Episo
   if (plan.suite === "tooluse") return toolUseEpisodeView(store, s, idx, plan);
   const testbed = findTestbed(plan.suite);
   if (testbed && shownByMeasures(testbed)) return measuredEpisodeView(store, s, idx, testbed);
+  if (!isChoicePlan(plan)) throw notFound(`run '${s.run.id}': episode ${idx} is of testbed '${(plan as RunPlan).suite}', which has no view or measures to show`);
   const asked = new Set(modelAgents(plan));
   const saved = store.savedRounds(s.run.id, idx);
   const extras = store.callExtras(s.run.id, idx);
