@@ -175,7 +175,7 @@ function failuresSection(r: LoadedRun): Section | null {
   return { id: "failed", title: "Failed and unfinished episodes", blocks };
 }
 
-/** Rounds as columns: the rate, its interval, the counts behind it. */
+/** The trajectories' tipping, each testbed that measures it giving its tables and chart series. */
 function tippingSection(r: LoadedRun): Section | null {
   const parts = reports(r).flatMap(({ report }) => report.tipping?.(r) ?? []);
   if (!parts.length) return null;
@@ -190,6 +190,7 @@ function tippingSection(r: LoadedRun): Section | null {
   return { id: "tipping", title: "Tipping", blocks };
 }
 
+/** The spread of the rates across repeats, each testbed that has it giving its tables. */
 function repeatsSection(r: LoadedRun): Section | null {
   const parts = reports(r).flatMap(({ report }) => report.repeats?.(r) ?? []);
   if (!parts.length) return null;

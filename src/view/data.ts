@@ -115,7 +115,7 @@ export function loadSnapshot(store: RunStore, run: RunRecord, states: EpisodeSta
     plans,
     states,
     rounds,
-    counted: loaded.played.length + (loaded.toolUse?.played.length ?? 0),
+    counted: loaded.testbeds.reduce((n, t) => n + t.played.length, 0),
     summary: loaded.summary,
     soFar: soFar(plans, rounds),
     toolUse,

@@ -4,7 +4,7 @@
  */
 import type { EpisodeList, EpisodeRow, EpisodeView, RateRow, RunDetail, RunList, RunOverview, TestbedId, Tipping } from "../api.js";
 import { ApiError, api, enc, h, pct, state, when, type Current } from "./dom.js";
-import { ownPanels, PANELS, panelFor, panelsOf, unfinished, type Panel, type RunPlace } from "./panels.js";
+import { measuredPanel, ownPanels, PANELS, panelFor, panelsOf, unfinished, type Panel, type RunPlace } from "./panels.js";
 import { answer, badge, chart, crumbs, failure, message, metaList, numTd, progress, setLive, table, td, type Column, type MetaItem } from "./render.js";
 
 // ?poll=MS refreshes faster (tests use it); 3 s is enough for a person watching a run.
@@ -185,7 +185,11 @@ function episodesSection(d: RunDetail, r: Route, at: () => RunPlace) {
     });
     return h("label", null, label, el);
   }
-  const suites: [string, string][] = [["", "All"], ...(Object.entries(PANELS) as [TestbedId, Panel<string>][]).filter(([, p]) => p.settings(s)).map(([id, p]): [string, string] => [id, p.label])];
+  const suites: [string, string][] = [
+    ["", "All"],
+    ...(Object.entries(PANELS) as [TestbedId, Panel<string>][]).filter(([, p]) => p.settings(s)).map(([id, p]): [string, string] => [id, p.label]),
+    ...(s.measured ?? []).map((m): [string, string] => [m.id, measuredPanel(m).label]),
+  ];
   const rounds: [string, string][] = [["", "Any"], ...Array.from({ length: maxRounds }, (_, i): [string, string] => [String(i + 1), `Round ${i + 1}`])];
   const filters = h("div", { class: "filters" },
     suites.length > 2 ? select("suite", "Suite", suites) : null,
