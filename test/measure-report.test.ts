@@ -13,7 +13,7 @@ import { measureReport, reportOf } from "../src/report/measure-report.js";
 import { reportCharts, reportCsv, reportData, reportHtml, reportMarkdown } from "../src/report/report.js";
 import type { Testbed } from "../src/testbed/contract.js";
 import { findTestbed, type RunPlan } from "../src/testbeds/registry.js";
-import { coin, played, plans, run, stats } from "./helpers/coin.js";
+import { coin, plan, played, plans, run, stats } from "./helpers/coin.js";
 
 /** The run as loaded, with the coin testbed's episodes where a registered testbed's would be. */
 function loaded(): LoadedRun {
@@ -92,4 +92,16 @@ test("atp run's table of the measures: one row per measure and group, a rate wit
       "tails rate, side = right  100.0 [20.7, 100.0]                -",
     ].join("\n"),
   );
+});
+
+test("an episode that did not finish counts its planned decisions as missing, as the report counts them for every testbed", () => {
+  const unfinished = plan("d", "right");
+  const r = loaded();
+  r.testbeds[0].plans = [...r.testbeds[0].plans, unfinished as unknown as RunPlan];
+  const json = reportData(r) as unknown as { measures: Record<string, Record<string, { groups: { axes: object; episodes: number; rounds: { total: number; failed: number }[] }[] }>> };
+  const right = json.measures.coin["tails-by-side"].groups.find((g) => JSON.stringify(g.axes) === '{"side":"right"}')!;
+  // c's second call failed; d played neither round. The counted decisions stay those made.
+  assert.deepEqual(right.rounds.map((x) => [x.total, x.failed]), [[1, 1], [0, 2]]);
+  assert.equal(right.episodes, 2);
+  assert.match(reportMarkdown(r), /3 finished episodes\./);
 });

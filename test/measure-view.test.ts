@@ -40,15 +40,16 @@ test("a testbed with measures and no report of its own is shown by them; the bui
   assert.deepEqual(measuredTestbeds(plans as unknown as RunPlan[]), []);
 });
 
-test("the run's measures count the finished episodes only, per group of each measure's axes", () => {
+test("the run's measures count the finished episodes, an unfinished one's decisions as missing, per group of each measure's axes", () => {
   const [view] = measuresViews(snapshot(), [coin]);
   assert.equal(view.testbed, "coin");
   assert.deepEqual(view.counts, { total: 3, done: 2, failed: 0 });
   assert.deepEqual(view.measures.map((m) => [m.id, m.by]), [["tails", []], ["tails-by-side", ["side"]]]);
-  // Episodes a (T, H) and b (H, unparseable): round 1 one tail of 2, round 2 none of 2 (one unparseable).
+  // Episodes a (T, H) and b (H, unparseable): round 1 one tail of 2, round 2 none of 2 (one
+  // unparseable); c, still playing, is missing both its decisions.
   const all = view.measures[0].groups;
-  assert.deepEqual(all.map((g) => [g.axes, g.episodes, g.rounds.map((x) => [x.hits, x.total, x.unparseable, x.failed])]), [[{}, 2, [[1, 2, 0, 0], [0, 2, 1, 0]]]]);
-  assert.deepEqual(view.measures[1].groups.map((g) => g.axes), [{ side: "left" }]);
+  assert.deepEqual(all.map((g) => [g.axes, g.episodes, g.rounds.map((x) => [x.hits, x.total, x.unparseable, x.failed])]), [[{}, 3, [[1, 2, 0, 1], [0, 2, 1, 1]]]]);
+  assert.deepEqual(view.measures[1].groups.map((g) => [g.axes, g.rounds.map((x) => x.failed)]), [[{ side: "left" }, [0, 0]], [{ side: "right" }, [1, 1]]]);
 });
 
 test("the measures' chart: one line per measure and group, rounds without decisions left out", () => {

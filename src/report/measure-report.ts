@@ -19,9 +19,17 @@ export interface MeasureRates {
   groups: MeasureGroup[];
 }
 
-/** Each measure's groups over the decisions of the finished episodes. */
-export function measureRates(testbed: Testbed<RunPlan>, finished: FinishedEpisode<RunPlan>[]): MeasureRates[] {
-  const rows = finished.flatMap((p) => testbed.decisions!(p.plan, p.transcript));
+/**
+ * Each measure's groups over the decisions of the finished episodes; the planned decisions of
+ * `unfinished` episodes (failed, or not done yet) count as missing, as the report counts them
+ * for every testbed.
+ */
+export function measureRates(testbed: Testbed<RunPlan>, finished: FinishedEpisode<RunPlan>[], unfinished: RunPlan[] = []): MeasureRates[] {
+  const rows = [
+    ...finished.flatMap((p) => testbed.decisions!(p.plan, p.transcript)),
+    // With no rounds, every planned decision is a failed row.
+    ...unfinished.flatMap((plan) => testbed.decisions!(plan, { suite: plan.suite, episode: plan.key, scenario: plan.scenario.id, environment: plan.scenario.environment, settings: testbed.settingsRecord(plan), rounds: [] })),
+  ];
   return (testbed.measures ?? []).map((measure) => ({ measure, groups: measureGroups(rows, measure) }));
 }
 
@@ -33,7 +41,9 @@ export function measureReport(testbed: Testbed<RunPlan>): TestbedReport<RunPlan>
   const mine = (r: LoadedRun) => r.testbeds.find((t) => t.testbed.id === testbed.id) ?? null;
   const rates = (r: LoadedRun) => {
     const t = mine(r);
-    return t && t.played.length ? { played: t.played.length, measures: measureRates(testbed, t.played) } : null;
+    if (!t || !t.played.length) return null;
+    const finished = new Set(t.played.map((p) => p.plan));
+    return { played: t.played.length, measures: measureRates(testbed, t.played, t.plans.filter((p) => !finished.has(p))) };
   };
   return {
     settings(r) {

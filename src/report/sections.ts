@@ -143,6 +143,6 @@ export interface TestbedReport<P> {
   json?(r: LoadedRun): Record<string, unknown>;
   /** HTML sections after the tables (conversations to read), whole `<section>` elements. */
   html?(r: LoadedRun): string[];
-  /** The plain-text table `atp run` prints of the testbed's finished episodes (never empty). */
+  /** The plain-text table `atp run` prints of the testbed's finished episodes; asked only when there are some. */
   table?(finished: FinishedEpisode<P>[]): string;
 }

@@ -35,10 +35,12 @@ function transcriptOf(testbed: Testbed<RunPlan>, plan: RunPlan, rounds: Transcri
   return { suite, episode: key, scenario: scenario.id, environment: scenario.environment, settings: testbed.settingsRecord(plan), ...(repeat > 0 ? { repeat } : {}), rounds };
 }
 
-/** A testbed's measures over its finished episodes in the snapshot. */
+/** A testbed's measures over its finished episodes in the snapshot; the others' planned decisions count as missing, as the report counts them. */
 function ratesOf(s: RunSnapshot, testbed: Testbed<RunPlan>): MeasureRates[] {
-  const finished = s.plans.flatMap((plan, idx) => (plan.suite === testbed.id && s.states[idx].status === "done" ? [{ plan, transcript: transcriptOf(testbed, plan, s.rounds.get(idx) ?? []) }] : []));
-  return measureRates(testbed, finished);
+  const mine = s.plans.flatMap((plan, idx) => (plan.suite === testbed.id ? [{ plan, idx }] : []));
+  const done = mine.filter(({ idx }) => s.states[idx].status === "done");
+  const finished = done.map(({ plan, idx }) => ({ plan, transcript: transcriptOf(testbed, plan, s.rounds.get(idx) ?? []) }));
+  return measureRates(testbed, finished, mine.filter(({ idx }) => s.states[idx].status !== "done").map(({ plan }) => plan));
 }
 
 export function measuresViews(s: RunSnapshot, testbeds = registeredTestbeds()): MeasuresView[] {
