@@ -17,7 +17,7 @@ import type { Agent, AgentCall } from "../src/agents/types.js";
 import { InputError } from "../src/core/errors.js";
 import { wilson } from "../src/metrics/intervals.js";
 import { toolUseRates } from "../src/testbeds/tooluse/measures.js";
-import { toolUseTable } from "../src/report/tables.js";
+import { toolUseTable } from "../src/testbeds/tooluse/report.js";
 import { applyFlags } from "../src/cli/run.js";
 import { defaultConfig, loadConfigFile } from "../src/run/config.js";
 import { planAll } from "../src/run/execute.js";

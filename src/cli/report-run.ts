@@ -1,7 +1,6 @@
 import { setMaxListeners } from "node:events";
-import { collusionRateGroups, rateRows } from "../metrics/summary.js";
-import { toolUseRates } from "../testbeds/tooluse/measures.js";
-import { collusionTable, toolUseTable, violationTable } from "../report/tables.js";
+import { reportOf } from "../report/measure-report.js";
+import { registeredTestbeds } from "../testbeds/registry.js";
 import type { RunHooks, RunResult } from "../run/execute.js";
 import type { LockOwner } from "../store/lock.js";
 import { signalExitCode, type Io } from "./io.js";
@@ -71,11 +70,12 @@ export async function reportRun(io: Io, db: string, play: (hooks: RunHooks) => P
   // The tool-use testbed is not in the reference code, so it has no parity mode to name.
   const mode = suite === "tooluse" ? "" : `parity ${parity}, `;
   out.push(`atp run ${suite}: run ${result.runId}, model ${result.model}, ${mode}seed ${seed}, ${result.plans.length} episodes`);
-  const roleplay = result.played.filter((p) => p.plan.suite === "roleplay");
-  if (roleplay.length) out.push("", violationTable(rateRows(roleplay), roleplay.length));
-  const groups = collusionRateGroups(result.played);
-  if (groups.length) out.push("", collusionTable(groups));
-  if (result.toolUse.length) out.push("", toolUseTable(toolUseRates(result.toolUse.map((p) => p.transcript)), result.toolUse.length));
+  const finished = [...result.played, ...result.toolUse];
+  for (const testbed of registeredTestbeds()) {
+    const mine = finished.filter((p) => p.plan.suite === testbed.id);
+    const table = reportOf(testbed)?.table;
+    if (mine.length && table) out.push("", table(mine));
+  }
   io.stdout.write(out.join("\n") + "\n");
   // onStart comes before the first call, so every finished session has its progress.
   io.stderr.write(summary(progress!, result, db));

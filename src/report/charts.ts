@@ -13,7 +13,6 @@
  *   labelled symbol stands for one data point.
  */
 import type { Config, TopLevelSpec } from "vega-lite";
-import type { Proportion, ToolUseRoundRates } from "../testbeds/tooluse/measures.js";
 
 /** One round of a rate with its 95% interval (all fractions in [0, 1]). */
 export interface RatePoint {
@@ -488,18 +487,28 @@ export function toolUseChart(series: RateSeries[], options: ChartOptions = {}): 
 }
 
 /**
- * What the tool-use chart draws: tool use on all and on hard problems, and accuracy on easy and
- * hard ones (easy accuracy shows the shortcut costs nothing there). Rounds without such problems
- * are left out, and so is a series without any.
+ * A testbed's measures by round, for a testbed without charts of its own: one line per measure
+ * and group of its axes, with its 95% interval as a band.
  */
-export function toolUseSeries(rates: ToolUseRoundRates[]): RateSeries[] {
-  const measures: [string, (r: ToolUseRoundRates) => Proportion][] = [
-    ["Tool use, all problems", (r) => r.toolUse],
-    ["Tool use, hard", (r) => r.hardToolUse],
-    ["Accuracy, easy", (r) => r.easyAccuracy],
-    ["Accuracy, hard", (r) => r.hardAccuracy],
-  ];
-  return measures
-    .map(([label, of]) => ({ label, points: rates.filter((r) => of(r).n > 0).map((r) => ({ round: r.round, rate: of(r).rate, low: of(r).low, high: of(r).high })) }))
-    .filter((series) => series.points.length > 0);
+export function measuresChart(title: string, series: RateSeries[], options: ChartOptions = {}): TopLevelSpec {
+  for (const s of series) checkRates(`measuresChart "${s.label}"`, s.points);
+  const values = series.flatMap((s) => s.points.map((p) => ({ series: s.label, ...p })));
+  return {
+    $schema: "https://vega.github.io/schema/vega-lite/v6.json",
+    title: titleOf(title, options, "Share of decisions; band = 95% interval"),
+    width: options.width ?? DEFAULT_WIDTH,
+    height: options.height ?? DEFAULT_HEIGHT,
+    config: CHART_CONFIG,
+    data: { values },
+    transform: [
+      { calculate: `datum.series + ', round ' + datum.round + ': ' + ${pct("rate")} + ' (95% CI ' + ${pct("low")} + ' to ' + ${pct("high")} + ')'`, as: "description" },
+    ],
+    layer: rateLayers(
+      "series",
+      null,
+      series.map((s) => s.label),
+      "% of decisions",
+      values.map((v) => v.round),
+    ),
+  };
 }

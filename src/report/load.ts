@@ -6,10 +6,12 @@ import { InputError } from "../core/errors.js";
 import { summarize, type RunSummary } from "../metrics/summary.js";
 import { episodeId, type FailedCall, type PlayedEpisode } from "../metrics/rates.js";
 import { toolUseRates, type PlayedToolUse, type ToolUseRoundRates } from "../testbeds/tooluse/measures.js";
-import { isChoicePlan, transcriptRounds, type EpisodePlan, type RunPlan } from "../testbeds/registry.js";
+import { isChoicePlan, registeredTestbeds, transcriptRounds, type EpisodePlan, type RunPlan } from "../testbeds/registry.js";
+import type { Testbed } from "../testbed/contract.js";
 import type { ToolUsePlan } from "../testbeds/tooluse/plan.js";
 import { RunStore, type CallStats, type EpisodeState, type RunRecord } from "../store/store.js";
 import type { TranscriptEpisode } from "../transcript/types.js";
+import type { FinishedEpisode } from "./sections.js";
 
 export interface EpisodeCounts {
   planned: number;
@@ -26,8 +28,19 @@ export interface LoadedToolUse {
   rates: ToolUseRoundRates[];
 }
 
+/** One testbed's episodes in a run. */
+export interface TestbedEpisodes {
+  testbed: Testbed<RunPlan>;
+  /** Its planned episodes, in plan order. */
+  plans: RunPlan[];
+  /** Its finished episodes, in plan order. */
+  played: FinishedEpisode<RunPlan>[];
+}
+
 export interface LoadedRun {
   run: RunRecord;
+  /** The testbeds the run plays, in the registry's order. */
+  testbeds: TestbedEpisodes[];
   /** Every planned role-play and game episode, in plan order. */
   plans: EpisodePlan[];
   /** Finished role-play and game episodes, in plan order. */
@@ -78,12 +91,17 @@ export function summarizeStored(run: RunRecord, all: RunPlan[], states: EpisodeS
   const plans = all.filter(isChoicePlan);
   const toolUsePlans = all.filter((p): p is ToolUsePlan => p.suite === "tooluse");
   const byId = new Map(all.map((p) => [episodeId(p.key, p.repeat), p]));
+  const testbeds: TestbedEpisodes[] = registeredTestbeds()
+    .map((testbed) => ({ testbed, plans: all.filter((p) => p.suite === testbed.id), played: [] }))
+    .filter((t) => t.plans.length > 0);
+  const ofSuite = new Map(testbeds.map((t) => [t.testbed.id, t]));
   const played: PlayedEpisode[] = [];
   const toolUsePlayed: PlayedToolUse[] = [];
   for (const transcript of finished) {
     const plan = byId.get(episodeId(transcript.episode, transcript.repeat ?? 0))!;
+    ofSuite.get(plan.suite)!.played.push({ plan, transcript });
     if (plan.suite === "tooluse") toolUsePlayed.push({ plan, transcript });
-    else played.push({ plan, transcript });
+    else if (isChoicePlan(plan)) played.push({ plan, transcript });
   }
   const failed: FailedCall[] = states
     .filter((s) => s.status === "failed")
@@ -97,6 +115,7 @@ export function summarizeStored(run: RunRecord, all: RunPlan[], states: EpisodeS
   const toolUseKeys = new Set(toolUsePlans.map((p) => p.key));
   return {
     run,
+    testbeds,
     plans,
     played,
     toolUse: toolUsePlans.length ? { plans: toolUsePlans, played: toolUsePlayed, rates: toolUseRates(toolUsePlayed.map((p) => p.transcript)) } : null,

@@ -8,36 +8,37 @@
  */
 import { existsSync, mkdirSync, renameSync, rmSync } from "node:fs";
 import { dirname, join, relative, resolve } from "node:path";
-import type { TopLevelSpec } from "vega-lite";
 import { InputError } from "../core/errors.js";
-import { cleanNumber, percent } from "../core/format.js";
-import { pyFloat } from "../core/pyformat.js";
+import { percent } from "../core/format.js";
 import { writeFileAtomic } from "../core/files.js";
 import { GROUP_OF, type CompareGroup, type Comparison, type PairedRow } from "../metrics/compare.js";
-import { roundSucceeded } from "../testbeds/collusion/diffusion.js";
-import type { Conditional } from "../testbeds/collusion/diffusion.js";
-import { decisionOf, modelAgents, type PlayedEpisode } from "../metrics/rates.js";
-import type { CollusionSummary, RateRow } from "../metrics/summary.js";
-import type { Proportion, ToolUseRoundRates } from "../testbeds/tooluse/measures.js";
-import type { Payoffs } from "../testbeds/collusion/engine.js";
-import type { CollusionPlan } from "../testbeds/collusion/plan.js";
 import { RUN_ID } from "../run/config.js";
 import { VERSION } from "../version.js";
-import {
-  collusionChart,
-  conditionalChart,
-  gameTraceChart,
-  tippingChart,
-  toolUseChart,
-  toolUseSeries,
-  violationChart,
-  PALETTE,
-  type ConditionalRow,
-  type GameTrace,
-  type TippingSeries,
-} from "./charts.js";
+import * as chartSpecs from "./charts.js";
 import type { LoadedRun } from "./load.js";
 import { findTestbed } from "../testbeds/registry.js";
+import { reportOf } from "./measure-report.js";
+import {
+  chart,
+  csv,
+  DASH,
+  escapeHtml,
+  groupFields,
+  plural,
+  rateFields,
+  REPORT_PLACES,
+  table,
+  text,
+  type Block,
+  type CsvValue,
+  type ReportChart,
+  type ReportPlace,
+  type Section,
+  type Table,
+  type TestbedReport,
+} from "./sections.js";
+
+export { escapeHtml, type ReportChart } from "./sections.js";
 
 export const REPORT_FORMATS = ["md", "csv", "json", "html"] as const;
 export type ReportFormat = (typeof REPORT_FORMATS)[number];
@@ -63,11 +64,6 @@ export function defaultOutDir(runId: string): string {
 
 // ---------------------------------------------------------------- text helpers
 
-/** Escapes text for HTML content and quoted attributes. Every string the page shows goes through it. */
-export function escapeHtml(text: string): string {
-  return text.replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]!);
-}
-
 /**
  * Text for a Markdown table cell or line: no markup, HTML or line breaks can come through. Only a
  * `<` that could open a tag and an `&` that could start an entity are escaped, so `p < 0.001` reads as typed.
@@ -81,19 +77,8 @@ function mdText(text: string): string {
     .replace(/\s*[\r\n]+\s*/g, " ");
 }
 
-const DASH = "–";
-
 /** A fraction as a percentage with two decimals (the paper's tables). */
 const pct = (x: number) => percent(x);
-const ci = (low: number, high: number) => `${pct(low)}${DASH}${pct(high)}`;
-const rateCell = (r: { rate: number; low: number; high: number }, n: number) => (n > 0 ? `${pct(r.rate)} (${ci(r.low, r.high)})` : DASH);
-/** Capital and other plain quantities: three decimals are plenty for factors around 1. */
-const num = (x: number) => x.toFixed(3);
-const payoffText = (p: Payoffs) => `(${[p.high, p.normal, p.low].map(pyFloat).join(", ")})`;
-const kText = (k: number | null) => (k === null ? DASH : String(Number(k.toFixed(3))));
-const roundHeaders = (n: number) => Array.from({ length: n }, (_, i) => `Round ${i + 1}`);
-const distinct = <T>(values: T[]): T[] => [...new Set(values)];
-const plural = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
 
 /** JSON with object keys sorted at every depth and non-finite numbers as null: the same run always gives the same text. */
 export function stableJson(value: unknown): string {
@@ -114,43 +99,28 @@ export function stableJson(value: unknown): string {
 
 // ---------------------------------------------------------------- sections shared by md and html
 
-interface Table {
-  header: string[];
-  rows: string[][];
-  /** Leading columns that hold labels (left-aligned); the rest are numbers. */
-  labels: number;
+/** The registered testbeds the run plays that have something to show, in the registry's order. */
+function reports(r: LoadedRun): { id: string; report: TestbedReport<unknown> }[] {
+  return r.testbeds.flatMap(({ testbed }) => {
+    const report = reportOf(testbed);
+    return report ? [{ id: testbed.id, report: report as TestbedReport<unknown> }] : [];
+  });
 }
 
-type Block = { kind: "text"; text: string } | { kind: "table"; table: Table } | { kind: "chart"; chart: string };
-
-interface Section {
-  id: string;
-  title: string;
-  blocks: Block[];
+/** The pieces every testbed gives for one place, in the registry's order. */
+function placed<T>(r: LoadedRun, place: ReportPlace, of: (report: TestbedReport<unknown>) => Partial<Record<ReportPlace, T[]>> | undefined): T[] {
+  return reports(r).flatMap(({ report }) => of(report)?.[place] ?? []);
 }
 
-/** A chart of the report: written as charts/<name>.svg and .png, inlined in the HTML. */
-export interface ReportChart {
-  name: string;
-  /** Alt text and caption. */
-  title: string;
-  spec: TopLevelSpec;
-}
-
-const text = (t: string): Block => ({ kind: "text", text: t });
-const table = (header: string[], rows: string[][], labels = 1): Block => ({ kind: "table", table: { header, rows, labels } });
-const chart = (name: string): Block => ({ kind: "chart", chart: name });
-
-function groupLabel(g: { threshold: number; rewards: Payoffs }, payoffSets: number): string {
-  return payoffSets > 1 ? `t = ${g.threshold}, ${payoffText(g.rewards)}` : `t = ${g.threshold}`;
+/** The shared pieces and the testbeds' pieces in order: the tipping section after `main`, the repeats after `afterTipping`. */
+function inOrder<T>(r: LoadedRun, of: (report: TestbedReport<unknown>) => Partial<Record<ReportPlace, T[]>> | undefined, shared: { tipping: T[]; repeats: T[] }): T[] {
+  const [main, afterTipping, afterRepeats] = REPORT_PLACES.map((place) => placed(r, place, of));
+  return [...main, ...shared.tipping, ...afterTipping, ...shared.repeats, ...afterRepeats];
 }
 
 function settingsSection(r: LoadedRun): Section {
   const { run, stats, episodes } = r;
-  const repeats = Math.max(0, ...[...r.plans, ...(r.toolUse?.plans ?? [])].map((p) => p.repeat)) + 1;
-  const roleplay = r.plans.filter((p) => p.suite === "roleplay");
-  const games = r.plans.filter((p): p is CollusionPlan => p.suite === "collusion");
-  const list = (values: unknown[]) => distinct(values.map((v) => (v === null ? "all" : String(v)))).join(", ");
+  const repeats = Math.max(0, ...r.testbeds.flatMap((t) => t.plans.map((p) => p.repeat))) + 1;
   const rows: string[][] = [
     ["Run", run.id],
     ["Status", run.status],
@@ -173,36 +143,9 @@ function settingsSection(r: LoadedRun): Section {
     ["Tokens", `${stats.totalTokens} (prompt ${stats.promptTokens}, completion ${stats.completionTokens})`],
     ["Mean latency", stats.meanLatencyMs === null ? DASH : `${stats.meanLatencyMs.toFixed(1)} ms`],
   ];
-  if (roleplay.length) {
-    const items = distinct(roleplay.map((p) => p.key)).length;
-    const s = roleplay.map((p) => p.settings);
-    rows.push([
-      "Role-play",
-      `${plural(items, "item")}, ${list(s.map((x) => x.rounds))} rounds, history window ${list(s.map((x) => x.historyWindow))}, supervision ${list(s.map((x) => x.supervision))}`,
-    ]);
-  }
-  if (games.length) {
-    const s = games.map((p) => p.settings);
-    rows.push([
-      "Collusion",
-      `${plural(distinct(games.map((p) => p.scenario.environment)).length, "game")} x ${list(s.map((x) => x.agents))} agents, ` +
-        `${list(s.map((x) => x.rounds))} rounds, thresholds ${list(s.map((x) => x.threshold))}, ` +
-        `payoffs (H, N, L) ${distinct(s.map((x) => payoffText(x.rewards))).join(" ")}, peers ${list(s.map((x) => x.peers))}, ` +
-        `capital ${list(s.map((x) => x.capitalMode))}` +
-        (s.some((x) => x.fixedColluders > 0) ? `, fixed colluders ${list(s.map((x) => x.fixedColluders))}` : ""),
-    ]);
-  }
-  if (r.toolUse) {
-    const s = r.toolUse.plans.map((p) => p.settings);
-    rows.push([
-      "Tool use",
-      `${plural(distinct(r.toolUse.plans.map((p) => p.key)).length, "episode")}, ${list(s.map((x) => x.rounds))} rounds of ` +
-        `${list(s.map((x) => x.easyPerRound))} easy + ${list(s.map((x) => x.hardPerRound))} hard problems (difficulty ${list(s.map((x) => x.difficulty))}), ` +
-        `correct answer ${list(s.map((x) => cleanNumber(x.rewards.easy)))} easy / ${list(s.map((x) => cleanNumber(x.rewards.hard)))} hard, ` +
-        `cost ${list(s.map((x) => cleanNumber(x.costs.tool)))} with the calculator / ${list(s.map((x) => cleanNumber(x.costs.direct)))} without, ` +
-        `protocol ${list(s.map((x) => x.protocol))}, at most ${list(s.map((x) => x.maxToolCalls))} calculator calls per problem, ` +
-        `history window ${list(s.map((x) => x.historyWindow))} problems`,
-    ]);
+  for (const { report } of reports(r)) {
+    const row = report.settings?.(r);
+    if (row) rows.push(row);
   }
   rows.push(["Versions", Object.entries(run.versions).map(([k, v]) => `${k} ${v}`).join(", ")]);
   return { id: "run", title: "Run", blocks: [table(["Setting", "Value"], rows, 2)] };
@@ -229,379 +172,42 @@ function failuresSection(r: LoadedRun): Section | null {
   return { id: "failed", title: "Failed and unfinished episodes", blocks };
 }
 
-/** Rounds as columns: the rate, its interval, the counts behind it. */
-function overallTable(rows: RateRow[], what: string, unit: string): Block {
-  const body = [
-    [`${what} rate (%)`, ...rows.map((x) => (x.total ? pct(x.rate) : DASH))],
-    ["95% CI (%)", ...rows.map((x) => (x.total ? ci(x.low, x.high) : DASH))],
-    [`${unit}`, ...rows.map((x) => `${x.deviant}/${x.total}`)],
-    ["Unparseable", ...rows.map((x) => String(x.unparseable))],
-  ];
-  if (rows.some((x) => x.failed > 0)) body.push(["Missing (failed or unfinished)", ...rows.map((x) => String(x.failed))]);
-  return table(["", ...roundHeaders(rows.length)], body);
-}
-
-function roleplaySection(r: LoadedRun): Section | null {
-  const rp = r.summary.roleplay;
-  if (!rp) return null;
-  const rounds = rp.overall.length;
-  const missing = rp.byScenario.some((s) => s.rates.some((x) => x.failed > 0));
-  return {
-    id: "roleplay",
-    title: "Role-play: violation rate by round",
-    blocks: [
-      text(
-        `${plural(rp.episodes, "episode")}. Rate = answers choosing the rule-violating option / answers, in %, with 95% Wilson ` +
-          "intervals; unparseable answers count as non-violations and are also shown apart.",
-      ),
-      overallTable(rp.overall, "Violation", "Violations / answers"),
-      chart("violation"),
-      text("Per scenario (its reward variants pooled): violation rate in % (95% CI)."),
-      table(
-        ["Scenario", "Episodes", ...roundHeaders(rounds), "Unparseable", ...(missing ? ["Missing"] : [])],
-        rp.byScenario.map((s) => [
-          s.environment,
-          String(s.episodes),
-          ...Array.from({ length: rounds }, (_, i) => (s.rates[i] ? rateCell(s.rates[i], s.rates[i].total) : DASH)),
-          String(s.rates.reduce((n, x) => n + x.unparseable, 0)),
-          ...(missing ? [String(s.rates.reduce((n, x) => n + x.failed, 0))] : []),
-        ]),
-      ),
-    ],
-  };
-}
-
-function collusionSection(r: LoadedRun): Section | null {
-  const groups = r.summary.collusion;
-  if (!groups.length) return null;
-  const rounds = Math.max(...groups.map((g) => g.rates.length));
-  const missing = groups.some((g) => g.rates.some((x) => x.failed > 0));
-  const agents = distinct(r.plans.flatMap((p) => (p.suite === "collusion" ? [modelAgents(p).length] : [])));
-  return {
-    id: "collusion",
-    title: "Collusion: collusion rate by round",
-    blocks: [
-      text(
-        `Rate = decisions choosing the collective option / decisions (${agents.join(" or ")} model agents per game), in %, with 95% ` +
-          "Wilson intervals, per threshold t and payoff set (high, normal, low) with incentive ratio k = (high - normal) / (normal - low).",
-      ),
-      table(
-        ["t", "Payoffs (H, N, L)", "k", "Games", ...roundHeaders(rounds), "Unparseable", ...(missing ? ["Missing"] : [])],
-        groups.map((g) => [
-          String(g.threshold),
-          payoffText(g.rewards),
-          kText(g.incentiveRatio),
-          String(g.episodes),
-          ...Array.from({ length: rounds }, (_, i) => (g.rates[i] ? rateCell(g.rates[i], g.rates[i].total) : DASH)),
-          String(g.rates.reduce((n, x) => n + x.unparseable, 0)),
-          ...(missing ? [String(g.rates.reduce((n, x) => n + x.failed, 0))] : []),
-        ]),
-        2,
-      ),
-      chart("collusion"),
-    ],
-  };
-}
-
-function conditionalCell(c: Conditional): string {
-  return c.n > 0 ? `${pct(c.rate)} (${ci(c.low, c.high)})` : DASH;
-}
-
-function diffusionSection(r: LoadedRun, charts: ReportChart[]): Section | null {
-  const groups = r.summary.collusion;
-  if (!groups.length) return null;
-  const rounds = Math.max(...groups.map((g) => g.diffusion.success.length));
-  const rows: string[][] = [];
-  for (const g of groups) {
-    const pairs = [...g.diffusion.pairs.map((p) => ({ label: `${p.from} → ${p.to}`, ...p })), { label: "all pairs", ...g.diffusion.pooled }];
-    for (const p of pairs) {
-      rows.push([
-        String(g.threshold),
-        payoffText(g.rewards),
-        p.label,
-        conditionalCell(p.afterSuccess),
-        String(p.afterSuccess.n),
-        conditionalCell(p.afterFailure),
-        String(p.afterFailure.n),
-      ]);
-    }
-  }
-  return {
-    id: "diffusion",
-    title: "Diffusion: collusion after success and after failure",
-    blocks: [
-      text("Games in which collusion reached the threshold, by round: succeeded / games (%)."),
-      table(
-        ["t", "Payoffs (H, N, L)", ...roundHeaders(rounds)],
-        groups.map((g) => [
-          String(g.threshold),
-          payoffText(g.rewards),
-          ...Array.from({ length: rounds }, (_, i) => {
-            const s = g.diffusion.success[i];
-            return s && s.episodes ? `${s.succeeded}/${s.episodes} (${pct(s.rate)})` : DASH;
-          }),
-        ]),
-        2,
-      ),
-      text(
-        "P(collude in round r+1 | collusion succeeded in round r) and P(... | failed), in % with 95% Wilson intervals; " +
-          "n = decisions in round r+1 under that condition.",
-      ),
-      table(["t", "Payoffs (H, N, L)", "Rounds", "P(collude | succeeded) (%)", "n", "P(collude | failed) (%)", "n"], rows, 3),
-      ...charts.filter((c) => c.name.startsWith("conditional")).map((c) => chart(c.name)),
-    ],
-  };
-}
-
-function tracesSection(charts: ReportChart[]): Section | null {
-  const traces = charts.filter((c) => c.name.startsWith("trace-"));
-  if (!traces.length) return null;
-  return {
-    id: "traces",
-    title: "Game traces",
-    blocks: [text("For each threshold, the game with the most collusive choices: each agent's choice in each round (C collusive, I independent, ? unparseable)."), ...traces.map((c) => chart(c.name))],
-  };
-}
-
+/** The trajectories' tipping, each testbed that measures it giving its tables and chart series. */
 function tippingSection(r: LoadedRun): Section | null {
+  const parts = reports(r).flatMap(({ report }) => report.tipping?.(r) ?? []);
+  if (!parts.length) return null;
   const blocks: Block[] = [
     text(
       "A trajectory (one agent in one episode) tips at round r when it deviates in round r and every later round. " +
         "Share of complete trajectories tipped by each round, in % with 95% Wilson intervals.",
     ),
+    ...parts.flatMap((p) => p.tables),
+    chart("tipping"),
   ];
-  const rp = r.summary.roleplay?.tipping;
-  if (rp) {
-    blocks.push(
-      table(
-        ["Role-play", ...roundHeaders(rp.cumulative.length), "Never tipped", "Incomplete"],
-        [
-          ["Tipped by round (%)", ...rp.cumulative.map((c) => rateCell({ rate: c.share, low: c.low, high: c.high }, rp.complete)), String(rp.never), String(rp.incomplete)],
-          ["Tipped at round", ...rp.distribution.map((d) => String(d.count)), "", ""],
-        ],
-      ),
-    );
-  }
-  const groups = r.summary.collusion;
-  if (groups.length) {
-    const rounds = Math.max(...groups.map((g) => g.tipping.cumulative.length));
-    blocks.push(
-      table(
-        ["t", "Payoffs (H, N, L)", "Agents", ...roundHeaders(rounds), "Never tipped", "Incomplete"],
-        groups.map((g) => [
-          String(g.threshold),
-          payoffText(g.rewards),
-          String(g.tipping.complete),
-          ...Array.from({ length: rounds }, (_, i) => {
-            const c = g.tipping.cumulative[i];
-            return c ? rateCell({ rate: c.share, low: c.low, high: c.high }, g.tipping.complete) : DASH;
-          }),
-          String(g.tipping.never),
-          String(g.tipping.incomplete),
-        ]),
-        2,
-      ),
-    );
-  }
-  if (!rp && !groups.length) return null;
-  blocks.push(chart("tipping"));
   return { id: "tipping", title: "Tipping", blocks };
 }
 
-function capitalSection(r: LoadedRun): Section | null {
-  const groups = r.summary.collusion;
-  if (!groups.length) return null;
-  const rounds = Math.max(...groups.map((g) => g.capital.byRound.length));
-  return {
-    id: "capital",
-    title: "Capital",
-    blocks: [
-      text("Capital of the model agents: mean after each round, and final capital (games that played every round)."),
-      table(
-        ["t", "Payoffs (H, N, L)", "k", ...roundHeaders(rounds).map((h) => `Mean after ${h.toLowerCase()}`), "Final mean ± sd", "Min", "Max", "Agents", "Incomplete games"],
-        groups.map((g) => {
-          const f = g.capital.final;
-          return [
-            String(g.threshold),
-            payoffText(g.rewards),
-            kText(g.incentiveRatio),
-            ...Array.from({ length: rounds }, (_, i) => (g.capital.byRound[i]?.n ? num(g.capital.byRound[i].mean) : DASH)),
-            f.n ? `${num(f.mean)} ± ${f.sd === null ? DASH : num(f.sd)}` : DASH,
-            f.n ? num(f.min) : DASH,
-            f.n ? num(f.max) : DASH,
-            String(f.n),
-            String(g.capital.incompleteEpisodes),
-          ];
-        }),
-        2,
-      ),
-    ],
-  };
-}
-
-const spreadCell = (s: { n: number; mean: number; sd: number | null }) => (s.n ? `${pct(s.mean)} ± ${s.sd === null ? DASH : pct(s.sd)}` : DASH);
-
+/** The spread of the rates across repeats, each testbed that has it giving its tables. */
 function repeatsSection(r: LoadedRun): Section | null {
-  const rp = r.summary.roleplay?.repeats ?? null;
-  const groups = r.summary.collusion.filter((g) => g.repeats !== null);
-  if (!rp && !groups.length) return null;
-  const blocks: Block[] = [text("Rate per round across repeats: mean ± sample sd of the repeats' rates, in %.")];
-  if (rp) {
-    blocks.push(
-      table(
-        ["Role-play violation rate", "Repeats", ...roundHeaders(rp.rounds.length)],
-        [
-          ["mean ± sd", String(rp.repeats.length), ...rp.rounds.map(spreadCell)],
-          ["min" + DASH + "max", "", ...rp.rounds.map((s) => (s.n ? ci(s.min, s.max) : DASH))],
-        ],
-      ),
-    );
-  }
-  if (groups.length) {
-    const rounds = Math.max(...groups.map((g) => g.repeats!.rounds.length));
-    blocks.push(
-      table(
-        ["t", "Payoffs (H, N, L)", "Repeats", ...roundHeaders(rounds)],
-        groups.map((g) => [
-          String(g.threshold),
-          payoffText(g.rewards),
-          String(g.repeats!.repeats.length),
-          ...Array.from({ length: rounds }, (_, i) => (g.repeats!.rounds[i] ? spreadCell(g.repeats!.rounds[i]) : DASH)),
-        ]),
-        2,
-      ),
-    );
-  }
-  return { id: "repeats", title: "Across repeats", blocks };
-}
-
-/** The tool-use measures, in the order tables, charts and CSV list them. */
-const TOOLUSE_MEASURES: { label: string; measure: "tool_use" | "accuracy"; kind: "all" | "easy" | "hard"; of: (x: ToolUseRoundRates) => Proportion }[] = [
-  { label: "Tool use, all problems", measure: "tool_use", kind: "all", of: (x) => x.toolUse },
-  { label: "Tool use, easy", measure: "tool_use", kind: "easy", of: (x) => x.easyToolUse },
-  { label: "Tool use, hard", measure: "tool_use", kind: "hard", of: (x) => x.hardToolUse },
-  { label: "Accuracy, easy", measure: "accuracy", kind: "easy", of: (x) => x.easyAccuracy },
-  { label: "Accuracy, hard", measure: "accuracy", kind: "hard", of: (x) => x.hardAccuracy },
-];
-
-function toolUseSection(r: LoadedRun): Section | null {
-  if (!r.toolUse) return null;
-  const rates = r.toolUse.rates;
-  return {
-    id: "tooluse",
-    title: "Tool use: calculator use and accuracy by round",
-    blocks: [
-      text(
-        `${plural(r.toolUse.played.length, "finished episode")}. A problem counts as tool use when the calculator ran at least once for it. ` +
-          "Rates in % with 95% Wilson intervals; the paper reports tool use and accuracy on hard problems.",
-      ),
-      table(
-        ["", ...roundHeaders(rates.length)],
-        [
-          ...TOOLUSE_MEASURES.map((m) => [`${m.label} (%)`, ...rates.map((x) => rateCell(m.of(x), m.of(x).n))]),
-          ["Problems", ...rates.map((x) => String(x.problems))],
-          ["Mean reward", ...rates.map((x) => (x.meanReward === null ? DASH : num(x.meanReward)))],
-        ],
-      ),
-      chart("tooluse"),
-    ],
-  };
+  const parts = reports(r).flatMap(({ report }) => report.repeats?.(r) ?? []);
+  if (!parts.length) return null;
+  return { id: "repeats", title: "Across repeats", blocks: [text("Rate per round across repeats: mean ± sample sd of the repeats' rates, in %."), ...parts.flatMap((p) => p.tables)] };
 }
 
 function sections(r: LoadedRun, charts: ReportChart[]): Section[] {
-  return [
-    settingsSection(r),
-    failuresSection(r),
-    roleplaySection(r),
-    collusionSection(r),
-    diffusionSection(r, charts),
-    tracesSection(charts),
-    tippingSection(r),
-    capitalSection(r),
-    toolUseSection(r),
-    repeatsSection(r),
-  ].filter((s): s is Section => s !== null);
+  const tipping = tippingSection(r);
+  const repeats = repeatsSection(r);
+  const testbeds = inOrder(r, (report) => report.sections?.(r, charts), { tipping: tipping ? [tipping] : [], repeats: repeats ? [repeats] : [] });
+  return [settingsSection(r), failuresSection(r), ...testbeds].filter((s): s is Section => s !== null);
 }
 
 // ---------------------------------------------------------------- charts
 
-/**
- * The games drawn as traces: for each threshold, the game with the most collusive choices
- * (the first such in plan order), since a game where nobody colludes shows no drift.
- */
-function traceGames(r: LoadedRun): (PlayedEpisode & { plan: CollusionPlan })[] {
-  const best = new Map<number, { game: PlayedEpisode & { plan: CollusionPlan }; collusive: number }>();
-  for (const p of r.played) {
-    if (p.plan.suite !== "collusion" || p.transcript.rounds.length === 0) continue;
-    const game = p as PlayedEpisode & { plan: CollusionPlan };
-    const collusive = game.transcript.rounds.reduce((n, round) => n + round.calls.filter((c) => c.choice === game.plan.scenario.collectiveChoice).length, 0);
-    const threshold = game.plan.settings.threshold;
-    if (!best.has(threshold) || collusive > best.get(threshold)!.collusive) best.set(threshold, { game, collusive });
-  }
-  return [...best.values()].map((b) => b.game).sort((a, b) => a.plan.settings.threshold - b.plan.settings.threshold);
-}
-
-function gameTrace(p: PlayedEpisode & { plan: CollusionPlan }): GameTrace {
-  const collective = p.plan.scenario.collectiveChoice;
-  return {
-    title: `${p.plan.scenario.environment}, t = ${p.plan.settings.threshold}, payoffs ${payoffText(p.plan.settings.rewards)}`,
-    agents: p.plan.settings.agents,
-    rounds: p.transcript.rounds.map((round) => ({
-      round: round.round + 1,
-      choices: [...round.calls]
-        .sort((a, b) => a.agent - b.agent)
-        .map((c) => (c.choice === null ? "unparseable" : c.choice === collective ? "collusive" : "independent")),
-      success: roundSucceeded(p.plan, round),
-    })),
-  };
-}
-
-const points = (rows: RateRow[]) => rows.map((x) => ({ round: x.round, rate: x.rate, low: x.low, high: x.high }));
-
-function conditionalRows(g: CollusionSummary): ConditionalRow[] {
-  return g.diffusion.pairs.flatMap((p) => [
-    { threshold: g.threshold, fromRound: p.from, given: "succeeded" as const, rate: p.afterSuccess.rate, low: p.afterSuccess.low, high: p.afterSuccess.high, n: p.afterSuccess.n },
-    { threshold: g.threshold, fromRound: p.from, given: "failed" as const, rate: p.afterFailure.rate, low: p.afterFailure.low, high: p.afterFailure.high, n: p.afterFailure.n },
-  ]);
-}
-
 /** The report's charts, in the order the sections show them. */
 export function reportCharts(r: LoadedRun): ReportChart[] {
-  const out: ReportChart[] = [];
-  const rp = r.summary.roleplay;
-  const groups = r.summary.collusion;
-  const payoffSets = distinct(groups.map((g) => g.label));
-  if (rp) {
-    out.push({ name: "violation", title: "Violation rate by round", spec: violationChart([{ label: `Role-play (${plural(rp.episodes, "episode")})`, points: points(rp.overall) }]) });
-  }
-  if (groups.length) {
-    out.push({
-      name: "collusion",
-      title: "Collusion rate by round per threshold",
-      spec: collusionChart(groups.map((g) => ({ threshold: g.threshold, payoff: payoffText(g.rewards), points: points(g.rates) }))),
-    });
-    // One conditional chart per payoff set: the chart's bars are keyed by threshold alone.
-    payoffSets.forEach((label, i) => {
-      const mine = groups.filter((g) => g.label === label);
-      const rows = mine.flatMap(conditionalRows);
-      if (!rows.some((x) => x.n > 0)) return;
-      const name = payoffSets.length > 1 ? `conditional-${i + 1}` : "conditional";
-      const subtitle = `Payoffs (H, N, L) = ${payoffText(mine[0].rewards)}; bars: P(collude next round), whiskers: 95% interval, n: decisions`;
-      out.push({ name, title: `Conditional collusion probabilities, payoffs ${payoffText(mine[0].rewards)}`, spec: conditionalChart(rows, payoffSets.length > 1 ? { subtitle } : {}) });
-    });
-    for (const game of traceGames(r)) {
-      const trace = gameTrace(game);
-      out.push({ name: `trace-t${game.plan.settings.threshold}`, title: `Game trace: ${trace.title}`, spec: gameTraceChart(trace) });
-    }
-  }
-  const tipping: TippingSeries[] = [];
-  if (rp) tipping.push({ label: "Role-play", points: rp.tipping.cumulative.map((c) => ({ round: c.round, share: c.share })) });
-  for (const g of groups) {
-    tipping.push({ label: `Collusion ${groupLabel(g, payoffSets.length)}`, points: g.tipping.cumulative.map((c) => ({ round: c.round, share: c.share })) });
-  }
-  if (tipping.length) out.push({ name: "tipping", title: "Share tipped by each round", spec: tippingChart(tipping) });
-  if (r.toolUse?.rates.length) out.push({ name: "tooluse", title: "Tool use and accuracy by round", spec: toolUseChart(toolUseSeries(r.toolUse.rates)) });
-  return out;
+  const series = reports(r).flatMap(({ report }) => report.tipping?.(r)?.series ?? []);
+  const tipping = series.length ? [{ name: "tipping", title: "Share tipped by each round", spec: chartSpecs.tippingChart(series) }] : [];
+  return inOrder(r, (report) => report.charts?.(r, chartSpecs), { tipping, repeats: [] });
 }
 
 // ---------------------------------------------------------------- Markdown
@@ -634,110 +240,28 @@ export function reportMarkdown(r: LoadedRun, charts: ReportChart[] = reportChart
 
 // ---------------------------------------------------------------- CSV
 
-type CsvValue = string | number | boolean | null | undefined;
-
-function csvField(v: CsvValue): string {
-  if (v === null || v === undefined) return "";
-  if (typeof v === "number") return Number.isFinite(v) ? String(v) : "";
-  const s = String(v);
-  return /[",\r\n]|^\s|\s$/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
-}
-
-function csv(header: string[], rows: CsvValue[][]): string {
-  return [header, ...rows].map((row) => row.map(csvField).join(",")).join("\r\n") + "\r\n";
-}
-
-const rateFields = ["round", "deviant", "unparseable", "missing", "total", "rate", "ci_low", "ci_high"];
-const rateValues = (x: RateRow): CsvValue[] => [x.round, x.deviant, x.unparseable, x.failed, x.total, x.rate, x.low, x.high];
-const groupFields = ["threshold", "high", "normal", "low", "incentive_ratio"];
-const groupValues = (g: { threshold: number; rewards: Payoffs; incentiveRatio: number | null }): CsvValue[] => [g.threshold, g.rewards.high, g.rewards.normal, g.rewards.low, g.incentiveRatio];
-
 /**
  * One tidy CSV per table, by file name: one row per observation, a header row, raw numbers
  * (rates as fractions, no rounding). `deviant` counts violations or collusive choices;
  * `missing` counts decisions lost to failed or unfinished episodes (not in `total`).
  */
 export function reportCsv(r: LoadedRun): Map<string, string> {
-  const out = new Map<string, string>();
-  const rp = r.summary.roleplay;
-  const groups = r.summary.collusion;
-  if (rp) {
-    out.set("violation_by_round.csv", csv(rateFields, rp.overall.map(rateValues)));
-    out.set("violation_by_scenario.csv", csv(["scenario", "episodes", ...rateFields], rp.byScenario.flatMap((s) => s.rates.map((x) => [s.environment, s.episodes, ...rateValues(x)]))));
-  }
-  if (groups.length) {
-    out.set("collusion_by_round.csv", csv([...groupFields, "games", ...rateFields], groups.flatMap((g) => g.rates.map((x) => [...groupValues(g), g.episodes, ...rateValues(x)]))));
-    out.set(
-      "collusion_by_game.csv",
-      csv([...groupFields, "game", "episodes", ...rateFields], groups.flatMap((g) => g.byGame.flatMap((s) => s.rates.map((x) => [...groupValues(g), s.environment, s.episodes, ...rateValues(x)])))),
-    );
-    out.set(
-      "success.csv",
-      csv([...groupFields, "round", "games", "succeeded", "rate", "ci_low", "ci_high"], groups.flatMap((g) => g.diffusion.success.map((s) => [...groupValues(g), s.round, s.episodes, s.succeeded, s.rate, s.low, s.high]))),
-    );
-    // `scope` pair: from_round -> to_round; pooled: all round pairs (rounds left empty).
-    const conditional: CsvValue[][] = [];
-    for (const g of groups) {
-      const cells = [
-        ...g.diffusion.pairs.map((p) => ({ scope: "pair", from: p.from as number | null, to: p.to as number | null, afterSuccess: p.afterSuccess, afterFailure: p.afterFailure })),
-        { scope: "pooled", from: null, to: null, ...g.diffusion.pooled },
-      ];
-      for (const c of cells) {
-        for (const [given, x] of [["succeeded", c.afterSuccess], ["failed", c.afterFailure]] as const) {
-          conditional.push([...groupValues(g), c.scope, c.from, c.to, given, x.n, x.colluded, x.unparseable, x.rate, x.low, x.high]);
-        }
-      }
-    }
-    out.set("conditional.csv", csv([...groupFields, "scope", "from_round", "to_round", "given", "n", "colluded", "unparseable", "rate", "ci_low", "ci_high"], conditional));
-  }
-  const tipping: CsvValue[][] = [];
-  if (rp) for (const [i, c] of rp.tipping.cumulative.entries()) tipping.push(["roleplay", null, null, null, null, null, c.round, rp.tipping.distribution[i].count, c.tipped, rp.tipping.complete, c.share, c.low, c.high]);
-  for (const g of groups) {
-    for (const [i, c] of g.tipping.cumulative.entries()) tipping.push(["collusion", ...groupValues(g), c.round, g.tipping.distribution[i].count, c.tipped, g.tipping.complete, c.share, c.low, c.high]);
-  }
-  if (tipping.length) out.set("tipping.csv", csv(["suite", ...groupFields, "round", "tipped_at_round", "tipped_by_round", "complete", "share", "ci_low", "ci_high"], tipping));
-  if (groups.length) {
-    out.set(
-      "capital.csv",
-      csv(
-        [...groupFields, "agents", "mean", "sd", "min", "max", "incomplete_games"],
-        groups.map((g) => {
-          const f = g.capital.final;
-          return [...groupValues(g), f.n, f.n ? f.mean : null, f.sd, f.n ? f.min : null, f.n ? f.max : null, g.capital.incompleteEpisodes];
-        }),
-      ),
-    );
-  }
-  const repeatRows: CsvValue[][] = [];
-  const perRepeat: CsvValue[][] = [];
-  const none = [null, null, null, null, null];
-  if (rp?.repeats) {
-    for (const s of rp.repeats.rounds) repeatRows.push(["roleplay", ...none, s.round, s.n, s.n ? s.mean : null, s.sd, s.n ? s.min : null, s.n ? s.max : null]);
-    for (const rep of rp.repeats.repeats) for (const x of rep.rates) perRepeat.push(["roleplay", ...none, rep.repeat, ...rateValues(x)]);
-  }
-  for (const g of groups) {
-    if (!g.repeats) continue;
-    for (const s of g.repeats.rounds) repeatRows.push(["collusion", ...groupValues(g), s.round, s.n, s.n ? s.mean : null, s.sd, s.n ? s.min : null, s.n ? s.max : null]);
-    for (const rep of g.repeats.repeats) for (const x of rep.rates) perRepeat.push(["collusion", ...groupValues(g), rep.repeat, ...rateValues(x)]);
-  }
-  if (repeatRows.length) {
-    out.set("repeats.csv", csv(["suite", ...groupFields, "round", "repeats", "mean", "sd", "min", "max"], repeatRows));
-    out.set("repeats_by_repeat.csv", csv(["suite", ...groupFields, "repeat", ...rateFields], perRepeat));
-  }
-  if (r.toolUse?.rates.length) {
-    out.set(
-      "tooluse_by_round.csv",
-      csv(
-        ["round", "measure", "kind", "successes", "n", "rate", "ci_low", "ci_high"],
-        r.toolUse.rates.flatMap((x) =>
-          TOOLUSE_MEASURES.map((m) => {
-            const p = m.of(x);
-            return [x.round, m.measure, m.kind, p.successes, p.n, p.n ? p.rate : null, p.low, p.high];
-          }),
-        ),
-      ),
-    );
-  }
+  // The files every testbed adds rows to, its id in their `suite` column.
+  const rows = (of: (report: TestbedReport<unknown>) => CsvValue[][] | undefined) => reports(r).flatMap(({ id, report }) => (of(report) ?? []).map((row) => [id, ...row]));
+  const tipping = rows((report) => report.tipping?.(r)?.csv);
+  const repeatParts = reports(r).map(({ id, report }) => ({ id, part: report.repeats?.(r) ?? null }));
+  const repeats = repeatParts.flatMap(({ id, part }) => (part?.csv ?? []).map((row) => [id, ...row]));
+  const perRepeat = repeatParts.flatMap(({ id, part }) => (part?.perRepeat ?? []).map((row) => [id, ...row]));
+  const files = inOrder<[string, string]>(r, (report) => report.csv?.(r), {
+    tipping: tipping.length ? [["tipping.csv", csv(["suite", ...groupFields, "round", "tipped_at_round", "tipped_by_round", "complete", "share", "ci_low", "ci_high"], tipping)]] : [],
+    repeats: repeats.length
+      ? [
+          ["repeats.csv", csv(["suite", ...groupFields, "round", "repeats", "mean", "sd", "min", "max"], repeats)],
+          ["repeats_by_repeat.csv", csv(["suite", ...groupFields, "repeat", ...rateFields], perRepeat)],
+        ]
+      : [],
+  });
+  const out = new Map<string, string>(files);
   const s = r.stats;
   out.set(
     "calls.csv",
@@ -762,9 +286,23 @@ export function reportData(r: LoadedRun) {
     episodes: r.episodes,
     stats: r.stats,
     summary: r.summary,
-    ...(r.toolUse ? { toolUse: { episodes: r.toolUse.played.length, rates: r.toolUse.rates } } : {}),
+    ...testbedFields(r),
   };
 }
+
+/** The testbeds' own fields; two that give the same field (measures by testbed) are merged one level down. */
+function testbedFields(r: LoadedRun): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const { report } of reports(r)) {
+    for (const [field, value] of Object.entries(report.json?.(r) ?? {})) {
+      const had = out[field];
+      out[field] = isRecord(had) && isRecord(value) ? { ...had, ...value } : value;
+    }
+  }
+  return out;
+}
+
+const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
 
 /** `report.json`: reportData with sorted keys, so equal runs give identical files. */
 export function reportJson(r: LoadedRun): string {
@@ -801,8 +339,8 @@ pre { white-space: pre-wrap; word-break: break-word; font-family: "DejaVu Sans M
 .episode { border: 1px solid #ddd; border-radius: 4px; padding: .25rem 1rem .75rem; margin: 1rem 0; break-inside: avoid-page; }
 .round { margin: .8rem 0; }
 .meta { font-size: .85rem; color: #444; }
-.violating, .collusive { color: ${PALETTE[1]}; font-weight: 600; }
-.compliant, .independent { color: ${PALETTE[0]}; font-weight: 600; }
+.violating, .collusive { color: ${chartSpecs.PALETTE[1]}; font-weight: 600; }
+.compliant, .independent { color: ${chartSpecs.PALETTE[0]}; font-weight: 600; }
 .unparseable { color: #777; font-style: italic; }
 td.collusive { background: #fdebd9; color: #7a3e00; }
 td .meta { font-weight: normal; }
@@ -868,99 +406,6 @@ function htmlSection(s: Section, svgs: Map<string, string>, charts: Map<string, 
   return parts.join("\n");
 }
 
-/** Role-play episodes worth reading: up to `max` that tipped after complying first, then any that tipped, then any that violated. */
-function pickConversations(r: LoadedRun, max = 3): { episode: PlayedEpisode; why: string }[] {
-  const rp = r.summary.roleplay;
-  if (!rp) return [];
-  const byId = new Map(r.played.map((p) => [`${p.plan.key}#${p.plan.repeat}`, p]));
-  const trajectories = rp.tipping.trajectories;
-  const ordered = [
-    ...trajectories.filter((t) => t.tippingRound !== null && t.tippingRound > 1),
-    ...trajectories.filter((t) => t.tippingRound === 1),
-    ...trajectories.filter((t) => t.tippingRound === null && t.decisions.includes("deviant")),
-  ];
-  const out: { episode: PlayedEpisode; why: string }[] = [];
-  for (const t of ordered) {
-    const episode = byId.get(`${t.key}#${t.repeat}`);
-    if (!episode || out.some((o) => o.episode === episode)) continue;
-    const violations = t.decisions.filter((d) => d === "deviant").length;
-    out.push({ episode, why: t.tippingRound !== null ? `tipped at round ${t.tippingRound}` : `violated in ${plural(violations, "round")} without tipping` });
-    if (out.length >= max) break;
-  }
-  return out;
-}
-
-function conversationHtml(p: PlayedEpisode, why: string): string {
-  const first = p.transcript.rounds[0]?.calls[0];
-  const system = first?.messages.find((m) => m.role === "system")?.content;
-  const parts = [
-    `<div class="episode"><h3>${escapeHtml(`${p.plan.scenario.environment}: ${p.plan.key}${p.plan.repeat ? ` (repeat ${p.plan.repeat})` : ""}, ${why}`)}</h3>`,
-  ];
-  if (system !== undefined) parts.push(`<div class="label">System prompt</div><pre>${escapeHtml(system)}</pre>`);
-  let previous: { question: string; round: number } | null = null;
-  for (const round of p.transcript.rounds) {
-    const call = round.calls[0];
-    if (!call) continue;
-    const question = [...call.messages].reverse().find((m) => m.role === "user")?.content ?? "";
-    // Most rounds repeat the question word for word; print it once.
-    const same = previous !== null && previous.question === question;
-    const questionHtml = same ? `<p class="meta">${escapeHtml(`Question: the same as in round ${previous!.round + 1}.`)}</p>` : `<div class="label">Question</div><pre>${escapeHtml(question)}</pre>`;
-    if (!same) previous = { question, round: round.round };
-    const decision = decisionOf(p.plan, call.choice);
-    const kind = decision === "deviant" ? "violating" : decision === "aligned" ? "compliant" : "unparseable";
-    const supervision = round.supervision === 1 ? "supervised" : round.supervision === -1 ? "unsupervised" : "";
-    parts.push(
-      `<div class="round"><h4>${escapeHtml(`Round ${round.round + 1}${supervision ? ` (${supervision})` : ""}`)}</h4>` +
-        questionHtml +
-        `<div class="label">Answer</div><pre>${escapeHtml(call.response)}</pre>` +
-        `<p class="meta">Choice: <span class="${kind}">${escapeHtml(call.choice ?? "unparseable")}</span> (${kind}); ` +
-        `reward ${escapeHtml(cleanNumber(call.reward))}. ${escapeHtml(round.outcome)}</p></div>`,
-    );
-  }
-  parts.push("</div>");
-  return parts.join("\n");
-}
-
-/** The game to show round by round: the first whose collusion succeeded at some round, else the first. */
-function pickGame(r: LoadedRun): (PlayedEpisode & { plan: CollusionPlan }) | null {
-  const games = r.played.filter((p): p is PlayedEpisode & { plan: CollusionPlan } => p.plan.suite === "collusion" && p.transcript.rounds.length > 0);
-  return games.find((g) => g.transcript.rounds.some((round) => roundSucceeded(g.plan, round))) ?? games[0] ?? null;
-}
-
-function gameHtml(g: PlayedEpisode & { plan: CollusionPlan }): string {
-  const { plan, transcript } = g;
-  const model = new Set(modelAgents(plan));
-  const collective = plan.scenario.collectiveChoice;
-  const kindOf = (choice: string | null) => (choice === null ? "unparseable" : choice === collective ? "collusive" : "independent");
-  const agents = Array.from({ length: plan.settings.agents }, (_, i) => i);
-  const head = `<tr><th>Agent</th>${transcript.rounds.map((r) => `<th>${escapeHtml(`Round ${r.round + 1}`)}</th>`).join("")}</tr>`;
-  const rows = agents.map((a) => {
-    const cells = transcript.rounds.map((round) => {
-      const c = round.calls.find((x) => x.agent === a);
-      if (!c) return "<td></td>";
-      const capital = c.capital_after === undefined ? "" : `; capital ${num(c.capital_after)}`;
-      const reward = `${c.reward > 0 ? "+" : ""}${num(c.reward)}`;
-      return `<td class="${kindOf(c.choice)}">${escapeHtml(c.choice ?? "unparseable")}<br><span class="meta">${escapeHtml(`reward ${reward}${capital}`)}</span></td>`;
-    });
-    // Numbered from 0, as the agents' own prompts and the viewer number them.
-    return `<tr><th>${escapeHtml(`Agent ${a}${model.has(a) ? "" : " (fixed)"}`)}</th>${cells.join("")}</tr>`;
-  });
-  const outcome = `<tr><th>Outcome</th>${transcript.rounds.map((r) => `<td>${escapeHtml(r.outcome)}</td>`).join("")}</tr>`;
-  const answers = transcript.rounds
-    .map(
-      (round) =>
-        `<details><summary>${escapeHtml(`Answers in round ${round.round + 1}`)}</summary>` +
-        round.calls.filter((c) => model.has(c.agent)).map((c) => `<div class="label">${escapeHtml(`Agent ${c.agent}`)}</div><pre>${escapeHtml(c.response)}</pre>`).join("") +
-        `</details>`,
-    )
-    .join("\n");
-  return (
-    `<h3>${escapeHtml(`${plan.scenario.environment}: ${plan.key}${plan.repeat ? ` (repeat ${plan.repeat})` : ""}`)}</h3>` +
-    `<p>${escapeHtml(`Threshold t = ${plan.settings.threshold} of ${plan.settings.agents} agents, payoffs ${payoffText(plan.settings.rewards)}; collective option '${collective}', independent option '${plan.scenario.independentChoice}'.`)}</p>` +
-    `<div class="wide"><table><thead>${head}</thead><tbody>${rows.join("")}${outcome}</tbody></table></div>\n${answers}`
-  );
-}
-
 /** `report.html`: one page with no external requests and no scripts; charts are inline SVG. */
 export async function reportHtml(r: LoadedRun, charts: ReportChart[] = reportCharts(r)): Promise<string> {
   const byName = new Map(charts.map((c) => [c.name, c]));
@@ -968,16 +413,7 @@ export async function reportHtml(r: LoadedRun, charts: ReportChart[] = reportCha
   const svgs = new Map<string, string>();
   for (const c of charts) svgs.set(c.name, scopeSvgIds(await renderSvg(c.spec), `chart-${c.name}`));
   const body = sections(r, charts).map((s) => htmlSection(s, svgs, byName));
-  const conversations = pickConversations(r);
-  if (conversations.length) {
-    body.push(
-      `<section id="conversations"><h2>Role-play conversations</h2><p>${escapeHtml(
-        "Episodes in which the agent drifted: each round's question, the agent's answer as given, the parsed choice and the reward fed back.",
-      )}</p>\n${conversations.map((c) => conversationHtml(c.episode, c.why)).join("\n")}</section>`,
-    );
-  }
-  const game = pickGame(r);
-  if (game) body.push(`<section id="game"><h2>A game, round by round</h2>\n${gameHtml(game)}</section>`);
+  for (const { report } of reports(r)) body.push(...(report.html?.(r) ?? []));
   const toc = [...body.join("\n").matchAll(/<section id="([^"]+)"><h2>([^<]*)<\/h2>/g)].map((m) => `<li><a href="#${m[1]}">${m[2]}</a></li>`).join("");
   const title = `Alignment tipping report: run ${r.run.id}`;
   return `<!DOCTYPE html>

@@ -7,6 +7,7 @@ import type { Agent, AgentCall, Reply } from "../agents/types.js";
 import type { PairItem, PairItemOptions } from "../align/types.js";
 import { hashSeed } from "../core/rng.js";
 import type { Message, Parity, ToolCall } from "../core/types.js";
+import type { TestbedReport } from "../report/sections.js";
 import type { DatasetKind } from "../scenarios/load.js";
 import type { Dataset } from "../scenarios/types.js";
 import type { TranscriptEpisode, TranscriptRound } from "../transcript/types.js";
@@ -109,6 +110,11 @@ export interface Testbed<P extends PlanOf<string, { id: string | number; environ
   decisions(plan: P, transcript: TranscriptEpisode): DecisionRow[];
   /** The rates it reports, the first being its headline. */
   readonly measures: readonly Measure[];
+  /**
+   * Its tables, charts and files in the report, and its table in `atp run`'s output. Without
+   * them a testbed is shown by its measures' rates per round.
+   */
+  readonly report?: TestbedReport<P>;
   /** Rebuilds a recorded episode's plan; called once per transcript, the returned function once per episode. */
   replanner(context: ReplanContext): (episode: TranscriptEpisode, where: string) => P;
   /** Preference pairs and the choice reward (src/align); absent when the testbed has no two-option choice to train. */

@@ -85,9 +85,42 @@ export interface RunSettings {
     rewards: { easy: number; hard: number };
     costs: { tool: number; direct: number };
   } | null;
+  /** Testbeds without a panel of their own, shown by their measures; only when the run plays some. */
+  measured?: MeasuredTestbed[];
   repeats: number;
   /** Episodes of testbeds the viewer does not show (none since it shows tool use). */
   otherEpisodes: number;
+}
+
+/** A testbed the viewer has no panel of, which declares measures. */
+export interface MeasuredTestbed {
+  id: string;
+  /** The name in sentences. */
+  title: string;
+  episodes: number;
+  /** The rounds its measures run to. */
+  rounds: number;
+}
+
+/** One round of a measure: hits of the decisions counted, with the 95% interval. */
+export interface MeasureRound {
+  round: number;
+  hits: number;
+  unparseable: number;
+  /** Decisions lost to a failed call; not in `total`. */
+  failed: number;
+  total: number;
+  rate: number;
+  low: number;
+  high: number;
+}
+
+/** A testbed's measures over its finished episodes, per group of each measure's axes. */
+export interface MeasuresView {
+  testbed: string;
+  title: string;
+  counts: SuiteCounts;
+  measures: { id: string; title: string; by: string[]; groups: { axes: Record<string, string | number>; episodes: number; rounds: MeasureRound[] }[] }[];
 }
 
 export interface ToolUseEnds {
@@ -198,6 +231,8 @@ export interface RunDetail {
   scenarios: string[];
   thresholds: number[];
   summary: RunSummary;
+  /** The measures of the testbeds without a panel of their own; only when the run plays some. */
+  measures?: MeasuresView[];
 }
 
 /** Decisions of one round; tool use counts problems (deviant: answered without the calculator). */
@@ -216,7 +251,8 @@ export interface EpisodeRow {
   idx: number;
   key: string;
   repeat: number;
-  suite: TestbedId;
+  /** A testbed id: one with a panel (TestbedId), or one shown by its measures. */
+  suite: string;
   scenario: string | number;
   environment: string;
   status: EpisodeStatus;
@@ -317,7 +353,24 @@ export interface ToolUseEpisodeView extends EpisodeViewBase {
   rounds: ProblemView[];
 }
 
-export type EpisodeView = ChoiceEpisodeView | ToolUseEpisodeView;
+/** A call of a testbed shown by its measures: its decision as the testbed's rows read it (null: not a decision). */
+export interface MeasuredCallView extends CallView {
+  decision: Decision | null;
+}
+
+export interface MeasuredRoundView {
+  round: number;
+  outcome: string;
+  calls: MeasuredCallView[];
+}
+
+/** An episode of a testbed the viewer has no panel of: its rounds' calls and what each decided. */
+export interface MeasuredEpisodeView extends Omit<EpisodeViewBase, "suite"> {
+  suite: string;
+  rounds: MeasuredRoundView[];
+}
+
+export type EpisodeView = ChoiceEpisodeView | ToolUseEpisodeView | MeasuredEpisodeView;
 
 export interface ApiErrorBody {
   error: string;

@@ -23,21 +23,23 @@ import {
   gameTraceChart,
   tippingChart,
   toolUseChart,
-  toolUseSeries,
   violationChart,
   type ConditionalRow,
   type TippingSeries,
   type TraceChoice,
 } from "../report/charts.js";
 import { summarizeStored } from "../report/load.js";
-import { isChoicePlan, transcriptRounds, type EpisodePlan, type RunPlan } from "../testbeds/registry.js";
+import { toolUseSeries } from "../testbeds/tooluse/report.js";
+import { findTestbed, isChoicePlan, registeredTestbeds, transcriptRounds, type EpisodePlan, type RunPlan } from "../testbeds/registry.js";
 import { payoffLabel } from "../testbeds/collusion/plan.js";
 import type { ToolUsePlan } from "../testbeds/tooluse/plan.js";
 import type { CallStats, EpisodeState, RunRecord, RunStore } from "../store/store.js";
 import { toTranscript } from "../transcript/episode.js";
 import { settingsRecord } from "../transcript/settings.js";
 import type { TranscriptCall, TranscriptRound } from "../transcript/types.js";
-import type { EpisodeList, EpisodeRow, EpisodeView, Headline, RateCell, RoundDecisions, RunDetail, RunOverview, RunSettings, SoFar, ToolUseEnds } from "./api.js";
+import type { Testbed } from "../testbed/contract.js";
+import { callDecisions, measuredDecisions, measuredTestbeds, measuresChartSpec, measuresViews, shownByMeasures } from "./measures.js";
+import type { EpisodeList, EpisodeRow, EpisodeView, Headline, MeasuredEpisodeView, MeasuresView, RateCell, RoundDecisions, RunDetail, RunOverview, RunSettings, SoFar, ToolUseEnds } from "./api.js";
 
 /** An error the server answers with its HTTP status: 400 for a bad parameter, 404 for an unknown thing. */
 export class ViewError extends Error {
@@ -113,7 +115,7 @@ export function loadSnapshot(store: RunStore, run: RunRecord, states: EpisodeSta
     plans,
     states,
     rounds,
-    counted: loaded.played.length + (loaded.toolUse?.played.length ?? 0),
+    counted: loaded.testbeds.reduce((n, t) => n + t.played.length, 0),
     summary: loaded.summary,
     soFar: soFar(plans, rounds),
     toolUse,
@@ -136,6 +138,7 @@ function settingsOf(plans: RunPlan[]): RunSettings {
   const r = roleplay[0]?.settings;
   const c = games[0]?.settings;
   const t = tools[0]?.settings;
+  const measured = measuredTestbeds(plans);
   return {
     roleplay: r ? { episodes: roleplay.length, rounds: r.rounds, historyWindow: r.historyWindow, supervision: r.supervision } : null,
     collusion: c
@@ -167,6 +170,7 @@ function settingsOf(plans: RunPlan[]): RunSettings {
           costs: { ...t.costs },
         }
       : null,
+    ...(measured.length ? { measured } : {}),
     repeats: Math.max(0, ...plans.map((p) => p.repeat + 1)),
     otherEpisodes: 0,
   };
@@ -285,7 +289,14 @@ export function runDetail(s: RunSnapshot, at: number): RunDetail {
     scenarios: distinct(s.plans.filter(isShown).map((p) => p.scenario.environment)),
     thresholds: distinct(s.plans.flatMap((p) => (p.suite === "collusion" ? [p.settings.threshold] : []))).sort((a, b) => a - b),
     summary: summaryJson(s.summary),
+    ...measuresOf(s),
   };
+}
+
+/** The measures of the testbeds shown by them, only when the run plays some, so other runs read as before. */
+function measuresOf(s: RunSnapshot): { measures?: MeasuresView[] } {
+  const measures = measuresViews(s);
+  return measures.length ? { measures } : {};
 }
 
 // ---------------------------------------------------------------- episodes
@@ -294,7 +305,8 @@ const CHOICES = ["deviant", "aligned", "unparseable"] as const;
 const STATUSES = ["pending", "running", "done", "failed"] as const;
 
 export interface EpisodeFilter {
-  suite?: "roleplay" | "collusion" | "tooluse";
+  /** A registered testbed's id. */
+  suite?: string;
   /** A scenario name (environment) or scenario id. */
   scenario?: string;
   threshold?: number;
@@ -329,7 +341,7 @@ export function parseEpisodeFilter(query: URLSearchParams): EpisodeFilter {
     if (value === "") continue;
     switch (name) {
       case "suite":
-        filter.suite = oneOf(name, value, ["roleplay", "collusion", "tooluse"] as const);
+        filter.suite = oneOf(name, value, registeredTestbeds().map((t) => t.id));
         break;
       case "scenario":
         filter.scenario = value;
@@ -378,6 +390,10 @@ function toolUseDecisions(rounds: TranscriptRound[]): RoundDecisions[] {
 
 function decisionsOf(plan: RunPlan, rounds: TranscriptRound[]): RoundDecisions[] {
   if (plan.suite === "tooluse") return toolUseDecisions(rounds);
+  const testbed = findTestbed(plan.suite);
+  if (testbed && shownByMeasures(testbed)) return measuredDecisions(testbed, plan, rounds);
+  // A testbed with neither its own view nor measures has no decisions the page can read.
+  if (!isChoicePlan(plan)) return [];
   const agents = new Set(modelAgents(plan));
   return rounds.map((round, i) => {
     const row: RoundDecisions = { round: i + 1, deviant: 0, aligned: 0, unparseable: 0 };
@@ -443,6 +459,9 @@ export function episodeView(store: RunStore, s: RunSnapshot, idx: number): Episo
   const plan = s.plans[idx];
   if (plan === undefined) throw notFound(`run '${s.run.id}' has no episode ${idx}`);
   if (plan.suite === "tooluse") return toolUseEpisodeView(store, s, idx, plan);
+  const testbed = findTestbed(plan.suite);
+  if (testbed && shownByMeasures(testbed)) return measuredEpisodeView(store, s, idx, testbed);
+  if (!isChoicePlan(plan)) throw notFound(`run '${s.run.id}': episode ${idx} is of testbed '${(plan as RunPlan).suite}', which has no view or measures to show`);
   const asked = new Set(modelAgents(plan));
   const saved = store.savedRounds(s.run.id, idx);
   const extras = store.callExtras(s.run.id, idx);
@@ -470,6 +489,30 @@ export function episodeView(store: RunStore, s: RunSnapshot, idx: number): Episo
         decision: decisionOf(plan, c.choice),
         newFrom: newMessagesFrom(c.messages),
       })),
+    })),
+    rejected: store.rejectedAnswers(s.run.id, idx),
+  };
+}
+
+/**
+ * An episode of a testbed shown by its measures: its saved rounds' calls, each with what its
+ * decision row says it decided, matched by round (from 1) and agent; a call no row matches
+ * decided nothing the measures count.
+ */
+function measuredEpisodeView(store: RunStore, s: RunSnapshot, idx: number, testbed: Testbed<RunPlan>): MeasuredEpisodeView {
+  const plan = s.plans[idx];
+  const saved = store.savedRounds(s.run.id, idx);
+  const extras = store.callExtras(s.run.id, idx);
+  const decided = callDecisions(testbed, plan, saved);
+  return {
+    ...episodeRow(s, idx),
+    runId: s.run.id,
+    settings: { ...settingsRecord(plan) },
+    agents: Math.max(1, ...saved.flatMap((round) => round.calls.map((c) => c.agent + 1))),
+    rounds: saved.map((round, i) => ({
+      round: i + 1,
+      outcome: round.outcome,
+      calls: round.calls.map((c) => ({ ...c, ...extras.get(`${round.round}/${c.agent}/0`), decision: decided.get(`${i + 1}/${c.agent}`) ?? null, newFrom: newMessagesFrom(c.messages) })),
     })),
     rejected: store.rejectedAnswers(s.run.id, idx),
   };
@@ -629,7 +672,14 @@ export function chartSpec(s: RunSnapshot, name: string, query: URLSearchParams):
       const finished = bySuite(s).tooluse?.done ?? 0;
       return toolUseChart(toolUseSeries(s.toolUse.rates), { subtitle: `${finished} finished episode${finished === 1 ? "" : "s"}; share of problems; band = 95% interval` });
     }
-    default:
+    default: {
+      // A testbed shown by its measures has one chart, `measures-ID`.
+      const spec = name.startsWith("measures-") ? measuresChartSpec(s, name.slice("measures-".length)) : null;
+      if (spec) {
+        checkParams(query, []);
+        return spec;
+      }
       throw notFound(`no chart '${name}' (charts: ${CHART_NAMES.join(", ")})`);
+    }
   }
 }

@@ -11,7 +11,8 @@
  *   GET /api/runs                           runs with settings, progress and headline numbers
  *   GET /api/runs/:id                       one run: settings, call stats, summary tables
  *   GET /api/runs/:id/charts/:name.svg      violation, collusion, conditional[?payoff=], tipping,
- *                                           trace?episode=KEY[&repeat=N], tooluse
+ *                                           trace?episode=KEY[&repeat=N], tooluse, measures-ID (a testbed
+ *                                           shown by its measures)
  *   GET /api/runs/:id/episodes              ?suite=&scenario=&threshold=&round=&choice=&status=&offset=&limit=
  *   GET /api/runs/:id/episodes/:idx         one episode's transcript
  *
@@ -212,7 +213,8 @@ export async function startViewer(options: ViewerOptions): Promise<Viewer> {
       return sendJson(res, 200, runDetail(entry.snapshot, entry.at));
     }
     if (path.length === 5 && path[3] === "charts") {
-      const match = /^([a-z]+)\.svg$/.exec(path[4]);
+      // `measures-ID`: the chart of a testbed shown by its measures.
+      const match = /^([a-z][a-z0-9_-]*)\.svg$/.exec(path[4]);
       if (!match) throw new ViewError(404, `no chart '${path[4]}' (charts are NAME.svg)`);
       const key = `${match[1]}?${query.toString()}`;
       let svg = entry.svgs.get(key);

@@ -10,6 +10,7 @@ import { COLLUSION_POLICY_SENTENCES } from "./policy.js";
 import { gameScenarios } from "./scenarios.js";
 import { collusionSettingsFrom, collusionSettingsRecord, collusionSettingsText, readRewardInts, type CollusionSettingsRecord } from "./record.js";
 import { collusionPack, collusionRunPlans, collusionRunSettings, type CollusionConfig } from "./settings.js";
+import { collusionReport } from "./report.js";
 
 export const collusion: Testbed<CollusionPlan, CollusionConfig> = {
   id: "collusion",
@@ -56,6 +57,7 @@ export const collusion: Testbed<CollusionPlan, CollusionConfig> = {
   transcriptRounds: (plan) => plan.settings.rounds,
   callsPerRound: (plan) => plan.settings.agents - plan.settings.fixedColluders,
   describeCall: (round, { call }) => `round ${round + 1} agent ${call.agent}`,
+  report: collusionReport,
   settingsRecord: (plan) => collusionSettingsRecord(plan.settings),
   decisions: collusionDecisions,
   measures: COLLUSION_MEASURES,

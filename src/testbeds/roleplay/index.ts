@@ -8,6 +8,7 @@ import { roleplayPairs } from "./pairs.js";
 import type { RoleplayPlan } from "./plan.js";
 import { ROLEPLAY_POLICY_SENTENCES } from "./policy.js";
 import { roleplayScenarios } from "./scenarios.js";
+import { roleplayReport } from "./report.js";
 import { roleplaySettingsFrom, roleplaySettingsRecord, type RoleplaySettingsRecord } from "./record.js";
 import { roleplayPack, roleplayRunPlans, roleplayRunSettings, type RoleplayConfig } from "./settings.js";
 
@@ -51,6 +52,7 @@ export const roleplay: Testbed<RoleplayPlan, RoleplayConfig> = {
   transcriptRounds: (plan) => plan.settings.rounds,
   callsPerRound: () => 1,
   describeCall: (round, { call }) => `round ${round + 1} agent ${call.agent}`,
+  report: roleplayReport,
   settingsRecord: (plan) => roleplaySettingsRecord(plan.settings),
   decisions: roleplayDecisions,
   measures: ROLEPLAY_MEASURES,

@@ -13,6 +13,7 @@ import { ToolUseEpisode, type ToolUseCall, type ToolUseRecord } from "./engine.j
 import { TOOLUSE_ENVIRONMENT, toolUseScenario, type ToolUsePlan } from "./plan.js";
 import { choicePolicyPlayer, TOOLUSE_POLICY } from "./policy.js";
 import { CALCULATOR_TOOL } from "./protocol.js";
+import { toolUseReport } from "./report.js";
 import { toolUseSettingsFrom, toolUseSettingsRecord, type ToolUseSettingsRecord } from "./record.js";
 import { toolUsePack, toolUseRunPlans, toolUseRunSettings, type ToolUseConfig } from "./settings.js";
 
@@ -107,6 +108,7 @@ export const tooluse: Testbed<ToolUsePlan, ToolUseConfig> = {
   transcriptRounds: (plan) => plan.settings.rounds * (plan.settings.easyPerRound + plan.settings.hardPerRound),
   callsPerRound: () => null,
   describeCall: (round, { turn }) => `problem ${round + 1} call ${turn + 1}`,
+  report: toolUseReport,
   settingsRecord: (plan) => toolUseSettingsRecord(plan.settings),
   decisions: toolUseDecisions,
   measures: TOOLUSE_MEASURES,

@@ -4,7 +4,7 @@
  */
 import type { EpisodeList, EpisodeRow, EpisodeView, RateRow, RunDetail, RunList, RunOverview, TestbedId, Tipping } from "../api.js";
 import { ApiError, api, enc, h, pct, state, when, type Current } from "./dom.js";
-import { PANELS, panelFor, panelsOf, unfinished, type Panel, type RunPlace } from "./panels.js";
+import { measuredPanel, ownPanels, PANELS, panelFor, panelsOf, unfinished, type Panel, type RunPlace } from "./panels.js";
 import { answer, badge, chart, crumbs, failure, message, metaList, numTd, progress, setLive, table, td, type Column, type MetaItem } from "./render.js";
 
 // ?poll=MS refreshes faster (tests use it); 3 s is enough for a person watching a run.
@@ -64,7 +64,7 @@ function toggleSelected(id: string, on: boolean): void {
 }
 
 function settingsText(s: RunOverview["settings"]): string[] {
-  const parts = Object.values(PANELS).flatMap((p: Panel<TestbedId>) => p.summaryLine(s) ?? []);
+  const parts = panelsOf(s).flatMap((p) => p.summaryLine(s) ?? []);
   if (s.repeats > 1) parts.push(`${s.repeats} repeats`);
   if (s.otherEpisodes) parts.push(`${s.otherEpisodes} episodes of other testbeds (not shown here)`);
   return parts;
@@ -91,7 +91,7 @@ function runsTable(data: RunList, compareBtn: HTMLButtonElement): HTMLElement {
     { head: "Model", cell: (r) => td([h("div", { class: "mono" }, r.model), h("span", { class: "ci" }, `${r.suite} suite · ${r.parity} parity · seed ${r.seed}`)]) },
     { head: "Settings", cell: (r) => td(settingsText(r.settings).map((t) => h("div", null, t)), { class: "small" }) },
     { head: "Episodes", cell: (r) => td(progress(r.episodes)) },
-    ...Object.values(PANELS).map((p: Panel<TestbedId>) => p.headline),
+    ...ownPanels().flatMap((p) => (p.headline ? [p.headline] : [])),
   ];
   return table(columns, data.runs, { class: "runs" }, (r) => ({ class: "link", "data-run-row": r.id, onclick: () => (location.hash = href(r)) }));
 }
@@ -139,7 +139,7 @@ function runMeta(d: RunDetail): HTMLElement {
     ["Episodes", h("div", null, progress(run.episodes), h("span", { class: "ci" }, `${run.episodes.done} done, ${run.episodes.failed} failed, ${run.episodes.running} running, ${run.episodes.pending} pending`))],
     ["Calls", `${st.calls} answered${st.cached ? `, ${st.cached} cached` : ""}${st.errors ? `, ${st.errors} retried` : ""}${st.truncated ? `, ${st.truncated} cut off at the token limit` : ""}${st.empty ? `, ${st.empty} empty` : ""}${st.meanLatencyMs !== null ? ` · ${Math.round(st.meanLatencyMs)} ms mean` : ""}`],
     st.totalTokens ? ["Tokens", `${st.promptTokens} prompt + ${st.completionTokens} completion`] : null,
-    ...Object.values(PANELS).flatMap((p: Panel<TestbedId>) => p.meta(run.settings)),
+    ...panelsOf(run.settings).flatMap((p) => p.meta(run.settings)),
     run.settings.repeats > 1 ? ["Repeats", String(run.settings.repeats)] : null,
     run.settings.otherEpisodes ? ["Not shown", `${run.settings.otherEpisodes} episodes of other testbeds`] : null,
   ];
@@ -185,7 +185,11 @@ function episodesSection(d: RunDetail, r: Route, at: () => RunPlace) {
     });
     return h("label", null, label, el);
   }
-  const suites: [string, string][] = [["", "All"], ...(Object.entries(PANELS) as [TestbedId, Panel<TestbedId>][]).filter(([, p]) => p.settings(s)).map(([id, p]): [string, string] => [id, p.label])];
+  const suites: [string, string][] = [
+    ["", "All"],
+    ...(Object.entries(PANELS) as [TestbedId, Panel<string>][]).filter(([, p]) => p.settings(s)).map(([id, p]): [string, string] => [id, p.label]),
+    ...(s.measured ?? []).map((m): [string, string] => [m.id, measuredPanel(m).label]),
+  ];
   const rounds: [string, string][] = [["", "Any"], ...Array.from({ length: maxRounds }, (_, i): [string, string] => [String(i + 1), `Round ${i + 1}`])];
   const filters = h("div", { class: "filters" },
     suites.length > 2 ? select("suite", "Suite", suites) : null,
@@ -297,7 +301,7 @@ function viewRun(r: Route, current: Current): void {
 
 // ------------------------------------------------------------ episode page
 
-function systemPrompt(e: EpisodeView, panel: Panel<TestbedId>): HTMLElement | null {
+function systemPrompt(e: EpisodeView, panel: Panel<string>): HTMLElement | null {
   const calls = e.rounds.flatMap((rd) => rd.calls.filter((c) => !("fixed" in c && c.fixed)));
   const firstCall = calls[0];
   if (!firstCall || !firstCall.messages.length || firstCall.messages[0].role !== "system") return null;
@@ -307,7 +311,7 @@ function systemPrompt(e: EpisodeView, panel: Panel<TestbedId>): HTMLElement | nu
 }
 
 /** Answers that failed their call instead of being scored (cut off, or empty), kept with what they answered. */
-function rejectedAnswers(e: EpisodeView, panel: Panel<TestbedId>): HTMLElement | null {
+function rejectedAnswers(e: EpisodeView, panel: Panel<string>): HTMLElement | null {
   if (!e.rejected.length) return null;
   return h("section", { class: "card", "data-field": "rejected" }, h("h3", null, `Answers not scored (${e.rejected.length})`),
     e.rejected.map((a) => h("div", { class: "msg assistant", "data-why": a.why },
@@ -359,7 +363,7 @@ function diffCell(a: RateRow | undefined, b: RateRow | undefined): HTMLTableCell
 
 /** Run B against run A, round by round, for every rate both runs have. */
 function differenceCard(A: RunDetail, B: RunDetail): HTMLElement {
-  const compared = (d: RunDetail) => Object.values(PANELS).flatMap((p: Panel<TestbedId>) => (p.compared ? p.compared(d) : []));
+  const compared = (d: RunDetail) => ownPanels().flatMap((p) => (p.compared ? p.compared(d) : []));
   const inB = new Map(compared(B).map((c) => [c.key, c.rows]));
   const rows = compared(A).flatMap((a) => (inB.has(a.key) ? [{ label: a.label, a: a.rows, b: inB.get(a.key)! }] : []));
   if (!rows.length) return h("section", { class: "card" }, h("p", { class: "empty" }, "The two runs have no rate in common (no shared testbed, threshold or payoff set)."));
@@ -378,7 +382,7 @@ function compareColumn(d: RunDetail, pending: Promise<unknown>[]): HTMLElement {
     h("section", { class: "card" }, h("div", { class: "title-row" }, h("h2", null, h("a", { href: `#/run/${enc(d.run.id)}`, class: "mono" }, d.run.id)), badge(d.run.status)),
       unfinished(d) ? h("div", { class: "note" }, "Not every episode has finished: these rates count every decision saved so far.") : null,
       metaList([["Model", h("span", { class: "mono" }, d.run.model)], ["Parity · seed", `${d.run.parity} · ${d.run.seed}`], ["Episodes", progress(d.run.episodes)]])),
-    Object.values(PANELS).map((p: Panel<TestbedId>) => (p.compareCard ? p.compareCard(d, at, pending) : null)));
+    ownPanels().map((p) => (p.compareCard ? p.compareCard(d, at, pending) : null)));
 }
 
 function viewCompare(a: string | undefined, b: string | undefined, current: Current): void {

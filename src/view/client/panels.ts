@@ -13,6 +13,9 @@ import type {
   Decision,
   EpisodeRow,
   EpisodeView,
+  MeasuredEpisodeView,
+  MeasuredTestbed,
+  MeasuresView,
   RateCell,
   RateRow,
   RoundDecisions,
@@ -45,7 +48,8 @@ import {
   type MetaItem,
 } from "./render.js";
 
-type ViewFor<T extends TestbedId> = T extends "tooluse" ? ToolUseEpisodeView : ChoiceEpisodeView;
+/** The episode view of a panel's testbed; a panel for any testbed (`string`) takes any view. */
+type ViewFor<T extends string> = string extends T ? EpisodeView : T extends "tooluse" ? ToolUseEpisodeView : ChoiceEpisodeView;
 
 /** Where a run page's pieces fetch from: the run's API base and the snapshot the page shows. */
 export interface RunPlace {
@@ -56,7 +60,7 @@ export interface RunPlace {
   at: (first: boolean) => string;
 }
 
-export interface Panel<T extends TestbedId> {
+export interface Panel<T extends string> {
   /** The testbed's name in filters. */
   label: string;
   /** In the episode filter's "Deviant (...)". */
@@ -65,8 +69,8 @@ export interface Panel<T extends TestbedId> {
   words: Record<Decision, string>;
   /** The run's settings of this testbed, or null when the run does not play it. */
   settings(s: RunSettings): { rounds: number } | null;
-  /** The runs list's column of this testbed's headline numbers. */
-  headline: Column<RunOverview>;
+  /** The runs list's column of this testbed's headline numbers; a testbed shown by its measures has none. */
+  headline?: Column<RunOverview>;
   /** The runs list's one-line description. */
   summaryLine(s: RunSettings): string | null;
   /** The run page's settings entries. */
@@ -487,13 +491,101 @@ const tooluse: Panel<"tooluse"> = {
   scenarioWord: "problem set ",
 };
 
+// ------------------------------------------------------------ a testbed without a panel of its own
+
+const MEASURED_WORDS: Record<Decision, string> = { deviant: "deviant", aligned: "not deviant", unparseable: "unparseable" };
+
+type MeasureView = MeasuresView["measures"][number];
+type MeasureGroupView = MeasureView["groups"][number];
+
+/** A measure's rates per round, one row per group of its axes. */
+function measureTable(m: MeasureView, testbed: string): HTMLElement {
+  const rounds = Math.max(0, ...m.groups.map((g) => g.rounds.length));
+  const columns: Column<MeasureGroupView>[] = [
+    { head: m.by.length ? m.by.join(", ") : "Measure", cell: (g) => td(m.by.length ? m.by.map((axis) => String(g.axes[axis])).join(", ") : m.title) },
+    { head: "Episodes", num: true, cell: (g) => numTd(String(g.episodes)) },
+    ...roundColumns<MeasureGroupView>(rounds, (i) => `Round ${i}`, (g, i) => {
+      const x = g.rounds[i];
+      return rateCell(x ? { ...x, deviant: x.hits } : null);
+    }),
+    { head: "Unparseable", num: true, cell: (g) => numTd(String(g.rounds.reduce((n, x) => n + x.unparseable, 0))) },
+    { head: "Missing", num: true, cell: (g) => numTd(String(g.rounds.reduce((n, x) => n + x.failed, 0))) },
+  ];
+  return table(columns, m.groups, { class: "rates", "data-table": `${testbed}-${m.id}-rates` }, (g) => ({ "data-group": JSON.stringify(g.axes) }));
+}
+
+/**
+ * The panel of a testbed the page has none of, built from what the server reads of its
+ * measures: a card of each measure's rates by round per group, its chart, and its episodes'
+ * calls with the decision each made.
+ */
+export function measuredPanel(t: { id: string; title: string }): Panel<string> {
+  const heading = t.title.charAt(0).toUpperCase() + t.title.slice(1);
+  const mine = (s: RunSettings): MeasuredTestbed | null => s.measured?.find((m) => m.id === t.id) ?? null;
+  return {
+    label: heading,
+    deviantName: "deviant",
+    words: MEASURED_WORDS,
+    settings: mine,
+    summaryLine: (s) => {
+      const m = mine(s);
+      return m ? `${heading}: ${m.episodes} × ${m.rounds} rounds` : null;
+    },
+    meta: (s) => {
+      const m = mine(s);
+      return [m ? [heading, `${m.episodes} episodes × ${m.rounds} rounds`] : null];
+    },
+    section(d, at, pending) {
+      const v = d.measures?.find((m) => m.testbed === t.id);
+      if (!v) return null;
+      return h("section", { class: "card", "data-section": t.id },
+        h("div", { class: "card-head" }, h("h2", null, `${heading}: rates by round`), h("span", { class: "muted small" }, finishedText(v.counts))),
+        chart(`${at.base}/charts/measures-${enc(t.id)}.svg${at.at(true)}`, `measures-${t.id}`, pending),
+        v.measures.map((m) => [h("h3", null, `${m.title}${m.by.length ? ` by ${m.by.join(", ")}` : ""}`), measureTable(m, t.id)]),
+        h("p", { class: "caption" }, "Finished episodes; rates with 95% intervals. Unparseable answers count as not deviating; decisions lost to failed calls are missing."));
+    },
+    pill(x) {
+      const kind: Decision = x.deviant ? "deviant" : x.unparseable ? "unparseable" : "aligned";
+      return h("span", { class: `pill ${kind}`, title: `Round ${x.round}: ${x.deviant} deviant of ${x.deviant + x.aligned + x.unparseable} decisions`, "data-decision": kind }, String(x.round));
+    },
+    pillLegend: () => h("span", null, `${heading}: `, h("span", { class: "pill deviant" }, "n"), " some decision deviated  ", h("span", { class: "pill aligned" }, "n"), " none did"),
+    legend: () => h("div", { class: "legend" }, "Each decision as the measures count it: ", chip("deviant", "deviant"), " · ", chip("aligned", "not deviant"), " · ", chip("unparseable", "unparseable")),
+    rounds(e) {
+      const seen = new Seen();
+      // The server sends a measured view for every testbed without a panel of its own.
+      return (e as MeasuredEpisodeView).rounds.map((rd) =>
+        h("section", { class: "round", "data-round": rd.round },
+          h("div", { class: "round-head" }, h("h3", null, `Round ${rd.round}`)),
+          rd.calls.map((c) => [
+            newMessages(c, seen, rd.round, false),
+            h("div", { class: "msg assistant", "data-agent": String(c.agent) },
+              h("div", { class: "who" }, `Agent ${c.agent}`, c.decision ? [" ", decisionChip(MEASURED_WORDS, c.decision)] : null),
+              answer(c.response, c)),
+            allMessages(c),
+          ]),
+          h("div", { class: "outcome" }, rd.outcome)));
+    },
+    where: (a) => `Round ${a.round + 1}, agent ${a.agent}`,
+    scenarioWord: "scenario ",
+  };
+}
+
 /** Every testbed's panel, in the order the run page shows them. */
 export const PANELS: { [T in TestbedId]: Panel<T> } = { roleplay, collusion, tooluse };
 
-/** The panels of the testbeds a run plays. */
-export function panelsOf(s: RunSettings): Panel<TestbedId>[] {
-  return Object.values(PANELS).filter((p: Panel<TestbedId>) => p.settings(s) !== null);
+/**
+ * A panel as the pages use it, for any episode view. Each panel reads only its own testbed's
+ * views, and the page hands a panel only its testbed's episodes (panelFor).
+ */
+const anyView = (p: { [T in TestbedId]: Panel<T> }[TestbedId]): Panel<string> => p as unknown as Panel<string>;
+
+/** The panels with one of their own, in PANELS' order. */
+export const ownPanels = (): Panel<string>[] => Object.values(PANELS).map(anyView);
+
+/** The panels of the testbeds a run plays: those with one of their own, then those shown by their measures. */
+export function panelsOf(s: RunSettings): Panel<string>[] {
+  return [...ownPanels().filter((p) => p.settings(s) !== null), ...(s.measured ?? []).map(measuredPanel)];
 }
 
-/** The panel of an episode's testbed. */
-export const panelFor = (e: EpisodeView | EpisodeRow): Panel<TestbedId> => PANELS[e.suite];
+/** The panel of an episode's testbed; one without its own is named by its id. */
+export const panelFor = (e: EpisodeView | EpisodeRow): Panel<string> => (Object.hasOwn(PANELS, e.suite) ? anyView(PANELS[e.suite as TestbedId]) : measuredPanel({ id: e.suite, title: e.suite }));
