@@ -497,7 +497,8 @@ test("a paper-settings run of the simulated learner: invariants of every metric"
     const config = defaultConfig("paper");
     config.model = "policy:learner";
     config.db = join(dir, "runs.db");
-    const run = await executeRun(config);
+    const result = await executeRun(config);
+    const run = { ...result, played: result.finished.filter((p): p is PlayedEpisode => isChoicePlan(p.plan)) };
     const s = summarize(run.played, { plans: run.plans.filter(isChoicePlan), failed: [] });
     assert.deepEqual(JSON.parse(JSON.stringify(s)), s, "summary is plain JSON");
 

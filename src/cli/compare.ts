@@ -9,9 +9,9 @@ import { addOutDirOption, outDirFlag } from "./options.js";
 import { comparedRun, comparisonJson, comparisonMarkdown, parseFormats } from "../report/report.js";
 import type { Io } from "./io.js";
 
-/** Every finished episode of a run, tool use's included. */
+/** Every finished episode of a run, of every testbed it plays. */
 function playedOf(r: LoadedRun): Played[] {
-  return [...r.played, ...(r.toolUse?.played ?? [])];
+  return r.testbeds.flatMap((t) => t.played);
 }
 
 export function compareCommand(io: Io): Command {

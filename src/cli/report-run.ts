@@ -70,7 +70,7 @@ export async function reportRun(io: Io, db: string, play: (hooks: RunHooks) => P
   // The tool-use testbed is not in the reference code, so it has no parity mode to name.
   const mode = suite === "tooluse" ? "" : `parity ${parity}, `;
   out.push(`atp run ${suite}: run ${result.runId}, model ${result.model}, ${mode}seed ${seed}, ${result.plans.length} episodes`);
-  const finished = [...result.played, ...result.toolUse];
+  const { finished } = result;
   for (const testbed of registeredTestbeds()) {
     const mine = finished.filter((p) => p.plan.suite === testbed.id);
     const table = reportOf(testbed)?.table;

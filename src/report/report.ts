@@ -500,7 +500,7 @@ export interface ComparedRun {
 }
 
 export function comparedRun(r: LoadedRun): ComparedRun {
-  return { id: r.run.id, model: r.run.model, parity: r.run.parity, seed: r.run.seed, episodes: r.played.length + (r.toolUse?.played.length ?? 0) };
+  return { id: r.run.id, model: r.run.model, parity: r.run.parity, seed: r.run.seed, episodes: r.testbeds.reduce((n, t) => n + t.played.length, 0) };
 }
 
 /** Signed percentage points, with a true minus sign; zero has no sign. */

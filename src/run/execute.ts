@@ -9,8 +9,6 @@ import { createAgent } from "../agents/registry.js";
 import type { Agent } from "../agents/types.js";
 import { InputError, RunStopped } from "../core/errors.js";
 import { checkOutputFile } from "../core/files.js";
-import type { PlayedEpisode } from "../metrics/rates.js";
-import type { PlayedToolUse } from "../testbeds/tooluse/measures.js";
 import { isPaperName, resolvePaperPath } from "../scenarios/fetch.js";
 import { loadDataset } from "../scenarios/load.js";
 import type { Dataset } from "../scenarios/types.js";
@@ -19,7 +17,8 @@ import { RunStore, type CallMeta, type CallStats } from "../store/store.js";
 import { writeTranscript } from "../transcript/write.js";
 import { VERSION } from "../version.js";
 import { configFromRecord, configRecord, DEFAULT_MODEL, historyReasoningOf, notPlayedReason, playedTestbeds, type RunConfig } from "./config.js";
-import { callsPerRound, isChoicePlan, isToolUsePlan, registeredTestbeds, transcriptRounds, type RunPlan } from "../testbeds/registry.js";
+import type { Played } from "../metrics/rates.js";
+import { callsPerRound, registeredTestbeds, transcriptRounds, type RunPlan } from "../testbeds/registry.js";
 import { runPlan, type EpisodeOutcome } from "./runner.js";
 import { lostCredentials, storedEndpoint } from "../providers/errors.js";
 import type { ProviderEvent } from "../providers/types.js";
@@ -53,10 +52,8 @@ export interface RunResult {
   config: RunConfig;
   model: string;
   plans: RunPlan[];
-  /** Finished episodes of the choice testbeds (role-play, games), in plan order. */
-  played: PlayedEpisode[];
-  /** Finished tool-use episodes, in plan order. */
-  toolUse: PlayedToolUse[];
+  /** Finished episodes of every testbed, in plan order. */
+  finished: Played[];
   /** Episodes that stopped on a failed call. */
   failed: { plan: RunPlan; error: string }[];
   /** The run's calls over all its sessions: retries, cut-off and empty answers. */
@@ -279,12 +276,6 @@ async function continueRun(
   const transcripts = finishedBefore ? store.exportTranscript(runId) : outcomes.flatMap((o) => (o.transcript ? [o.transcript] : []));
   if (config.transcript) writeTranscript(config.transcript, transcripts);
   const byKey = new Map(plans.map((p) => [`${p.key}#${p.repeat}`, p]));
-  const played: PlayedEpisode[] = [];
-  const toolUse: PlayedToolUse[] = [];
-  for (const transcript of transcripts) {
-    const plan = byKey.get(`${transcript.episode}#${transcript.repeat ?? 0}`)!;
-    if (isChoicePlan(plan)) played.push({ plan, transcript });
-    if (isToolUsePlan(plan)) toolUse.push({ plan, transcript });
-  }
-  return { runId, config, model: config.model ?? DEFAULT_MODEL, plans, played, toolUse, failed, stats: store.callStats(runId) };
+  const finished = transcripts.map((transcript): Played => ({ plan: byKey.get(`${transcript.episode}#${transcript.repeat ?? 0}`)!, transcript }));
+  return { runId, config, model: config.model ?? DEFAULT_MODEL, plans, finished, failed, stats: store.callStats(runId) };
 }

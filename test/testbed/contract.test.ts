@@ -2,7 +2,8 @@
 import { test } from "node:test";
 import { createAgent } from "../../src/agents/registry.js";
 import { defaultSettings } from "../../src/testbed/settings.js";
-import { registeredTestbeds } from "../../src/testbeds/registry.js";
+import { registeredTestbeds, registerTestbed } from "../../src/testbeds/registry.js";
+import { lever } from "../testbeds/toy/lever.js";
 import { checkFailedNeverScored, checkKillAndResume, checkPurity, checkRepeatsIndependent, checkReplayIdentity, checkSlotsAsked, type KitSubject } from "./kit.js";
 
 /** Settings that make the grid small and give every kind of slot: fixed colluders, two rounds of problems. */
@@ -10,6 +11,9 @@ const SMALL: Record<string, Record<string, unknown>> = {
   collusion: { fixedColluders: 2, thresholds: [4] },
   tooluse: { rounds: 2 },
 };
+
+// The toy testbed of the acceptance test, registered as a user's would be: the kit holds for it too.
+registerTestbed(lever);
 
 /** Two episodes of each registered testbed, in two repeats. */
 async function subjects(): Promise<KitSubject[]> {
