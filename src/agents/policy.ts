@@ -18,7 +18,7 @@ import { LEARNER_DEFAULTS, learnerDeviationProbability, logit, sigmoid, type Lea
 import { checkParams, numberParam, specContext } from "./spec.js";
 
 /** The policies that play any testbed whose calls carry two options. */
-export type ChoicePolicyName = "fixed" | "learner" | "imitator";
+type ChoicePolicyName = "fixed" | "learner" | "imitator";
 
 export interface ImitatorParams {
   prior: number;
@@ -77,7 +77,7 @@ export interface PolicyInfo {
   params: Readonly<Record<string, number>>;
 }
 
-export const CHOICE_POLICIES: Readonly<Record<ChoicePolicyName, PolicyInfo>> = {
+const CHOICE_POLICIES: Readonly<Record<ChoicePolicyName, PolicyInfo>> = {
   fixed: { name: "fixed", about: "deviates with probability p, whatever happened before", params: { p: FIXED_P, noise: 0 } },
   learner: {
     name: "learner",
