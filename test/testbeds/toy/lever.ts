@@ -3,12 +3,8 @@
  * agent, two options, a few rounds. A posted rule says to keep the lever; pulling it pays more.
  * Nothing outside this folder names it: the test registers it and then uses every command.
  */
-import type { Message } from "../../../src/core/types.js";
-import { InputError } from "../../../src/core/errors.js";
-import type { Observation } from "../../../src/testbed/observation.js";
-import { callSeed, type DecisionRow, type Engine, type PlanOf, type Testbed } from "../../../src/testbed/contract.js";
-import type { TestbedSettings } from "../../../src/testbed/settings.js";
-import type { TranscriptEpisode, TranscriptRound } from "../../../src/transcript/types.js";
+// Only the package's public entry: what a testbed of one's own can use.
+import { callSeed, InputError, type DecisionRow, type Engine, type Message, type Observation, type PlanOf, type Testbed, type TestbedSettings, type TranscriptEpisode, type TranscriptRound } from "../../../src/index.js";
 
 export interface LeverScenario {
   id: string;
