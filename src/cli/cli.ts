@@ -21,7 +21,7 @@ interface Entry {
 
 export const COMMANDS: Record<string, Entry> = {
   init: { summary: "write a commented run file to start from", term: "init [file]", load: async () => (await import("./init.js")).initCommand },
-  run: { summary: "run a testbed: paper, roleplay, collusion, tooluse, or a YAML run file", term: "run [options] <target>", load: async () => (await import("./run.js")).runCommand },
+  run: { summary: "run a testbed or a preset (`atp list` names them), or a YAML run file", term: "run [options] <target>", load: async () => (await import("./run.js")).runCommand },
   resume: { summary: "continue a stored run where it stopped", term: "resume [options] <run-id>", load: async () => (await import("./resume.js")).resumeCommand },
   runs: { summary: "list the runs and pair runs in the store", term: "runs [options]", load: async () => (await import("./runs.js")).runsCommand },
   list: { summary: "list the testbeds, built-in packs, paper datasets and policy agents", term: "list", load: async () => (await import("./list.js")).listCommand },
