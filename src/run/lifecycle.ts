@@ -73,8 +73,8 @@ export async function withRun<R, T>(
  * settings it was started with (`sameSettings`), anything else is refused with how to continue it.
  */
 export function createOrContinue<R>(session: Session<R>, kind: StoredRunKind<R>, run: { sameSettings(stored: R): boolean; create(): void }): void {
-  if (session.existing === undefined) return run.create();
-  if (!run.sameSettings(session.existing)) {
+  if (session.existing === undefined) run.create();
+  else if (!run.sameSettings(session.existing)) {
     throw new InputError(
       `--run-id ${session.runId}: the store ${session.db} already has this ${RUN_LABEL[kind.lock]} with other settings${kind.settingsListed}; ` +
         `${kind.howToContinue(session.runId)}, or choose another --run-id`,
