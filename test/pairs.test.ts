@@ -439,6 +439,30 @@ test("atp align pairs killed with SIGKILL and run again writes the same pairs as
   }
 });
 
+test("atp align pairs --run-id with other settings exits 2, as atp run does, and leaves the stored run as it was", async () => {
+  const dir = tempDir();
+  try {
+    const args = ["align", "pairs", "--suite", "roleplay", "--variants", "1", "--model", "policy:fixed?p=0.5", "--retries-per-side", "2", "--db", "atp.db", "--run-id", "same"];
+    const first = await atp(args, dir);
+    assert.equal(first.code, 0, first.stderr);
+    const before = savedAttempts(join(dir, "atp.db"));
+    const other = await atp([...args, "--seed", "9"], dir);
+    assert.equal(other.code, 2, other.stderr);
+    assert.equal(
+      other.stderr,
+      "atp: error: --run-id same: the store atp.db already has this pair run with other settings (model, suite, items, parity, " +
+        "parser, seed, sampling or --retries-per-side); give the same ones to continue it, or choose another --run-id\n",
+    );
+    assert.equal(savedAttempts(join(dir, "atp.db")), before);
+    const again = await atp(args, dir);
+    assert.equal(again.code, 0, again.stderr);
+    assert.match(again.stderr, new RegExp(`continuing pair run same: ${before} answers already saved`));
+    assert.equal(again.stdout, first.stdout, "a finished run continued with its settings reports the same");
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 // ------------------------------------------------------------------------------ CLI: export
 
 test("atp align export: the generated pairs in all four trainer formats, read back", async () => {

@@ -1,5 +1,5 @@
 /**
- * Stores written before testbeds became plain text (schema version SCHEMA_VERSION - 1) open,
+ * Stores written before testbeds became plain text (schema version PREVIOUS) open,
  * report, export and resume through the real `atp` command after the upgrade; and the store
  * layer takes a testbed it has never heard of.
  */
@@ -22,7 +22,8 @@ function tempDir(t: { after: (fn: () => void) => void }): string {
   return dir;
 }
 
-const PREVIOUS = SCHEMA_VERSION - 1;
+/** The version before testbeds became plain text: the migration that gives every call its model. */
+const PREVIOUS = MIGRATIONS.findIndex((m) => m.includes("JOIN runs r ON r.id = c.run_id"));
 
 /** The columns a table has in a file of the previous schema version. */
 function columns(db: Database.Database, table: string): string {

@@ -21,7 +21,8 @@
  * attempt (`pair_attempts`), in the run store's SQLite file. An attempt and its side's status
  * are saved in one transaction, so a killed run keeps every finished attempt; running again with
  * the same run id asks only for what is missing (a side that stopped on a failed call asks that
- * attempt again, with the same seed).
+ * attempt again, with the same seed). A pair run lives as a run does (src/run/lifecycle.ts): one
+ * writer at a time, the same settings to continue it, and a stop by a signal marks it interrupted.
  */
 import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
@@ -32,8 +33,9 @@ import { checkOutputFile, writeFileAtomic } from "../core/files.js";
 import { hashSeed } from "../core/rng.js";
 import type { Message, Parity } from "../core/types.js";
 import type { ProviderOptions, Sampling } from "../providers/types.js";
-import { loadDatasets, newRunId } from "../run/execute.js";
+import { loadDatasets } from "../run/execute.js";
 import { askThroughCache, type Asked } from "../run/ask.js";
+import { createOrContinue, playRun, withRun, type StoredRunKind } from "../run/lifecycle.js";
 import type { Dataset } from "../scenarios/types.js";
 import type { LockOwner } from "../store/lock.js";
 import type { PairRunRecord } from "../store/pairs.js";
@@ -80,7 +82,8 @@ export function attemptSeed(runSeed: number, key: string, side: Side, attempt: n
 // ------------------------------------------------------------------------------ generation
 
 export interface SideOutcome {
-  status: SideStatus;
+  /** `stopped`: the run was stopped before the side was settled; the next session goes on with it. */
+  status: SideStatus | "stopped";
   /** Every attempt, finished ones first, in order (a failed one last). */
   attempts: AttemptRecord[];
   /** The matching attempt, when found. */
@@ -108,6 +111,8 @@ export interface GenerateOptions {
   store?: { store: RunStore; runId: string };
   /** Answer repeated calls from the store's response cache (agents with a cache identity only). */
   cache?: RunStore;
+  /** Stops the run: calls in flight are abandoned, no new attempt starts, and nothing unfinished is saved. */
+  signal?: AbortSignal;
   onAttempt?: (attempt: AttemptRecord) => void;
   onItem?: (outcome: ItemOutcome, done: number, total: number) => void;
 }
@@ -125,7 +130,8 @@ export async function generatePairs(items: readonly PairItem[], agent: Agent, op
       );
       const outcome: ItemOutcome = { idx, item, aligned, deviant };
       if (aligned.match && deviant.match) outcome.pair = toPair(item, idx, aligned.match, deviant.match, options);
-      options.onItem?.(outcome, ++done, items.length);
+      // An item a stop left unsettled is not done; the next session plays it.
+      if (aligned.status !== "stopped" && deviant.status !== "stopped") options.onItem?.(outcome, ++done, items.length);
       return outcome;
     }),
   );
@@ -138,6 +144,7 @@ async function sampleSide(item: PairItem, idx: number, side: Side, agent: Agent,
   if (match) return { status: "found", attempts, match };
   const labels = { aligned: item.aligned, deviant: item.deviant, suite: item.suite };
   for (let attempt = attempts.length; attempt < options.retriesPerSide; attempt++) {
+    if (options.signal?.aborted) return { status: "stopped", attempts };
     const seed = attemptSeed(options.seed, item.key, side, attempt);
     const call: AgentCall = {
       suite: item.suite,
@@ -154,12 +161,14 @@ async function sampleSide(item: PairItem, idx: number, side: Side, agent: Agent,
     const base = { idx, side, attempt, seed, messages: item.steered[side] };
     let record: AttemptRecord;
     try {
-      const { reply, latencyMs, cached } = await ask(agent, call, options.cache);
+      const { reply, latencyMs, cached } = await ask(agent, call, options);
       const score = scoreChoice(reply.text, labels, { parity: options.parser });
       record = { ...base, response: reply.text, choice: score.choice, kind: score.kind, latencyMs, requests: reply.attempts, cached };
       if (reply.promptTokens !== undefined) record.promptTokens = reply.promptTokens;
       if (reply.completionTokens !== undefined) record.completionTokens = reply.completionTokens;
     } catch (err) {
+      // A call abandoned by a stop is no failure: the attempt is asked again in the next session.
+      if (options.signal?.aborted) return { status: "stopped", attempts };
       const error = err instanceof Error ? err.message : String(err);
       record = { ...base, response: null, choice: null, kind: null, latencyMs: null, requests: 0, cached: false, error };
       const outcome: SideOutcome = { status: "error", attempts: [...attempts, record], error };
@@ -179,8 +188,8 @@ async function sampleSide(item: PairItem, idx: number, side: Side, agent: Agent,
 }
 
 /** Asks for one attempt; a cut-off or empty answer is never a pair answer: the attempt fails. */
-async function ask(agent: Agent, call: AgentCall, cache: RunStore | undefined): Promise<Asked> {
-  const asked = await askThroughCache(agent, call, { cache });
+async function ask(agent: Agent, call: AgentCall, options: Pick<GenerateOptions, "cache" | "signal">): Promise<Asked> {
+  const asked = await askThroughCache(agent, call, { cache: options.cache, signal: options.signal });
   const { reply, rejected } = asked;
   if (rejected === "truncated") throw new Error(`the answer was cut off at the token limit (finish_reason "length"); raise the limit with --max-tokens`);
   if (rejected === "empty") throw new Error(`the model's answer was empty (no content; finish_reason ${JSON.stringify(reply.finishReason)})`);
@@ -361,6 +370,8 @@ export interface PairHooks {
   onStart?: (info: { runId: string; items: number; resumed: boolean; attemptsSaved: number; takenOver: LockOwner | null }) => void;
   onAttempt?: (attempt: AttemptRecord) => void;
   onItem?: (outcome: ItemOutcome, done: number, total: number) => void;
+  /** Aborted with a signal's name (SIGINT, SIGTERM): the run stops, is marked interrupted and throws RunStopped. */
+  signal?: AbortSignal;
 }
 
 export interface PairRunResult {
@@ -381,6 +392,22 @@ function itemsDigest(items: readonly PairItem[]): string {
   return createHash("sha256").update(JSON.stringify(items)).digest("hex");
 }
 
+/** Finished attempts the run has saved (a failed call is no answer). */
+function savedAnswers(store: RunStore, runId: string): number {
+  return [...store.pairs.savedAttempts(runId).values()].reduce((n, list) => n + list.filter((a) => a.error === undefined).length, 0);
+}
+
+/** A pair run of `atp align pairs`, as its lifecycle (src/run/lifecycle.ts) handles it. */
+const PAIR_RUN: StoredRunKind<PairRunRecord> = {
+  lock: "pairs",
+  find: (store, runId) => store.pairs.getRun(runId),
+  setStatus: (store, runId, status) => store.pairs.setRunStatus(runId, status),
+  saved: (store, runId) => `${store.pairs.itemProgress(runId).done} of ${store.pairs.getRun(runId)!.itemCount} items finished and ${savedAnswers(store, runId)} answers`,
+  settingsListed: " (model, suite, items, parity, parser, seed, sampling or --retries-per-side)",
+  howToContinue: () => "give the same ones to continue it",
+  continueLine: (runId, db) => `Continue it with the same command: atp align pairs ... --run-id ${runId} --db ${db}`,
+};
+
 /**
  * Makes pairs for a suite, or continues the run `config.runId` names when the store has it:
  * finished attempts are kept, missing ones asked, failed calls asked again. Writes the pairs
@@ -396,53 +423,51 @@ export async function executePairs(config: PairConfig, hooks: PairHooks = {}): P
   });
   const itemsSha = itemsDigest(items);
   const agent = await createAgent(config.model, { ...config.provider, sampling: config.sampling, checkEndpoints: true });
-  const store = RunStore.open(config.db);
   try {
-    const runId = config.runId ?? newRunId();
-    const { takenOver } = store.lock("pairs", runId);
-    const existing = store.pairs.getRun(runId);
-    if (existing) {
-      const stored = existing.settings as PairConfig & { itemsSha: string };
-      if (fingerprint(stored, stored.itemsSha) !== fingerprint(config, itemsSha)) {
-        throw new InputError(
-          `--run-id ${runId}: the store ${config.db} already has this pair run with other settings (model, suite, items, parity, ` +
-            "parser, seed, sampling or --retries-per-side); give the same ones to continue it, or choose another --run-id",
-        );
-      }
-    } else {
-      const { db: _db, out: _out, runId: _id, provider: _p, ...kept } = config;
-      store.pairs.createRun({
-        id: runId,
-        suite: config.suite,
-        model: config.model,
-        seed: config.seed,
-        parity: config.parity,
-        settings: { ...kept, itemsSha },
-        versions: { "atp-testbed": VERSION, node: process.version, ...store.libraryVersions() },
-        items,
+    return await withRun(PAIR_RUN, config.db, config.runId, {}, async (session) => {
+      const { store, runId } = session;
+      createOrContinue(session, PAIR_RUN, {
+        sameSettings: (existing) => {
+          const stored = existing.settings as PairConfig & { itemsSha: string };
+          return fingerprint(stored, stored.itemsSha) === fingerprint(config, itemsSha);
+        },
+        create: () => {
+          const { db: _db, out: _out, runId: _id, provider: _p, ...kept } = config;
+          store.pairs.createRun({
+            id: runId,
+            suite: config.suite,
+            model: config.model,
+            seed: config.seed,
+            parity: config.parity,
+            settings: { ...kept, itemsSha },
+            versions: { "atp-testbed": VERSION, node: process.version, ...store.libraryVersions() },
+            items,
+          });
+        },
       });
-    }
-    const savedItems = store.pairs.loadItems(runId);
-    const attemptsSaved = [...store.pairs.savedAttempts(runId).values()].reduce((n, list) => n + list.filter((a) => a.error === undefined).length, 0);
-    store.pairs.setRunStatus(runId, "running");
-    hooks.onStart?.({ runId, items: savedItems.length, resumed: Boolean(existing), attemptsSaved, takenOver });
-    const outcomes = await generatePairs(savedItems, agent, {
-      seed: config.seed,
-      parity: config.parity,
-      parser: config.parser,
-      retriesPerSide: config.retriesPerSide,
-      store: { store, runId },
-      cache: config.cache ? store : undefined,
-      onAttempt: hooks.onAttempt,
-      onItem: hooks.onItem,
+      const savedItems = store.pairs.loadItems(runId);
+      const play = async () => {
+        const resumed = session.existing !== undefined;
+        hooks.onStart?.({ runId, items: savedItems.length, resumed, attemptsSaved: savedAnswers(store, runId), takenOver: session.takenOver });
+        const outcomes = await generatePairs(savedItems, agent, {
+          seed: config.seed,
+          parity: config.parity,
+          parser: config.parser,
+          retriesPerSide: config.retriesPerSide,
+          store: { store, runId },
+          cache: config.cache ? store : undefined,
+          signal: hooks.signal,
+          onAttempt: hooks.onAttempt,
+          onItem: hooks.onItem,
+        });
+        return { outcomes, summary: summarizePairs(outcomes) };
+      };
+      const { outcomes, summary } = await playRun(session, PAIR_RUN, hooks.signal, play, (r) => r.summary.errors > 0);
+      const pairs = outcomes.flatMap((o) => (o.pair ? [o.pair] : []));
+      if (config.out) writePairsFile(config.out, pairs);
+      return { runId, config, outcomes, pairs, summary };
     });
-    const summary = summarizePairs(outcomes);
-    store.pairs.setRunStatus(runId, summary.errors ? "failed" : "done");
-    const pairs = outcomes.flatMap((o) => (o.pair ? [o.pair] : []));
-    if (config.out) writePairsFile(config.out, pairs);
-    return { runId, config, outcomes, pairs, summary };
   } finally {
-    store.close();
     await agent.close?.();
   }
 }

@@ -23,7 +23,7 @@ import { InputError } from "../core/errors.js";
 import { PARITIES, type Parity } from "../core/types.js";
 import { DEFAULT_DB, providerFlags, samplingFlags, type ModelFlags } from "../run/config.js";
 import type { Io } from "./io.js";
-import { tookOver } from "./report-run.js";
+import { tookOver, untilStopped } from "./report-run.js";
 import { intFlag } from "../core/flags.js";
 import { addModelOptions, addOutDirOption, collect, outDirFlag, portFlag, runIdFlag, untilInterrupted } from "./options.js";
 
@@ -71,8 +71,11 @@ function progress(io: Io, total: number): { attempt(): void; item(): void; finis
   let items = 0;
   let attempts = 0;
   let last = Date.now();
+  let finished = false;
   const line = () => `${items}/${total} items, ${attempts} answers`;
   const draw = (final: boolean) => {
+    // Answers that come back after a stop draw nothing.
+    if (finished) return;
     const now = Date.now();
     if (tty) {
       if (!final && now - last < 100) return;
@@ -93,7 +96,9 @@ function progress(io: Io, total: number): { attempt(): void; item(): void; finis
       draw(false);
     },
     finish: () => {
+      if (finished) return;
       draw(true);
+      finished = true;
       if (tty) io.stderr.write("\n");
     },
   };
@@ -150,15 +155,21 @@ function pairsCommand(io: Io): Command {
     .action(async (flags: PairFlags) => {
       const config = pairConfig(flags);
       let bar: ReturnType<typeof progress> | undefined;
-      const result = await executePairs(config, {
-        onStart: ({ runId, items, resumed, attemptsSaved, takenOver }) => {
-          if (takenOver) io.stderr.write(`atp: ${tookOver(`pair run ${runId}`, takenOver)}\n`);
-          if (resumed) io.stderr.write(`atp: continuing pair run ${runId}: ${attemptsSaved} answers already saved\n`);
-          bar = progress(io, items);
-        },
-        onAttempt: () => bar?.attempt(),
-        onItem: () => bar?.item(),
-      });
+      const result = await untilStopped(
+        io,
+        () => bar?.finish(),
+        (signal) =>
+          executePairs(config, {
+            signal,
+            onStart: ({ runId, items, resumed, attemptsSaved, takenOver }) => {
+              if (takenOver) io.stderr.write(`atp: ${tookOver(`pair run ${runId}`, takenOver)}\n`);
+              if (resumed) io.stderr.write(`atp: continuing pair run ${runId}: ${attemptsSaved} answers already saved\n`);
+              bar = progress(io, items);
+            },
+            onAttempt: () => bar?.attempt(),
+            onItem: () => bar?.item(),
+          }),
+      );
       bar?.finish();
       report(io, result, "atp align pairs");
     });

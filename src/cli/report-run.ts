@@ -29,41 +29,53 @@ export function tookOver(what: string, owner: LockOwner): string {
 }
 
 /**
- * Plays a run (new or resumed) with progress on stderr, then prints the tables on stdout. A run
- * with failed episodes exits 1 and says how to retry them.
+ * Plays a stored run (a run or a pair run) with a signal that the first Ctrl-C or SIGTERM aborts:
+ * the run stops cleanly, is marked interrupted and says how to continue it (src/run/lifecycle.ts);
+ * a second one quits at once. `onStop` ends the progress line before the notice.
  */
-export async function reportRun(io: Io, db: string, play: (hooks: RunHooks) => Promise<RunResult>): Promise<void> {
-  let progress: Progress | undefined;
-  // The first Ctrl-C or SIGTERM stops the run cleanly; a second one quits at once.
+export async function untilStopped<T>(io: Io, onStop: () => void, play: (signal: AbortSignal) => Promise<T>): Promise<T> {
   const stop = new AbortController();
   // Every call in flight listens for the stop.
   setMaxListeners(0, stop.signal);
   const onSignal = (signal: NodeJS.Signals) => {
     if (stop.signal.aborted) process.exit(signalExitCode(signal));
-    progress?.finish();
+    onStop();
     io.stderr.write(`atp: ${signal}: stopping, calls in flight are abandoned (Ctrl-C again quits at once)\n`);
     stop.abort(signal);
   };
   process.on("SIGINT", onSignal);
   process.on("SIGTERM", onSignal);
-  let result: RunResult;
   try {
-    result = await play({
-      signal: stop.signal,
-      onStart: ({ runId, episodes, remaining, resumed, work, takenOver }) => {
-        if (takenOver) io.stderr.write(`atp: ${tookOver(`run ${runId}`, takenOver)}\n`);
-        if (resumed) io.stderr.write(`atp: continuing run ${runId}: ${episodes - remaining} of ${episodes} episodes already finished\n`);
-        progress = new Progress(work, io.stderr);
-      },
-      onWork: (done, total) => progress?.work(done, total),
-      onCall: (meta) => progress?.call(meta),
-      onEpisode: (outcome) => progress?.episode(outcome.error !== undefined),
-      onProviderEvent: (event) => progress?.providerEvent(event),
-    });
+    return await play(stop.signal);
   } finally {
     process.off("SIGINT", onSignal);
     process.off("SIGTERM", onSignal);
   }
+}
+
+/**
+ * Plays a run (new or resumed) with progress on stderr, then prints the tables on stdout. A run
+ * with failed episodes exits 1 and says how to retry them.
+ */
+export async function reportRun(io: Io, db: string, play: (hooks: RunHooks) => Promise<RunResult>): Promise<void> {
+  let progress: Progress | undefined;
+  const result = await untilStopped(
+    io,
+    () => progress?.finish(),
+    (signal) =>
+      play({
+        signal,
+        onStart: ({ runId, episodes, remaining, resumed, work, takenOver }) => {
+          if (takenOver) io.stderr.write(`atp: ${tookOver(`run ${runId}`, takenOver)}\n`);
+          if (resumed) io.stderr.write(`atp: continuing run ${runId}: ${episodes - remaining} of ${episodes} episodes already finished\n`);
+          progress = new Progress(work, io.stderr);
+        },
+        onWork: (done, total) => progress?.work(done, total),
+        onCall: (meta) => progress?.call(meta),
+        onEpisode: (outcome) => progress?.episode(outcome.error !== undefined),
+        onProviderEvent: (event) => progress?.providerEvent(event),
+      }),
+  );
   progress?.finish();
   const out: string[] = [];
   const { suite, parity, seed } = result.config;

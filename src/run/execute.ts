@@ -4,22 +4,22 @@
  * can be wrong with the input is checked before the first call, so a bad run fails fast and
  * writes nothing.
  */
-import { randomBytes } from "node:crypto";
 import { createAgent } from "../agents/registry.js";
 import type { Agent } from "../agents/types.js";
-import { InputError, RunStopped } from "../core/errors.js";
+import { InputError } from "../core/errors.js";
 import { checkOutputFile } from "../core/files.js";
 import { isPaperName, resolvePaperPath } from "../scenarios/fetch.js";
 import { loadDataset } from "../scenarios/load.js";
 import type { Dataset } from "../scenarios/types.js";
 import type { LockOwner } from "../store/lock.js";
-import { RunStore, type CallMeta, type CallStats } from "../store/store.js";
+import type { CallMeta, CallStats, EpisodeState, RunRecord } from "../store/store.js";
 import { writeTranscript } from "../transcript/write.js";
 import { VERSION } from "../version.js";
 import { configFromRecord, configRecord, DEFAULT_MODEL, historyReasoningOf, notPlayedReason, playedTestbeds, type RunConfig } from "./config.js";
 import type { Played } from "../metrics/rates.js";
 import { callsPerRound, registeredTestbeds, transcriptRounds, type RunPlan } from "../testbeds/registry.js";
 import { runPlan, type EpisodeOutcome } from "./runner.js";
+import { createOrContinue, playRun, withRun, type Session, type StoredRunKind } from "./lifecycle.js";
 import { lostCredentials, storedEndpoint } from "../providers/errors.js";
 import type { ProviderEvent } from "../providers/types.js";
 
@@ -95,11 +95,21 @@ export function loadPlan(config: RunConfig, datasetsFrom?: string): RunPlan[] {
   return planAll(config, datasets);
 }
 
-/** A new run id: sortable by time, with a random tail so two runs in one second differ. */
-export function newRunId(now = new Date()): string {
-  const stamp = now.toISOString().replace(/[-:]/g, "").replace("T", "-").slice(0, 15);
-  return `${stamp}-${randomBytes(2).toString("hex")}`;
-}
+/** A run of `atp run` and `atp resume`, as its lifecycle (src/run/lifecycle.ts) handles it. */
+const RUN: StoredRunKind<RunRecord> = {
+  lock: "run",
+  find: (store, runId) => store.getRun(runId),
+  setStatus: (store, runId, status) => store.setRunStatus(runId, status),
+  saved: (store, runId) => {
+    const states = store.episodeStates(runId);
+    const finished = states.filter((s) => s.status === "done").length;
+    const rounds = states.reduce((n, s) => n + s.roundsSaved, 0);
+    return `${finished} of ${states.length} episodes finished and ${rounds} rounds`;
+  },
+  settingsListed: "",
+  howToContinue: (runId) => `continue it with \`atp resume ${runId}\``,
+  continueLine: (runId, db) => `Continue it with: atp resume ${runId} --db ${db}`,
+};
 
 /** What must match for `--run-id` to continue an existing run: everything that shapes the answers. */
 function fingerprint(config: RunConfig, plans: RunPlan[]): string {
@@ -122,41 +132,31 @@ export async function executeRun(config: RunConfig, hooks: RunHooks = {}, datase
   const agent = await makeAgent(config, hooks);
   try {
     // Opened after the endpoint check, so a run refused there leaves no store behind.
-    const store = RunStore.open(config.db);
-    try {
-      const runId = config.runId ?? newRunId();
-      const { takenOver } = store.lock("run", runId);
-      const existing = store.getRun(runId);
-      if (existing) {
-        const stored = configFromRecord(existing.config as Record<string, unknown>);
-        if ((stored.limit ?? null) !== config.limit) {
-          throw new InputError(
-            `--limit: run ${runId} was started with ${stored.limit == null ? "no --limit" : `--limit ${stored.limit}`}, which is part of its record; ` +
-              `\`atp resume ${runId}\` continues that plan. For another limit start a new run: calls it shares with this one come from the cache`,
-          );
-        }
-        if (fingerprint(stored, store.loadRunPlans(runId)) !== fingerprint(config, plans)) {
-          throw new InputError(
-            `--run-id ${runId}: the store ${config.db} already has this run with other settings; ` +
-              `continue it with \`atp resume ${runId}\`, or choose another --run-id`,
-          );
-        }
-      } else {
-        store.createRun({
-          id: runId,
-          suite: config.suite,
-          model: config.model ?? DEFAULT_MODEL,
-          seed: config.seed,
-          parity: config.parity,
-          config: storedConfig(config),
-          versions: { "atp-testbed": VERSION, node: process.version, ...store.libraryVersions() },
-          plans,
-        });
+    return await withRun(RUN, config.db, config.runId, {}, (session) => {
+      const { store, runId, existing } = session;
+      const stored = existing && configFromRecord(existing.config as Record<string, unknown>);
+      if (stored && (stored.limit ?? null) !== config.limit) {
+        throw new InputError(
+          `--limit: run ${runId} was started with ${stored.limit == null ? "no --limit" : `--limit ${stored.limit}`}, which is part of its record; ` +
+            `\`atp resume ${runId}\` continues that plan. For another limit start a new run: calls it shares with this one come from the cache`,
+        );
       }
-      return await continueRun(store, runId, agent, config, Boolean(existing), false, takenOver, hooks);
-    } finally {
-      store.close();
-    }
+      createOrContinue(session, RUN, {
+        sameSettings: () => fingerprint(stored!, store.loadRunPlans(runId)) === fingerprint(config, plans),
+        create: () =>
+          store.createRun({
+            id: runId,
+            suite: config.suite,
+            model: config.model ?? DEFAULT_MODEL,
+            seed: config.seed,
+            parity: config.parity,
+            config: storedConfig(config),
+            versions: { "atp-testbed": VERSION, node: process.version, ...store.libraryVersions() },
+            plans,
+          }),
+      });
+      return continueRun(session, agent, config, false, hooks);
+    });
   } finally {
     await agent.close?.();
   }
@@ -174,11 +174,9 @@ export interface ResumeOptions {
 
 /** Continues a stored run where it stopped, with the settings it was started with. */
 export async function resumeRun(runId: string, options: ResumeOptions, hooks: RunHooks = {}): Promise<RunResult> {
-  const store = RunStore.open(options.db, { mustExist: true });
-  try {
-    const run = store.getRun(runId);
+  return withRun(RUN, options.db, runId, { mustExist: true }, async (session) => {
+    const run = session.existing;
     if (!run) throw new InputError(`resume: no run '${runId}' in ${options.db} (\`atp runs --db ${options.db}\` lists them)`);
-    const { takenOver } = store.lock("run", runId);
     const stored = configFromRecord(run.config as Record<string, unknown>);
     if (options.provider?.baseUrls === undefined && stored.provider.baseUrls.some(lostCredentials)) {
       throw new InputError(`resume: run '${runId}' was started with a key in --base-url, which is not stored; give --base-url again`);
@@ -193,44 +191,42 @@ export async function resumeRun(runId: string, options: ResumeOptions, hooks: Ru
     if (config.transcript) checkOutputFile(config.transcript, "--transcript", "transcript.jsonl");
     const agent = await makeAgent(config, hooks);
     try {
-      return await continueRun(store, runId, agent, config, true, options.retryErrors, takenOver, hooks);
+      return await continueRun(session, agent, config, options.retryErrors, hooks);
     } finally {
       await agent.close?.();
     }
-  } finally {
-    store.close();
-  }
+  });
 }
 
-/** Marks a stopped run interrupted and says what it has saved and how to continue it. */
-function stopped(store: RunStore, runId: string, db: string, signal: NodeJS.Signals): RunStopped {
-  store.setRunStatus(runId, "interrupted");
-  const states = store.episodeStates(runId);
-  const finished = states.filter((s) => s.status === "done").length;
-  const rounds = states.reduce((n, s) => n + s.roundsSaved, 0);
-  return new RunStopped(
-    `stopped by ${signal}: run ${runId} has ${finished} of ${states.length} episodes finished and ${rounds} rounds saved in ${db}; ` +
-      `calls in flight were abandoned.\n     Continue it with: atp resume ${runId} --db ${db}`,
-    signal,
-  );
-}
-
-async function continueRun(
-  store: RunStore,
-  runId: string,
-  agent: Agent,
-  config: RunConfig,
-  resumed: boolean,
-  retryErrors: boolean,
-  takenOver: LockOwner | null,
-  hooks: RunHooks,
-): Promise<RunResult> {
+async function continueRun(session: Session<RunRecord>, agent: Agent, config: RunConfig, retryErrors: boolean, hooks: RunHooks): Promise<RunResult> {
+  const { store, runId } = session;
   if (retryErrors) store.resetFailed(runId);
   const plans = store.loadRunPlans(runId);
   const states = store.episodeStates(runId);
   // Finished episodes are never asked again; failed ones wait for --retry-errors.
   const skip = new Set(states.filter((s) => s.status === "done" || s.status === "failed").map((s) => s.idx));
-  store.setRunStatus(runId, "running");
+  const { outcomes, failed } = await playRun(session, RUN, hooks.signal, () => playEpisodes(session, plans, states, skip, agent, config, hooks), (r) => r.failed.length > 0);
+  // Episodes played now are in memory; only those finished in earlier sessions are read back.
+  const finishedBefore = states.some((s) => s.status === "done");
+  const transcripts = finishedBefore ? store.exportTranscript(runId) : outcomes.flatMap((o) => (o.transcript ? [o.transcript] : []));
+  if (config.transcript) writeTranscript(config.transcript, transcripts);
+  const byKey = new Map(plans.map((p) => [`${p.key}#${p.repeat}`, p]));
+  const finished = transcripts.map((transcript): Played => ({ plan: byKey.get(`${transcript.episode}#${transcript.repeat ?? 0}`)!, transcript }));
+  return { runId, config, model: config.model ?? DEFAULT_MODEL, plans, finished, failed, stats: store.callStats(runId) };
+}
+
+/** Plays the episodes not in `skip` with progress through the hooks; the failed ones are those the store holds as failed after. */
+async function playEpisodes(
+  session: Session<RunRecord>,
+  plans: RunPlan[],
+  states: EpisodeState[],
+  skip: ReadonlySet<number>,
+  agent: Agent,
+  config: RunConfig,
+  hooks: RunHooks,
+): Promise<{ outcomes: EpisodeOutcome[]; failed: RunResult["failed"] }> {
+  const { store, runId, takenOver } = session;
+  const resumed = session.existing !== undefined;
   const todo = states.filter((s) => !skip.has(s.idx));
   const unit: Work["unit"] = todo.some((s) => callsPerRound(plans[s.idx]) === null) ? "rounds" : "calls";
   const perRound = (plan: RunPlan) => (unit === "calls" ? callsPerRound(plan)! : 1);
@@ -266,16 +262,9 @@ async function continueRun(
     },
     skip,
   );
-
-  if (hooks.signal?.aborted) throw stopped(store, runId, config.db, hooks.signal.reason as NodeJS.Signals);
-  const finalStates = store.episodeStates(runId);
-  const failed = finalStates.filter((s) => s.status === "failed").map((s) => ({ plan: plans[s.idx], error: s.error ?? "unknown error" }));
-  store.setRunStatus(runId, failed.length ? "failed" : "done");
-  // Episodes played now are in memory; only those finished in earlier sessions are read back.
-  const finishedBefore = states.some((s) => s.status === "done");
-  const transcripts = finishedBefore ? store.exportTranscript(runId) : outcomes.flatMap((o) => (o.transcript ? [o.transcript] : []));
-  if (config.transcript) writeTranscript(config.transcript, transcripts);
-  const byKey = new Map(plans.map((p) => [`${p.key}#${p.repeat}`, p]));
-  const finished = transcripts.map((transcript): Played => ({ plan: byKey.get(`${transcript.episode}#${transcript.repeat ?? 0}`)!, transcript }));
-  return { runId, config, model: config.model ?? DEFAULT_MODEL, plans, finished, failed, stats: store.callStats(runId) };
+  const failed = store
+    .episodeStates(runId)
+    .filter((s) => s.status === "failed")
+    .map((s) => ({ plan: plans[s.idx], error: s.error ?? "unknown error" }));
+  return { outcomes, failed };
 }

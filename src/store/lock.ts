@@ -34,7 +34,8 @@ interface LockRow {
   heartbeat_at: string;
 }
 
-const LABEL: Record<LockKind, string> = { run: "run", pairs: "pair run" };
+/** What the messages call a run of each kind. */
+export const RUN_LABEL: Readonly<Record<LockKind, string>> = { run: "run", pairs: "pair run" };
 
 /** Locks this process holds (by file, kind, run): a row with our pid not among them is a dead namesake's. */
 const held = new Set<string>();
@@ -50,7 +51,7 @@ export class RunLockedError extends InputError {
   ) {
     const beat = Math.max(0, Math.round((Date.now() - Date.parse(owner.heartbeatAt)) / 1000));
     super(
-      `${LABEL[kind]} '${runId}' is being written by another atp process (pid ${owner.pid} on ${owner.host}, since ${owner.since}, ` +
+      `${RUN_LABEL[kind]} '${runId}' is being written by another atp process (pid ${owner.pid} on ${owner.host}, since ${owner.since}, ` +
         `last heartbeat ${beat} s ago); let it finish or stop it, then try again (a lock whose process is gone is taken over, ` +
         `from another host after ${staleMs / 1000} s without a heartbeat)`,
     );

@@ -8,7 +8,8 @@ import type Database from "better-sqlite3";
 import type { AttemptRecord, ChoiceKind, PairItem, Side, SideStatus } from "../align/types.js";
 import type { Message, Parity } from "../core/types.js";
 
-export type PairRunStatus = "running" | "done" | "failed";
+/** As a run's (src/store/store.ts): interrupted when a signal stopped it. */
+export type PairRunStatus = "running" | "done" | "failed" | "interrupted";
 
 export interface NewPairRun {
   id: string;
@@ -236,9 +237,11 @@ export class PairRuns {
     this.saveTx.immediate(runId, attempt, status, why);
   }
 
+  /** Done and failed pair runs get a finish time; running or interrupted ones lose theirs. */
   setRunStatus(id: string, status: PairRunStatus): void {
     const t = nowIso();
-    if (this.q.setStatus.run(status, t, status === "running" ? null : t, id).changes === 0) throw new Error(`no pair run '${id}'`);
+    const finished = status === "done" || status === "failed" ? t : null;
+    if (this.q.setStatus.run(status, t, finished, id).changes === 0) throw new Error(`no pair run '${id}'`);
   }
 }
 

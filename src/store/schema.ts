@@ -422,6 +422,69 @@ export const MIGRATIONS: readonly string[] = [
   CREATE INDEX episodes_by_status ON episodes (run_id, status, idx);
   CREATE INDEX rejected_answers_by_episode ON rejected_answers (run_id, episode_idx);
   `,
+  // A pair run stopped by a signal is marked interrupted, as a run is. SQLite cannot change a
+  // CHECK in place, so the pair tables are copied once more, children dropped first.
+  `
+  CREATE TABLE pair_runs_next (
+    id            TEXT PRIMARY KEY,
+    created_at    TEXT NOT NULL,
+    updated_at    TEXT NOT NULL,
+    finished_at   TEXT,
+    status        TEXT NOT NULL CHECK (status IN ('running', 'done', 'failed', 'interrupted')),
+    suite         TEXT NOT NULL,
+    model         TEXT NOT NULL,
+    seed          INTEGER NOT NULL,
+    parity        TEXT NOT NULL,
+    settings_json TEXT NOT NULL,
+    versions_json TEXT NOT NULL,
+    item_count    INTEGER NOT NULL
+  );
+  INSERT INTO pair_runs_next SELECT id, created_at, updated_at, finished_at, status, suite, model, seed, parity, settings_json, versions_json, item_count
+    FROM pair_runs ORDER BY rowid;
+
+  CREATE TABLE pair_items_next (
+    run_id         TEXT NOT NULL REFERENCES pair_runs_next (id) ON DELETE CASCADE,
+    idx            INTEGER NOT NULL,
+    key            TEXT NOT NULL,
+    item_json      TEXT NOT NULL,
+    aligned_status TEXT NOT NULL DEFAULT 'pending' CHECK (aligned_status IN ('pending', 'found', 'not_found', 'error')),
+    deviant_status TEXT NOT NULL DEFAULT 'pending' CHECK (deviant_status IN ('pending', 'found', 'not_found', 'error')),
+    aligned_why    TEXT,
+    deviant_why    TEXT,
+    PRIMARY KEY (run_id, idx)
+  );
+  INSERT INTO pair_items_next SELECT run_id, idx, key, item_json, aligned_status, deviant_status, aligned_why, deviant_why FROM pair_items;
+
+  CREATE TABLE pair_attempts_next (
+    run_id            TEXT NOT NULL,
+    idx               INTEGER NOT NULL,
+    side              TEXT NOT NULL CHECK (side IN ('aligned', 'deviant')),
+    attempt           INTEGER NOT NULL,
+    seed              INTEGER NOT NULL,
+    messages_json     TEXT NOT NULL,
+    response          TEXT,
+    choice            TEXT,
+    kind              TEXT CHECK (kind IN ('aligned', 'deviant', 'unparseable')),
+    latency_ms        REAL,
+    prompt_tokens     INTEGER,
+    completion_tokens INTEGER,
+    requests          INTEGER,
+    cached            INTEGER NOT NULL DEFAULT 0 CHECK (cached IN (0, 1)),
+    error             TEXT,
+    saved_at          TEXT NOT NULL,
+    PRIMARY KEY (run_id, idx, side, attempt),
+    FOREIGN KEY (run_id, idx) REFERENCES pair_items_next (run_id, idx) ON DELETE CASCADE
+  );
+  INSERT INTO pair_attempts_next SELECT run_id, idx, side, attempt, seed, messages_json, response, choice, kind, latency_ms, prompt_tokens,
+    completion_tokens, requests, cached, error, saved_at FROM pair_attempts;
+
+  DROP TABLE pair_attempts;
+  DROP TABLE pair_items;
+  DROP TABLE pair_runs;
+  ALTER TABLE pair_runs_next RENAME TO pair_runs;
+  ALTER TABLE pair_items_next RENAME TO pair_items;
+  ALTER TABLE pair_attempts_next RENAME TO pair_attempts;
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;
