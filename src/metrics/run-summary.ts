@@ -52,9 +52,12 @@ export function summarize(playedOnly: readonly Played[], options: SummaryOptions
   return { testbeds, measures, failures: [...failed], unmatchedFailures: failed.filter((f) => !matched.has(f)) };
 }
 
-/** The summary as report.json and the viewer lay it out: the recorded sections under their testbeds' ids, in the registry's order, then the failures. */
-export function summaryRecord(summary: RunSummary): Record<string, unknown> {
+/**
+ * The summary as report.json and the viewer lay it out: the recorded sections under their
+ * testbeds' ids, in the order of `testbeds` (those summarized), then the failures.
+ */
+export function summaryRecord(summary: RunSummary, testbeds: readonly AnyTestbed[] = registeredTestbeds()): Record<string, unknown> {
   const out: Record<string, unknown> = {};
-  for (const testbed of registeredTestbeds()) if (testbed.summary?.recorded) out[testbed.id] = summary.testbeds[testbed.id];
+  for (const testbed of testbeds) if (testbed.summary?.recorded && testbed.id in summary.testbeds) out[testbed.id] = summary.testbeds[testbed.id];
   return { ...out, failures: summary.failures, unmatchedFailures: summary.unmatchedFailures };
 }
