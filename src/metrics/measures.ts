@@ -6,7 +6,8 @@
  * measure leaves out (hit null) is not counted at all; an unparseable answer is counted apart
  * and stays in the denominator when the measure counts it.
  */
-import type { DecisionRow, EpisodeOf, Measure, Testbed } from "../testbed/contract.js";
+import type { DecisionRow, EpisodeOf, Measure } from "../testbed/contract.js";
+import type { TranscriptEpisode } from "../transcript/types.js";
 import { wilson, Z95 } from "./intervals.js";
 
 export interface MeasureRound {
@@ -76,8 +77,14 @@ export interface MeasureRates {
   groups: MeasureGroup[];
 }
 
+/** What the measures' rates read of a testbed. */
+export interface MeasuredTestbed<P> {
+  decisions(plan: P, transcript: TranscriptEpisode): DecisionRow[];
+  readonly measures: readonly Measure[];
+}
+
 /** Each of a testbed's measures over the decision rows of its episodes (those without rounds give failed rows). */
-export function measureRates<P>(testbed: Pick<Testbed<any>, "decisions" | "measures">, episodes: readonly EpisodeOf<P>[], z = Z95): MeasureRates[] {
+export function measureRates<P>(testbed: MeasuredTestbed<P>, episodes: readonly EpisodeOf<P>[], z = Z95): MeasureRates[] {
   const rows = episodes.flatMap((p) => testbed.decisions(p.plan, p.transcript));
   return testbed.measures.map((measure) => ({ measure, groups: measureGroups(rows, measure, z) }));
 }
