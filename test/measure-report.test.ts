@@ -12,13 +12,20 @@ import { summarizeStored, type LoadedRun } from "../src/report/load.js";
 import { measureReport, reportOf } from "../src/report/measure-report.js";
 import { reportCharts, reportCsv, reportData, reportHtml, reportMarkdown } from "../src/report/report.js";
 import type { Testbed } from "../src/testbed/contract.js";
-import { findTestbed, type RunPlan } from "../src/testbeds/registry.js";
-import { coin, plan, played, plans, run, stats } from "./helpers/coin.js";
+import { summarize } from "../src/metrics/run-summary.js";
+import { findTestbed, type AnyTestbed, type RunPlan } from "../src/testbeds/registry.js";
+import { coin, plan, played, plans, run, stats, type CoinPlan } from "./helpers/coin.js";
 
-/** The run as loaded, with the coin testbed's episodes where a registered testbed's would be. */
-function loaded(): LoadedRun {
+/** The run as loaded, with the coin testbed's episodes where a registered testbed's would be; `unfinished` are planned and not played. */
+function loaded(unfinished: CoinPlan[] = []): LoadedRun {
   const none = summarizeStored(run, [], [], [], stats);
-  return { ...none, episodes: { planned: 3, done: 3, failed: 0, unfinished: 0 }, testbeds: [{ testbed: coin, plans: plans as unknown as RunPlan[], played: played as never }] };
+  const all = [...plans, ...unfinished] as unknown as RunPlan[];
+  return {
+    ...none,
+    episodes: { planned: 3, done: 3, failed: 0, unfinished: 0 },
+    testbeds: [{ testbed: coin, plans: all, played: played as never }],
+    summary: summarize(played as never, { plans: all, testbeds: [coin as unknown as AnyTestbed] }),
+  };
 }
 
 const pctCell = (hits: number, n: number) => {
@@ -95,9 +102,7 @@ test("atp run's table of the measures: one row per measure and group, a rate wit
 });
 
 test("an episode that did not finish counts its planned decisions as missing, as the report counts them for every testbed", () => {
-  const unfinished = plan("d", "right");
-  const r = loaded();
-  r.testbeds[0].plans = [...r.testbeds[0].plans, unfinished as unknown as RunPlan];
+  const r = loaded([plan("d", "right")]);
   const json = reportData(r) as unknown as { measures: Record<string, Record<string, { groups: { axes: object; episodes: number; rounds: { total: number; failed: number }[] }[] }>> };
   const right = json.measures.coin["tails-by-side"].groups.find((g) => JSON.stringify(g.axes) === '{"side":"right"}')!;
   // c's second call failed; d played neither round. The counted decisions stay those made.

@@ -7,7 +7,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 
-import { summarize } from "../src/metrics/summary.js";
+import { summarize } from "../src/metrics/run-summary.js";
 import type { RunPlan } from "../src/testbeds/registry.js";
 import type { EpisodeState } from "../src/store/store.js";
 import type { RunSnapshot } from "../src/view/data.js";

@@ -11,12 +11,15 @@ import { join } from "node:path";
 import { CollusionEpisode, type CollusionSettings } from "../src/testbeds/collusion/engine.js";
 import { RoleplayEpisode } from "../src/testbeds/roleplay/engine.js";
 import { compareRuns } from "../src/metrics/compare.js";
-import { diffusion, roundSucceeded, type Cell } from "../src/testbeds/collusion/diffusion.js";
+import { roundSucceeded, type Cell } from "../src/testbeds/collusion/diffusion.js";
+import { capitalSummary, collusionRateGroups, collusionSummary, diffusion } from "../src/testbeds/collusion/summary.js";
+import { roleplayRates, roleplaySummary } from "../src/testbeds/roleplay/summary.js";
+import { summarize } from "../src/metrics/run-summary.js";
 import { collusionSucceeded } from "../src/testbeds/collusion/engine.js";
 import { mcnemarExact, newcombePaired, spread, wilson } from "../src/metrics/intervals.js";
 import { modelAgents, type PlayedEpisode } from "../src/metrics/rates.js";
-import { capitalSummary, collusionRateGroups, rateRows, repeatSpread, roleplayRates, summarize, type RateRow } from "../src/metrics/summary.js";
-import { tipping, tippingRound, tippingSummary, trajectories } from "../src/metrics/tipping.js";
+import { rateRows, repeatSpread, type RateRow } from "../src/metrics/summary.js";
+import { tippingRound, tippingSummary, trajectories } from "../src/metrics/tipping.js";
 import { defaultConfig } from "../src/run/config.js";
 import { executeRun } from "../src/run/execute.js";
 import type { CollusionPlan } from "../src/testbeds/collusion/plan.js";
@@ -254,10 +257,10 @@ test("tipping on hand-made trajectories: distribution and cumulative share", () 
   );
   assert.deepEqual(s.cumulative[1], { round: 2, tipped: 2, share: 0.5, ...(({ low, high }) => ({ low, high }))(wilson(2, 4)) });
   // In games every agent is its own trajectory: agent 0 pools twice, agent 2 flips late, agent 3 never answers readably.
-  const g = tipping([game(0, ["PPKK", "PKPU"])]);
-  assert.equal(g.roleplay, null);
+  const g = summarize([game(0, ["PPKK", "PKPU"])]);
+  assert.equal(roleplaySummary(g), null);
   assert.deepEqual(
-    g.collusion[0].trajectories.map((t) => [t.agent, t.tippingRound]),
+    collusionSummary(g)[0].tipping.trajectories.map((t) => [t.agent, t.tippingRound]),
     [
       [0, 1],
       [1, null],
@@ -300,11 +303,12 @@ test("planned episodes missing from the results and listed failures are reported
     { key: "roleplay/9", repeat: 0, error: "not in this run" },
   ];
   const s = summarize(played, { plans: [...played.map((p) => p.plan), missing], failed });
-  assert.deepEqual(s.roleplay!.overall.map((row) => row.failed), [1, 1, 2]);
-  assert.deepEqual(s.roleplay!.overall.map((row) => row.total), [5, 5, 4]);
-  assert.equal(s.roleplay!.episodes, 6);
-  assert.equal(s.roleplay!.tipping.incomplete, 2);
-  assert.deepEqual(s.roleplay!.failures, failed.slice(0, 2));
+  const rp = roleplaySummary(s);
+  assert.deepEqual(rp!.overall.map((row) => row.failed), [1, 1, 2]);
+  assert.deepEqual(rp!.overall.map((row) => row.total), [5, 5, 4]);
+  assert.equal(rp!.episodes, 6);
+  assert.equal(rp!.tipping.incomplete, 2);
+  assert.deepEqual(rp!.failures, failed.slice(0, 2));
   assert.deepEqual(s.unmatchedFailures, failed.slice(2));
   assert.deepEqual(s.failures, failed);
 });
@@ -503,7 +507,7 @@ test("a paper-settings run of the simulated learner: invariants of every metric"
     assert.deepEqual(JSON.parse(JSON.stringify(s)), s, "summary is plain JSON");
 
     const rows: RateRow[] = [];
-    const rp = s.roleplay!;
+    const rp = roleplaySummary(s)!;
     assert.equal(rp.overall.length, 6);
     for (const row of rp.overall) assert.deepEqual([row.total, row.failed], [64, 0]);
     assert.equal(rp.byScenario.length, 16);
@@ -514,8 +518,8 @@ test("a paper-settings run of the simulated learner: invariants of every metric"
     // Tipped by the last round = deviant in the last round.
     assert.equal(rp.tipping.cumulative[5].tipped, rp.overall[5].deviant);
 
-    assert.deepEqual(s.collusion.map((g) => g.threshold), [2, 4, 6, 8]);
-    for (const g of s.collusion) {
+    assert.deepEqual(collusionSummary(s).map((g) => g.threshold), [2, 4, 6, 8]);
+    for (const g of collusionSummary(s)) {
       assert.equal(g.rates.length, 3);
       for (const row of g.rates) assert.deepEqual([row.total, row.failed], [56, 0]);
       assert.equal(g.byGame.length, 7);

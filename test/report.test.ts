@@ -198,7 +198,7 @@ before(async () => {
 
 test("loadRun: finished episodes played, failed ones listed with their error and round; unknown input refused", () => {
   const r = loadRun(handDb, "hand");
-  assert.equal(r.played.length, 5);
+  assert.equal(r.testbeds.reduce((n, t) => n + t.played.length, 0), 5);
   assert.deepEqual(r.failed, [{ key: "roleplay/4", repeat: 0, round: 1, error: "HTTP 500 <b>server down</b>" }]);
   assert.deepEqual(r.episodes, { planned: 6, done: 5, failed: 1, unfinished: 0 });
   assert.equal(r.stats.calls, 5 * 2 - 1 + 8);

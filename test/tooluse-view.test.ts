@@ -14,7 +14,11 @@ import { createAgent } from "../src/agents/registry.js";
 import type { Agent } from "../src/agents/types.js";
 import type { ToolUseCall } from "../src/testbeds/tooluse/engine.js";
 import { toolUseRates } from "../src/testbeds/tooluse/measures.js";
-import { loadRun } from "../src/report/load.js";
+import { loadRun, type LoadedRun } from "../src/report/load.js";
+import { summaryRecord } from "../src/metrics/run-summary.js";
+import { toolUseSummary } from "../src/testbeds/tooluse/summary.js";
+import { roleplaySummary } from "../src/testbeds/roleplay/summary.js";
+import { collusionSummary } from "../src/testbeds/collusion/summary.js";
 import { reportCharts, reportCsv, reportData, reportMarkdown } from "../src/report/report.js";
 import { applyFlags } from "../src/cli/run.js";
 import { defaultConfig } from "../src/run/config.js";
@@ -66,25 +70,33 @@ async function getJson(path: string): Promise<{ status: number; body: any }> {
   return { status: res.status, body: await res.json() };
 }
 
+/** The run's tool use as the report reads it: the testbed's plans and finished episodes, and its section's rates. */
+function toolUseOf(r: LoadedRun) {
+  const mine = r.testbeds.find((t) => t.testbed.id === "tooluse");
+  const section = toolUseSummary(r.summary);
+  return mine && section ? { plans: mine.plans, played: mine.played, rates: section.rates } : null;
+}
+
 const pct1 = (x: number) => `${(x * 100).toFixed(1)}%`;
 
 test("the report: a tool-use section, chart, CSV and JSON from the stored transcripts; the other numbers unchanged", () => {
   const r = loadRun(db, "with");
-  assert.ok(r.toolUse);
-  assert.equal(r.toolUse.plans.length, 4);
-  assert.equal(r.toolUse.played.length, 4);
-  assert.deepEqual(r.toolUse.rates, toolUseRates(r.toolUse.played.map((p) => p.transcript)));
-  assert.equal(r.toolUse.rates.length, 2);
-  assert.equal(r.toolUse.rates[0].problems, 40);
-  assert.ok(r.plans.every((p) => p.suite !== ("tooluse" as string)), "plans are the choice testbeds'");
+  const toolUse = toolUseOf(r);
+  assert.ok(toolUse);
+  assert.equal(toolUse.plans.length, 4);
+  assert.equal(toolUse.played.length, 4);
+  assert.deepEqual(toolUse.rates, toolUseRates(toolUse.played.map((p) => p.transcript)));
+  assert.equal(toolUse.rates.length, 2);
+  assert.equal(toolUse.rates[0].problems, 40);
+  assert.ok(r.testbeds.every((t) => t.plans.every((p) => p.suite === t.testbed.id)), "each testbed's plans are its own");
   assert.equal(r.episodes.planned, 64 + 28 + 4);
   // Tool use beside them changes nothing in role-play and games.
-  assert.deepEqual(r.summary, loadRun(db, "without").summary);
-  assert.equal(loadRun(db, "without").toolUse, null);
+  assert.deepEqual(summaryRecord(r.summary), summaryRecord(loadRun(db, "without").summary));
+  assert.equal(toolUseOf(loadRun(db, "without")), null);
 
   const md = reportMarkdown(r);
   assert.match(md, /## Tool use: calculator use and accuracy by round/);
-  const first = r.toolUse.rates[0];
+  const first = toolUse.rates[0];
   assert.ok(md.includes(`| Tool use, all problems (%) | ${(first.toolUse.rate * 100).toFixed(2)} (`), md);
   assert.match(md, /\| Tool use \| 4 episodes, 2 rounds of 8 easy \+ 2 hard problems/);
   assert.match(md, /!\[Tool use and accuracy by round\]\(charts\/tooluse\.png\)/);
@@ -97,16 +109,16 @@ test("the report: a tool-use section, chart, CSV and JSON from the stored transc
   assert.equal(rows.length, 1 + 2 * 5);
   assert.equal(rows[1].split(",").slice(0, 5).join(","), `1,tool_use,all,${first.toolUse.successes},40`);
   const data = reportData(r) as { toolUse?: { episodes: number; rates: unknown } };
-  assert.deepEqual(data.toolUse, { episodes: 4, rates: r.toolUse.rates });
+  assert.deepEqual(data.toolUse, { episodes: 4, rates: toolUse.rates });
 });
 
 test("the report of a run with a failed tool-use episode names the problem it stopped at", () => {
   const r = loadRun(db, "broken");
   assert.deepEqual(r.failed, [{ key: "tooluse/1", repeat: 0, round: 3, error: "the server went away" }]);
   assert.deepEqual([r.episodes.done, r.episodes.failed], [2, 1]);
-  assert.equal(r.toolUse!.played.length, 2, "only finished episodes count in the rates");
-  assert.equal(r.toolUse!.rates[0].problems, 20);
-  assert.deepEqual(r.summary.failures, [], "the choice summary knows nothing of tool use");
+  assert.equal(toolUseOf(r)!.played.length, 2, "only finished episodes count in the rates");
+  assert.equal(toolUseOf(r)!.rates[0].problems, 20);
+  assert.deepEqual([...(roleplaySummary(r.summary)?.failures ?? []), ...collusionSummary(r.summary).flatMap((g) => g.failures)], [], "the choice summary knows nothing of tool use");
   assert.match(reportMarkdown(r), /\| tooluse\/1 \| 0 \| 4 \| the server went away \|/);
 });
 
@@ -114,7 +126,7 @@ test("the viewer API: headline, rates, episode list and a tool-use episode's pro
   const runs = (await getJson("/api/runs")).body.runs;
   const withRow = runs.find((x: any) => x.id === "with");
   const r = loadRun(db, "with");
-  assert.deepEqual(withRow.headline.toolUse.toolUse, { first: r.toolUse!.rates[0].toolUse, last: r.toolUse!.rates[1].toolUse });
+  assert.deepEqual(withRow.headline.toolUse.toolUse, { first: toolUseOf(r)!.rates[0].toolUse, last: toolUseOf(r)!.rates[1].toolUse });
   assert.deepEqual(withRow.settings.toolUse, {
     episodes: 4, rounds: 2, easy: 8, hard: 2, difficulty: 3, protocol: "text", maxToolCalls: 3, historyWindow: null, rewards: { easy: 1.2, hard: 5 }, costs: { tool: -0.7, direct: -0.2 },
   });
@@ -122,8 +134,8 @@ test("the viewer API: headline, rates, episode list and a tool-use episode's pro
   assert.equal(runs.find((x: any) => x.id === "without").headline.toolUse, null);
 
   const detail = (await getJson("/api/runs/with")).body;
-  assert.deepEqual(detail.toolUse.rates, r.toolUse!.rates);
-  assert.deepEqual(detail.toolUse.soFar, r.toolUse!.rates, "every episode finished: so far is the finished rates");
+  assert.deepEqual(detail.toolUse.rates, toolUseOf(r)!.rates);
+  assert.deepEqual(detail.toolUse.soFar, toolUseOf(r)!.rates, "every episode finished: so far is the finished rates");
   assert.deepEqual(detail.episodesBySuite.tooluse, { total: 4, done: 4, failed: 0 });
   assert.equal(detail.counted, 96);
 
@@ -137,7 +149,7 @@ test("the viewer API: headline, rates, episode list and a tool-use episode's pro
 
   const view = (await getJson(`/api/runs/with/episodes/${e0.idx}`)).body;
   assert.equal(view.rounds.length, 20);
-  const transcript = r.toolUse!.played[0].transcript;
+  const transcript = toolUseOf(r)!.played[0].transcript;
   view.rounds.forEach((p: any, i: number) => {
     const saved = transcript.rounds[i];
     assert.deepEqual(p.detail, saved.detail);
@@ -156,7 +168,7 @@ test("the viewer API: headline, rates, episode list and a tool-use episode's pro
   const svg = await fetch(new URL("/api/runs/with/charts/tooluse.svg", viewer.url));
   assert.equal(svg.status, 200);
   const text = await svg.text();
-  assert.ok(text.includes(`Accuracy, hard, round 2: ${pct1(r.toolUse!.rates[1].hardAccuracy.rate)}`), "the chart carries the rates");
+  assert.ok(text.includes(`Accuracy, hard, round 2: ${pct1(toolUseOf(r)!.rates[1].hardAccuracy.rate)}`), "the chart carries the rates");
   assert.equal((await fetch(new URL("/api/runs/without/charts/tooluse.svg", viewer.url))).status, 404);
 });
 
@@ -171,14 +183,14 @@ test("the page in Chromium: the tool-use card, pills and a problem with its calc
     await page.goto(viewer.url);
     const row = page.locator('tr[data-run-row="with"] td[data-field=tooluse]');
     await row.waitFor();
-    const first = r.toolUse!.rates[0];
-    const last = r.toolUse!.rates[1];
+    const first = toolUseOf(r)!.rates[0];
+    const last = toolUseOf(r)!.rates[1];
     assert.equal((await row.locator("li[data-field=tool-use]").textContent())?.trim(), `tool ${pct1(first.toolUse.rate)} → ${pct1(last.toolUse.rate)}`);
 
     await page.goto(`${viewer.url}#/run/with`);
     await page.locator("figure[data-chart=tooluse] svg").waitFor();
     for (const measure of ["toolUse", "hardToolUse", "hardAccuracy"] as const) {
-      for (const x of r.toolUse!.rates) {
+      for (const x of toolUseOf(r)!.rates) {
         const cell = page.locator(`table[data-table=tooluse-rates] tr[data-measure=${measure}] td[data-round="${x.round}"]`);
         assert.equal(Number(await cell.getAttribute("data-rate")), x[measure].rate, `${measure} round ${x.round}`);
       }

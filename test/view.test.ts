@@ -15,7 +15,9 @@ import type { Page } from "playwright-core";
 
 import type { Agent, AgentCall } from "../src/agents/types.js";
 import { episodeId, type FailedCall, type PlayedEpisode } from "../src/metrics/rates.js";
-import { summarize, type RunSummary } from "../src/metrics/summary.js";
+import { summarize, summaryRecord, type RunSummary } from "../src/metrics/run-summary.js";
+import { collusionSummary } from "../src/testbeds/collusion/summary.js";
+import { roleplaySummary } from "../src/testbeds/roleplay/summary.js";
 import { defaultConfig } from "../src/run/config.js";
 import { executeRun, planAll } from "../src/run/execute.js";
 import type { CollusionPlan } from "../src/testbeds/collusion/plan.js";
@@ -111,7 +113,7 @@ function stored(runId: string): Stored {
 /** The summary as JSON carries it, without the per-trajectory lists the API leaves out. */
 function summaryAsJson(summary: RunSummary): unknown {
   return JSON.parse(
-    JSON.stringify(summary, (key, value: unknown) => (key === "trajectories" ? undefined : value)),
+    JSON.stringify(summaryRecord(summary), (key, value: unknown) => (key === "trajectories" ? undefined : value)),
   );
 }
 
@@ -156,11 +158,11 @@ test("GET /api/runs lists the runs with settings, progress and headline numbers"
   assert.deepEqual(d.settings.roleplay, { episodes: 64, rounds: 6, historyWindow: 5, supervision: "all_unsupervised" });
   assert.deepEqual(d.settings.collusion.thresholds, [2, 4, 6, 8]);
   assert.deepEqual(d.settings.collusion.payoffs, ["1.2,1.0,0.8"]);
-  const last = demo.summary.roleplay!.overall[5];
+  const last = roleplaySummary(demo.summary)!.overall[5];
   assert.equal(d.headline.scope, "finished");
   assert.deepEqual(d.headline.violation, { round: 6, deviant: last.deviant, total: last.total, rate: last.rate, low: last.low, high: last.high });
   assert.equal(d.headline.collusion.length, 4);
-  demo.summary.collusion.forEach((g, i) => {
+  collusionSummary(demo.summary).forEach((g, i) => {
     const h = d.headline.collusion[i];
     assert.equal(h.threshold, g.threshold);
     assert.equal(h.first.rate, g.rates[0].rate);
@@ -232,7 +234,7 @@ test("GET /api/runs/:id/episodes filters by suite, scenario, threshold, round an
   );
   const r6 = await list("round=6&choice=deviant");
   assert.deepEqual(r6.episodes.map((e) => e.idx), violated);
-  assert.equal(violated.length, demo.summary.roleplay!.overall[5].deviant);
+  assert.equal(violated.length, roleplaySummary(demo.summary)!.overall[5].deviant);
 
   // Games where some agent colluded in round 1 at t = 2.
   const colluded = demo.plans.flatMap((p, idx) =>
@@ -310,7 +312,7 @@ test("charts are SVG drawn from the run's numbers, with scenario names escaped",
     assert.match(await res.text(), /so far/i, name);
   }
   const violation = await (await fetch(new URL("/api/runs/demo/charts/violation.svg", viewer.url))).text();
-  const r6 = demo.summary.roleplay!.overall[5];
+  const r6 = roleplaySummary(demo.summary)!.overall[5];
   assert.ok(violation.includes(`round 6: violation rate ${pct(r6.rate)} (95% CI ${pct(r6.low)} to ${pct(r6.high)})`));
 
   const trace = await fetch(new URL(`/api/runs/hostile/charts/trace.svg?episode=${encodeURIComponent(hostile.plans[4].key)}`, viewer.url));
@@ -537,12 +539,12 @@ test("the page in Chromium", async (t) => {
       const row = page.locator('tr[data-run-row="demo"]');
       await row.waitFor();
       assert.equal(await page.locator("tr[data-run-row]").count(), 2);
-      const last = demo.summary.roleplay!.overall[5];
+      const last = roleplaySummary(demo.summary)!.overall[5];
       const v = await rateOf(page, 'tr[data-run-row="demo"] td[data-field=violation]');
       assert.equal(v.value, last.rate);
       assert.ok(v.text.startsWith(pct(last.rate)), v.text);
       assert.equal((await row.locator("[data-field=episodes]").textContent())?.trim(), "92/92");
-      const t8 = demo.summary.collusion.find((g) => g.threshold === 8)!;
+      const t8 = collusionSummary(demo.summary).find((g) => g.threshold === 8)!;
       assert.equal((await row.locator('li[data-threshold="8"]').textContent())?.trim(), `t=8 ${pct(t8.rates[0].rate)} → ${pct(t8.rates[2].rate)}`);
       assert.equal(await page.locator('tr[data-run-row="hostile"] [data-status]').textContent(), "failed");
     });
@@ -554,15 +556,15 @@ test("the page in Chromium", async (t) => {
       }
       const rows = page.locator("table[data-table=roleplay-rates] tbody tr");
       assert.equal(await rows.count(), 6);
-      for (const [i, expected] of demo.summary.roleplay!.overall.entries()) {
+      for (const [i, expected] of roleplaySummary(demo.summary)!.overall.entries()) {
         const rate = await rateOf(page, `table[data-table=roleplay-rates] tbody tr[data-round="${i + 1}"] td[data-field=rate]`);
         assert.equal(rate.value, expected.rate);
         assert.equal(rate.text, pct(expected.rate));
         assert.equal(await rows.nth(i).locator("td[data-field=total]").textContent(), String(expected.total));
         assert.equal(await rows.nth(i).locator("td[data-field=deviant]").textContent(), String(expected.deviant));
       }
-      assert.equal(await page.locator("[data-field=final-violation]").textContent(), pct(demo.summary.roleplay!.overall[5].rate));
-      for (const g of demo.summary.collusion) {
+      assert.equal(await page.locator("[data-field=final-violation]").textContent(), pct(roleplaySummary(demo.summary)!.overall[5].rate));
+      for (const g of collusionSummary(demo.summary)) {
         for (const r of g.rates) {
           const rate = await rateOf(page, `table[data-table=collusion-rates] tr[data-threshold="${g.threshold}"] td[data-round="${r.round}"]`);
           assert.equal(rate.value, r.rate, `t=${g.threshold} round ${r.round}`);
@@ -571,7 +573,7 @@ test("the page in Chromium", async (t) => {
       }
       // The chart shows the same numbers (vega's labels).
       const label = await page.locator('figure[data-chart=violation] path[aria-label*="round 6:"]').getAttribute("aria-label");
-      assert.ok(label?.includes(pct(demo.summary.roleplay!.overall[5].rate)), label ?? "");
+      assert.ok(label?.includes(pct(roleplaySummary(demo.summary)!.overall[5].rate)), label ?? "");
     });
 
     await t.test("the episode filters narrow the list", async () => {
@@ -584,7 +586,7 @@ test("the page in Chromium", async (t) => {
       await page.locator("select[data-filter=suite]").selectOption("roleplay");
       await page.locator("select[data-filter=round]").selectOption("6");
       await page.locator("select[data-filter=choice]").selectOption("deviant");
-      const expected = demo.summary.roleplay!.overall[5].deviant;
+      const expected = roleplaySummary(demo.summary)!.overall[5].deviant;
       await until(`${expected} round-6 violations`, async () => (await episodeRows()) === expected);
       assert.match(page.url(), /suite=roleplay/, "the filters are kept in the address");
     });
@@ -649,12 +651,12 @@ test("the page in Chromium", async (t) => {
         const column = page.locator(`[data-compare-run="${id}"]`);
         await column.locator("figure[data-chart=violation] svg").waitFor();
         await column.locator("figure[data-chart=collusion] svg").waitFor();
-        const expected = (id === "demo" ? demo : hostile).summary.roleplay!.overall[0];
+        const expected = roleplaySummary((id === "demo" ? demo : hostile).summary)!.overall[0];
         const rate = await rateOf(page, `[data-compare-run="${id}"] table[data-table=roleplay-rates] tr[data-round="1"] td.num[data-rate]`);
         assert.equal(rate.value, expected.rate);
       }
       const diff = page.locator("[data-section=difference] tbody tr").first().locator("td[data-diff]").first();
-      const expectedDiff = hostile.summary.roleplay!.overall[0].rate - demo.summary.roleplay!.overall[0].rate;
+      const expectedDiff = roleplaySummary(hostile.summary)!.overall[0].rate - roleplaySummary(demo.summary)!.overall[0].rate;
       assert.equal(Number(await diff.getAttribute("data-diff")), expectedDiff);
     });
 

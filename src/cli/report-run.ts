@@ -1,6 +1,6 @@
 import { setMaxListeners } from "node:events";
 import { reportOf } from "../report/measure-report.js";
-import { registeredTestbeds } from "../testbeds/registry.js";
+import { findTestbed, registeredTestbeds } from "../testbeds/registry.js";
 import type { RunHooks, RunResult } from "../run/execute.js";
 import type { LockOwner } from "../store/lock.js";
 import { signalExitCode, type Io } from "./io.js";
@@ -79,8 +79,8 @@ export async function reportRun(io: Io, db: string, play: (hooks: RunHooks) => P
   progress?.finish();
   const out: string[] = [];
   const { suite, parity, seed } = result.config;
-  // The tool-use testbed is not in the reference code, so it has no parity mode to name.
-  const mode = suite === "tooluse" ? "" : `parity ${parity}, `;
+  // A testbed the reference code does not have has no parity mode to name.
+  const mode = findTestbed(suite)?.withoutParity ? "" : `parity ${parity}, `;
   out.push(`atp run ${suite}: run ${result.runId}, model ${result.model}, ${mode}seed ${seed}, ${result.plans.length} episodes`);
   const { finished } = result;
   for (const testbed of registeredTestbeds()) {

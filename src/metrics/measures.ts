@@ -6,7 +6,8 @@
  * measure leaves out (hit null) is not counted at all; an unparseable answer is counted apart
  * and stays in the denominator when the measure counts it.
  */
-import type { DecisionRow, Measure } from "../testbed/contract.js";
+import type { DecisionRow, EpisodeOf, Measure } from "../testbed/contract.js";
+import type { TranscriptEpisode } from "../transcript/types.js";
 import { wilson, Z95 } from "./intervals.js";
 
 export interface MeasureRound {
@@ -68,4 +69,22 @@ export function measureRounds(rows: readonly DecisionRow[], measure: Measure, z 
   }
   for (const cell of out) Object.assign(cell, wilson(cell.hits, cell.total, z));
   return out;
+}
+
+/** One measure's rates per round, per group of its axes. */
+export interface MeasureRates {
+  measure: Measure;
+  groups: MeasureGroup[];
+}
+
+/** What the measures' rates read of a testbed. */
+export interface MeasuredTestbed<P> {
+  decisions(plan: P, transcript: TranscriptEpisode): DecisionRow[];
+  readonly measures: readonly Measure[];
+}
+
+/** Each of a testbed's measures over the decision rows of its episodes (those without rounds give failed rows). */
+export function measureRates<P>(testbed: MeasuredTestbed<P>, episodes: readonly EpisodeOf<P>[], z = Z95): MeasureRates[] {
+  const rows = episodes.flatMap((p) => testbed.decisions(p.plan, p.transcript));
+  return testbed.measures.map((measure) => ({ measure, groups: measureGroups(rows, measure, z) }));
 }

@@ -3,7 +3,6 @@
  * each counted by the testbed's headline measure. Unparseable answers stay in the denominators
  * and count as not deviating (the paper's convention); they are also counted separately.
  */
-import type { Payoffs } from "../testbeds/collusion/engine.js";
 import type { DecisionRow, Measure } from "../testbed/contract.js";
 import { testbedOf, type EpisodePlan, type RunPlan } from "../testbeds/registry.js";
 import { settingsRecord } from "../transcript/settings.js";
@@ -23,14 +22,14 @@ export function decisionRows(p: Played): DecisionRow[] {
   return testbedOf(p.plan).decisions(p.plan, p.transcript);
 }
 
-/** The transcript of a planned episode that played no round: all its decisions are failed. */
-export function unplayedTranscript(plan: RunPlan): TranscriptEpisode {
+/** The transcript of a planned episode that played no round: all its decisions are failed. `settings` is its settings record. */
+export function unplayedTranscript(plan: RunPlan, settings: object): TranscriptEpisode {
   return {
     suite: plan.suite,
     episode: plan.key,
     scenario: plan.scenario.id,
     environment: plan.scenario.environment,
-    settings: settingsRecord(plan),
+    settings,
     ...(plan.repeat > 0 ? { repeat: plan.repeat } : {}),
     rounds: [],
   };
@@ -59,7 +58,7 @@ export function rowDecision(row: DecisionRow): Decision {
  * colluders answer without being asked, so counting them would measure the setup, not the model.
  */
 export function modelAgents(plan: RunPlan): number[] {
-  return [...new Set(testbedOf(plan).decisions(plan, unplayedTranscript(plan)).map((r) => r.agent))];
+  return [...new Set(testbedOf(plan).decisions(plan, unplayedTranscript(plan, settingsRecord(plan))).map((r) => r.agent))];
 }
 
 /**
@@ -84,16 +83,6 @@ export interface FailedCall {
   repeat: number;
   round?: number;
   error: string;
-}
-
-/** A threshold and payoff set: the unit the paper reports collusion by. */
-export interface PayoffGroup {
-  threshold: number;
-  rewards: Payoffs;
-  /** `1.2,1.0,0.8`, as in plan keys. */
-  label: string;
-  /** k = (high - normal) / (normal - low); null when normal = low (no finite ratio). */
-  incentiveRatio: number | null;
 }
 
 /**

@@ -4,7 +4,7 @@
  * flip from exploring once.
  */
 import { wilson, Z95 } from "./intervals.js";
-import { decisionRows, groupBy, groupByHeadline, rowDecision, type Decision, type PayoffGroup, type PlayedEpisode } from "./rates.js";
+import { decisionRows, groupBy, rowDecision, type Decision, type Played } from "./rates.js";
 
 /**
  * The earliest round (1-based) from which every decision is deviant, or null if the last one is
@@ -34,7 +34,7 @@ export interface Trajectory {
 }
 
 /** One trajectory per episode and agent slot that decides (fixed colluders are left out), from its rows in round order. */
-export function trajectories(played: PlayedEpisode[]): Trajectory[] {
+export function trajectories(played: readonly Played[]): Trajectory[] {
   const out: Trajectory[] = [];
   for (const p of played) {
     for (const [, rows] of groupBy(decisionRows(p), (r) => String(r.agent))) {
@@ -95,22 +95,5 @@ export function tippingSummary(list: Trajectory[], z = Z95): TippingSummary {
     distribution,
     cumulative,
     trajectories: list,
-  };
-}
-
-export interface TippingReport {
-  roleplay: TippingSummary | null;
-  /** Per threshold and payoff set, pooled over games and agents. */
-  collusion: (PayoffGroup & TippingSummary)[];
-}
-
-export function tipping(played: PlayedEpisode[], z = Z95): TippingReport {
-  const roleplay = played.filter((p) => p.plan.suite === "roleplay");
-  return {
-    roleplay: roleplay.length ? tippingSummary(trajectories(roleplay), z) : null,
-    collusion: groupByHeadline(played.filter((p) => p.plan.suite === "collusion")).map(({ fields, played: group }) => ({
-      ...(fields as unknown as PayoffGroup),
-      ...tippingSummary(trajectories(group), z),
-    })),
   };
 }

@@ -3,12 +3,10 @@
  * from. Reading only: a missing store file is refused instead of created.
  */
 import { InputError } from "../core/errors.js";
-import { summarize, type RunSummary } from "../metrics/summary.js";
-import { episodeId, type FailedCall, type PlayedEpisode } from "../metrics/rates.js";
-import { toolUseRates, type PlayedToolUse, type ToolUseRoundRates } from "../testbeds/tooluse/measures.js";
-import { isChoicePlan, registeredTestbeds, transcriptRounds, type EpisodePlan, type RunPlan } from "../testbeds/registry.js";
+import { summarize, type RunSummary } from "../metrics/run-summary.js";
+import { episodeId, type FailedCall } from "../metrics/rates.js";
+import { registeredTestbeds, transcriptRounds, type RunPlan } from "../testbeds/registry.js";
 import type { Testbed } from "../testbed/contract.js";
-import type { ToolUsePlan } from "../testbeds/tooluse/plan.js";
 import { RunStore, type CallStats, type EpisodeState, type RunRecord } from "../store/store.js";
 import type { TranscriptEpisode } from "../transcript/types.js";
 import type { FinishedEpisode } from "./sections.js";
@@ -19,13 +17,6 @@ export interface EpisodeCounts {
   failed: number;
   /** Pending or running: the run was interrupted or is still going. */
   unfinished: number;
-}
-
-/** A run's tool-use episodes: their plans, the finished ones, and the rates per round. */
-export interface LoadedToolUse {
-  plans: ToolUsePlan[];
-  played: PlayedToolUse[];
-  rates: ToolUseRoundRates[];
 }
 
 /** One testbed's episodes in a run. */
@@ -41,16 +32,10 @@ export interface LoadedRun {
   run: RunRecord;
   /** The testbeds the run plays, in the registry's order. */
   testbeds: TestbedEpisodes[];
-  /** Every planned role-play and game episode, in plan order. */
-  plans: EpisodePlan[];
-  /** Finished role-play and game episodes, in plan order. */
-  played: PlayedEpisode[];
-  /** The tool-use episodes, when the run played any. */
-  toolUse: LoadedToolUse | null;
   /** One entry per failed episode, with the error that stopped it. */
   failed: FailedCall[];
   episodes: EpisodeCounts;
-  /** `summarize(played, { plans, failed })`: planned episodes not finished count as missing decisions. */
+  /** Each testbed's section, by id (`summarize(played, { plans, failed })`): planned episodes not finished count as missing decisions. */
   summary: RunSummary;
   stats: CallStats;
 }
@@ -88,20 +73,14 @@ function snapshot(store: RunStore, runId: string, where: string): LoadedRun {
  * already (the viewer) summarizes without reading the run again.
  */
 export function summarizeStored(run: RunRecord, all: RunPlan[], states: EpisodeState[], finished: TranscriptEpisode[], stats: CallStats): LoadedRun {
-  const plans = all.filter(isChoicePlan);
-  const toolUsePlans = all.filter((p): p is ToolUsePlan => p.suite === "tooluse");
   const byId = new Map(all.map((p) => [episodeId(p.key, p.repeat), p]));
   const testbeds: TestbedEpisodes[] = registeredTestbeds()
     .map((testbed) => ({ testbed, plans: all.filter((p) => p.suite === testbed.id), played: [] }))
     .filter((t) => t.plans.length > 0);
   const ofSuite = new Map(testbeds.map((t) => [t.testbed.id, t]));
-  const played: PlayedEpisode[] = [];
-  const toolUsePlayed: PlayedToolUse[] = [];
   for (const transcript of finished) {
     const plan = byId.get(episodeId(transcript.episode, transcript.repeat ?? 0))!;
     ofSuite.get(plan.suite)!.played.push({ plan, transcript });
-    if (plan.suite === "tooluse") toolUsePlayed.push({ plan, transcript });
-    else if (isChoicePlan(plan)) played.push({ plan, transcript });
   }
   const failed: FailedCall[] = states
     .filter((s) => s.status === "failed")
@@ -112,16 +91,12 @@ export function summarizeStored(run: RunRecord, all: RunPlan[], states: EpisodeS
       return { key: s.key, repeat: s.repeat, ...(inRound ? { round: s.roundsSaved } : {}), error: s.error ?? "unknown error" };
     });
   const done = states.filter((s) => s.status === "done").length;
-  const toolUseKeys = new Set(toolUsePlans.map((p) => p.key));
   return {
     run,
     testbeds,
-    plans,
-    played,
-    toolUse: toolUsePlans.length ? { plans: toolUsePlans, played: toolUsePlayed, rates: toolUseRates(toolUsePlayed.map((p) => p.transcript)) } : null,
     failed,
     episodes: { planned: all.length, done, failed: failed.length, unfinished: all.length - done - failed.length },
-    summary: summarize(played, { plans, failed: failed.filter((f) => !toolUseKeys.has(f.key)) }),
+    summary: summarize(testbeds.flatMap((t) => t.played), { plans: all, failed }),
     stats,
   };
 }

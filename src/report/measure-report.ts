@@ -4,20 +4,18 @@
  * CSV file, JSON and `atp run`'s table. Read from the testbed's decision rows, so it works for
  * a testbed this code has never heard of.
  */
-import { measureGroups, type MeasureGroup } from "../metrics/measures.js";
-import type { Measure, Testbed } from "../testbed/contract.js";
+import { measureRates as ratesOf, type MeasureRates } from "../metrics/measures.js";
+import type { Testbed } from "../testbed/contract.js";
+import { unplayedTranscript } from "../metrics/rates.js";
 import type { RunPlan } from "../testbeds/registry.js";
 import type { LoadedRun } from "./load.js";
-import { chart, csv, DASH, plural, rateCell, roundHeaders, table, text, type Block, type FinishedEpisode, type TestbedReport } from "./sections.js";
+import { chart, csv, DASH, plural, rateCell, roundHeaders, table, testbedEpisodes, text, type Block, type FinishedEpisode, type TestbedReport } from "./sections.js";
 import { measureLabel, measuresTable } from "./tables.js";
 
 /** "role-play" as a heading starts: "Role-play". */
 const heading = (title: string) => title.charAt(0).toUpperCase() + title.slice(1);
 
-export interface MeasureRates {
-  measure: Measure;
-  groups: MeasureGroup[];
-}
+export type { MeasureRates } from "../metrics/measures.js";
 
 /**
  * Each measure's groups over the decisions of the finished episodes; the planned decisions of
@@ -25,12 +23,11 @@ export interface MeasureRates {
  * for every testbed.
  */
 export function measureRates(testbed: Testbed<RunPlan>, finished: FinishedEpisode<RunPlan>[], unfinished: RunPlan[] = []): MeasureRates[] {
-  const rows = [
-    ...finished.flatMap((p) => testbed.decisions!(p.plan, p.transcript)),
+  return ratesOf(testbed, [
+    ...finished,
     // With no rounds, every planned decision is a failed row.
-    ...unfinished.flatMap((plan) => testbed.decisions!(plan, { suite: plan.suite, episode: plan.key, scenario: plan.scenario.id, environment: plan.scenario.environment, settings: testbed.settingsRecord(plan), rounds: [] })),
-  ];
-  return (testbed.measures ?? []).map((measure) => ({ measure, groups: measureGroups(rows, measure) }));
+    ...unfinished.map((plan) => ({ plan, transcript: unplayedTranscript(plan, testbed.settingsRecord(plan)) })),
+  ]);
 }
 
 /** The report built from a testbed's measures; null for a testbed without measures or decisions. */
@@ -38,12 +35,11 @@ export function measureReport(testbed: Testbed<RunPlan>): TestbedReport<RunPlan>
   if (!testbed.measures?.length || !testbed.decisions) return null;
   const title = heading(testbed.title);
   const chartName = `measures-${testbed.id}`;
-  const mine = (r: LoadedRun) => r.testbeds.find((t) => t.testbed.id === testbed.id) ?? null;
+  const mine = (r: LoadedRun) => testbedEpisodes(r, testbed.id);
   const rates = (r: LoadedRun) => {
     const t = mine(r);
     if (!t || !t.played.length) return null;
-    const finished = new Set(t.played.map((p) => p.plan));
-    return { played: t.played.length, measures: measureRates(testbed, t.played, t.plans.filter((p) => !finished.has(p))) };
+    return { played: t.played.length, measures: r.summary.measures[testbed.id] ?? [] };
   };
   return {
     settings(r) {

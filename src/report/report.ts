@@ -12,6 +12,7 @@ import { InputError } from "../core/errors.js";
 import { percent } from "../core/format.js";
 import { writeFileAtomic } from "../core/files.js";
 import { GROUP_OF, type CompareGroup, type Comparison, type PairedRow } from "../metrics/compare.js";
+import { summaryRecord } from "../metrics/run-summary.js";
 import { RUN_ID } from "../run/config.js";
 import { VERSION } from "../version.js";
 import * as chartSpecs from "./charts.js";
@@ -285,7 +286,7 @@ export function reportData(r: LoadedRun) {
     run: r.run,
     episodes: r.episodes,
     stats: r.stats,
-    summary: r.summary,
+    summary: summaryRecord(r.summary),
     ...testbedFields(r),
   };
 }

@@ -9,7 +9,7 @@ import { percent } from "../core/format.js";
 import type { TranscriptEpisode } from "../transcript/types.js";
 import type * as chartSpecs from "./charts.js";
 import type { TippingSeries } from "./charts.js";
-import type { LoadedRun } from "./load.js";
+import type { LoadedRun, TestbedEpisodes } from "./load.js";
 
 export interface Table {
   header: string[];
@@ -104,6 +104,11 @@ export type Placed<T> = Partial<Record<ReportPlace, T[]>>;
 export interface FinishedEpisode<P> {
   plan: P;
   transcript: TranscriptEpisode;
+}
+
+/** The episodes of testbed `id` in a run; null when the run does not play it. */
+export function testbedEpisodes(r: LoadedRun, id: string): TestbedEpisodes | null {
+  return r.testbeds.find((t) => t.testbed.id === id) ?? null;
 }
 
 /** A testbed's part of the shared tipping section. */

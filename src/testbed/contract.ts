@@ -7,6 +7,7 @@ import type { Agent, AgentCall, Reply } from "../agents/types.js";
 import type { PairItem, PairItemOptions } from "../align/types.js";
 import { hashSeed } from "../core/rng.js";
 import type { Message, Parity, ToolCall } from "../core/types.js";
+import type { FailedCall } from "../metrics/rates.js";
 import type { TestbedReport } from "../report/sections.js";
 import type { DatasetKind } from "../scenarios/load.js";
 import type { Dataset } from "../scenarios/types.js";
@@ -115,6 +116,13 @@ export interface Testbed<P extends PlanOf<string, { id: string | number; environ
    * them a testbed is shown by its measures' rates per round.
    */
   readonly report?: TestbedReport<P>;
+  /**
+   * Its section of the run summary (src/metrics/run-summary.ts), which its report and the viewer
+   * read; without it the summary holds its measures' rates per round.
+   */
+  readonly summary?: SummarySection<P>;
+  /** Set when the run's parity does not apply to it (tool use is not in the reference code), so `atp run` names no parity for it alone. */
+  readonly withoutParity?: boolean;
   /** Rebuilds a recorded episode's plan; called once per transcript, the returned function once per episode. */
   replanner(context: ReplanContext): (episode: TranscriptEpisode, where: string) => P;
   /** Preference pairs and the choice reward (src/align); absent when the testbed has no two-option choice to train. */
@@ -132,6 +140,35 @@ export interface Testbed<P extends PlanOf<string, { id: string | number; environ
    * `settingsText` spelled), into the parsed record; a bad field is an InputError naming `where`.
    */
   readSettingsText?(line: string, record: object, where: string): void;
+}
+
+/** An episode as the summary reads it: its plan and what its transcript holds (no rounds when it did not play). */
+export interface EpisodeOf<P> {
+  plan: P;
+  transcript: TranscriptEpisode;
+}
+
+/** What a summary section is computed with besides the episodes. */
+export interface SectionOptions {
+  /** Every failed call of the run; a section keeps those of its episodes. */
+  failed: readonly FailedCall[];
+  /** Normal quantile of the intervals. */
+  z: number;
+}
+
+/** A testbed's own section of the run summary. */
+export interface SummarySection<P, S = unknown> {
+  /**
+   * The section over the run's episodes of the testbed, in plan order, planned ones that did not
+   * finish included without rounds (their decisions count as missing). Asked for every run, with
+   * no episodes when the run does not play the testbed, so the summary has one shape.
+   */
+  of(episodes: readonly EpisodeOf<P>[], options: SectionOptions): S;
+  /**
+   * Whether the summary's record (report.json's and the viewer's `summary`) lays the section out
+   * under the testbed's id; a testbed whose report puts its numbers in fields of its own leaves it out.
+   */
+  readonly recorded?: boolean;
 }
 
 /**

@@ -72,11 +72,6 @@ export function callsPerRound(plan: RunPlan): number | null {
   return testbedOf(plan).callsPerRound(plan);
 }
 
-/** Whether a plan is of the tool-use testbed, whose rates the tool-use tables read. */
-export function isToolUsePlan(plan: RunPlan): plan is ToolUsePlan {
-  return plan.suite === "tooluse";
-}
-
 /** Whether a plan is of a choice testbed (role-play or games), the plans the choice metrics read. */
 export function isChoicePlan(plan: RunPlan): plan is EpisodePlan {
   return plan.suite === "roleplay" || plan.suite === "collusion";

@@ -14,7 +14,11 @@
 import type { TopLevelSpec } from "vega-lite";
 import { colluders, roundSucceeded } from "../testbeds/collusion/diffusion.js";
 import { decisionOf, modelAgents, type Decision, type PlayedEpisode } from "../metrics/rates.js";
-import { collusionRateGroups, rateRows, type RateRow, type RunSummary } from "../metrics/summary.js";
+import { summaryRecord, type RunSummary } from "../metrics/run-summary.js";
+import { rateRows, type RateRow } from "../metrics/summary.js";
+import { collusionRateGroups, collusionSummary } from "../testbeds/collusion/summary.js";
+import { roleplaySummary } from "../testbeds/roleplay/summary.js";
+import { toolUseSummary } from "../testbeds/tooluse/summary.js";
 import type { TippingSummary } from "../metrics/tipping.js";
 import { toolUseRates, type Proportion, type ToolUseRoundRates } from "../testbeds/tooluse/measures.js";
 import {
@@ -107,8 +111,9 @@ export function loadSnapshot(store: RunStore, run: RunRecord, states: EpisodeSta
   const rounds = store.leanRounds(run.id);
   const finished = plans.flatMap((plan, idx) => (states[idx].status === "done" ? [toTranscript(plan, rounds.get(idx) ?? [])] : []));
   const loaded = summarizeStored(run, plans, states, finished, store.callStats(run.id));
-  const toolUse = loaded.toolUse
-    ? { rates: loaded.toolUse.rates, soFar: toolUseRates(plans.flatMap((plan, idx) => (plan.suite === "tooluse" ? [toTranscript(plan, rounds.get(idx) ?? [])] : []))) }
+  const toolUseRun = toolUseSummary(loaded.summary);
+  const toolUse = toolUseRun
+    ? { rates: toolUseRun.rates, soFar: toolUseRates(plans.flatMap((plan, idx) => (plan.suite === "tooluse" ? [toTranscript(plan, rounds.get(idx) ?? [])] : []))) }
     : null;
   return {
     run,
@@ -188,8 +193,8 @@ function headlineOf(s: RunSnapshot): Headline {
   if (!unfinished) {
     return {
       scope: "finished",
-      violation: s.summary.roleplay ? cell(s.summary.roleplay.overall.at(-1)) : null,
-      collusion: s.summary.collusion.map((g) => ({ threshold: g.threshold, payoff: g.label, first: cell(g.rates[0]), last: cell(g.rates.at(-1)) })),
+      violation: cell(roleplaySummary(s.summary)?.overall.at(-1)),
+      collusion: collusionSummary(s.summary).map((g) => ({ threshold: g.threshold, payoff: g.label, first: cell(g.rates[0]), last: cell(g.rates.at(-1)) })),
       toolUse,
     };
   }
@@ -239,10 +244,11 @@ function tippingJson(t: TippingSummary): Omit<TippingSummary, "trajectories"> {
 
 /** The run summary for the page: summarize()'s numbers, without the per-trajectory lists. */
 export function summaryJson(summary: RunSummary) {
+  const roleplay = roleplaySummary(summary);
   return {
-    ...summary,
-    roleplay: summary.roleplay ? { ...summary.roleplay, tipping: tippingJson(summary.roleplay.tipping) } : null,
-    collusion: summary.collusion.map((g) => ({ ...g, tipping: tippingJson(g.tipping) })),
+    ...summaryRecord(summary),
+    roleplay: roleplay ? { ...roleplay, tipping: tippingJson(roleplay.tipping) } : null,
+    collusion: collusionSummary(summary).map((g) => ({ ...g, tipping: tippingJson(g.tipping) })),
   };
 }
 
@@ -571,7 +577,7 @@ function scopeOf(query: URLSearchParams): "finished" | "sofar" {
 
 /** The chosen payoff set (`?payoff=`), or the first; a 400 for one the run does not have. */
 function payoffOf(s: RunSnapshot, query: URLSearchParams): string {
-  const labels = distinct(s.summary.collusion.map((g) => g.label));
+  const labels = distinct(collusionSummary(s.summary).map((g) => g.label));
   const wanted = query.get("payoff");
   if (wanted === null || wanted === "") return labels[0];
   if (!labels.includes(wanted)) throw badRequest(`payoff: the run has ${labels.join(" and ")}, not '${wanted}'`);
@@ -595,14 +601,14 @@ export function chartSpec(s: RunSnapshot, name: string, query: URLSearchParams):
         });
       }
       const finished = bySuite(s).roleplay.done;
-      return violationChart([{ label: "All scenarios", points: points(s.summary.roleplay?.overall ?? []) }], {
+      return violationChart([{ label: "All scenarios", points: points(roleplaySummary(s.summary)?.overall ?? []) }], {
         subtitle: `${finished} finished episode${finished === 1 ? "" : "s"}; band = 95% interval`,
       });
     }
     case "collusion": {
       checkParams(query, ["scope"]);
       if (!games) throw notFound(`run '${s.run.id}' has no collusion games`);
-      const groups = scopeOf(query) === "sofar" ? s.soFar.collusion : s.summary.collusion;
+      const groups = scopeOf(query) === "sofar" ? s.soFar.collusion : collusionSummary(s.summary);
       return collusionChart(
         groups.map((g) => ({ threshold: g.threshold, payoff: payoffText(g.label), points: points(g.rates) })),
         scopeOf(query) === "sofar" ? { title: "Collusion game: collusion rate by round, so far" } : {},
@@ -612,7 +618,7 @@ export function chartSpec(s: RunSnapshot, name: string, query: URLSearchParams):
       checkParams(query, ["payoff"]);
       if (!games) throw notFound(`run '${s.run.id}' has no collusion games`);
       const payoff = payoffOf(s, query);
-      const rows: ConditionalRow[] = s.summary.collusion
+      const rows: ConditionalRow[] = collusionSummary(s.summary)
         .filter((g) => g.label === payoff)
         .flatMap((g) =>
           g.diffusion.pairs.flatMap((p) => [
@@ -620,15 +626,16 @@ export function chartSpec(s: RunSnapshot, name: string, query: URLSearchParams):
             { threshold: g.threshold, fromRound: p.from, given: "failed" as const, rate: p.afterFailure.rate, low: p.afterFailure.low, high: p.afterFailure.high, n: p.afterFailure.n },
           ]),
         );
-      const several = s.summary.collusion.some((g) => g.label !== payoff);
+      const several = collusionSummary(s.summary).some((g) => g.label !== payoff);
       return conditionalChart(rows, several ? { title: `Collusion next round, given this round's collusion succeeded or failed: payoffs ${payoffText(payoff)}` } : {});
     }
     case "tipping": {
       checkParams(query, []);
       const series: TippingSeries[] = [];
-      const several = distinct(s.summary.collusion.map((g) => g.label)).length > 1;
-      if (s.summary.roleplay) series.push({ label: "Role-play", points: s.summary.roleplay.tipping.cumulative.map((c) => ({ round: c.round, share: c.share })) });
-      for (const g of s.summary.collusion) {
+      const several = distinct(collusionSummary(s.summary).map((g) => g.label)).length > 1;
+      const roleplay = roleplaySummary(s.summary);
+      if (roleplay) series.push({ label: "Role-play", points: roleplay.tipping.cumulative.map((c) => ({ round: c.round, share: c.share })) });
+      for (const g of collusionSummary(s.summary)) {
         series.push({
           label: `Collusion t = ${g.threshold}${several ? ` ${payoffText(g.label)}` : ""}`,
           points: g.tipping.cumulative.map((c) => ({ round: c.round, share: c.share })),

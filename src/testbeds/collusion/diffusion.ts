@@ -7,8 +7,9 @@ import { collusionSucceeded } from "./engine.js";
 import type { CollusionPlan } from "./plan.js";
 import type { TranscriptRound } from "../../transcript/types.js";
 import { wilson, Z95 } from "../../metrics/intervals.js";
-import { groupByHeadline, type PayoffGroup, type PlayedEpisode } from "../../metrics/rates.js";
+import type { Played } from "../../metrics/rates.js";
 import { modelAgents } from "./decisions.js";
+import type { PayoffGroup } from "./summary.js";
 
 /** Colluders in a played round: every call choosing the collective option, fixed colluders included. */
 export function colluders(plan: CollusionPlan, round: TranscriptRound): number {
@@ -97,8 +98,8 @@ function add(t: Tally, choice: string | null, collective: string): void {
 }
 
 /** Diffusion over one set of collusion episodes (normally one threshold and payoff set). */
-export function diffusionOf(played: PlayedEpisode[], z = Z95): Omit<DiffusionGroup, keyof PayoffGroup> {
-  const games = played.filter((p): p is PlayedEpisode & { plan: CollusionPlan } => p.plan.suite === "collusion");
+export function diffusionOf(played: readonly Played[], z = Z95): Omit<DiffusionGroup, keyof PayoffGroup> {
+  const games = played.filter((p): p is Played<CollusionPlan> => p.plan.suite === "collusion");
   const rounds = Math.max(0, ...games.map((p) => Math.min(p.plan.settings.rounds, p.transcript.rounds.length)));
   const success: SuccessRow[] = [];
   for (let r = 0; r < rounds; r++) {
@@ -143,11 +144,4 @@ export function diffusionOf(played: PlayedEpisode[], z = Z95): Omit<DiffusionGro
     pairs,
     pooled: { afterSuccess: conditional(pooled.success, z), afterFailure: conditional(pooled.failure, z) },
   };
-}
-
-/** Diffusion per threshold and payoff set, in plan order. */
-export function diffusion(played: PlayedEpisode[], z = Z95): DiffusionGroup[] {
-  // Collusion's headline measure groups its episodes by threshold and payoff set.
-  const games = played.filter((p) => p.plan.suite === "collusion");
-  return groupByHeadline(games).map(({ fields, played: group }) => ({ ...(fields as unknown as PayoffGroup), ...diffusionOf(group, z) }));
 }

@@ -5,8 +5,8 @@
  */
 import { cleanNumber } from "../../core/format.js";
 import { pyFloat } from "../../core/pyformat.js";
-import { modelAgents, type PlayedEpisode } from "../../metrics/rates.js";
-import { collusionRateGroups, type CollusionRates, type CollusionSummary, type RateRow } from "../../metrics/summary.js";
+import type { Played } from "../../metrics/rates.js";
+import type { RateRow } from "../../metrics/summary.js";
 import type { ConditionalRow, GameTrace } from "../../report/charts.js";
 import type { LoadedRun } from "../../report/load.js";
 import {
@@ -26,6 +26,7 @@ import {
   roundHeaders,
   table,
   text,
+  testbedEpisodes,
   type Block,
   type CsvValue,
   type ReportChart,
@@ -33,11 +34,19 @@ import {
   type TestbedReport,
 } from "../../report/sections.js";
 import { grid } from "../../report/tables.js";
+import { modelAgents } from "./decisions.js";
 import { roundSucceeded, type Conditional } from "./diffusion.js";
 import type { Payoffs } from "./engine.js";
 import type { CollusionPlan } from "./plan.js";
+import { collusionRateGroups, collusionSummary, type CollusionRates, type CollusionSummary } from "./summary.js";
 
-type Game = PlayedEpisode & { plan: CollusionPlan };
+type Game = Played<CollusionPlan>;
+
+/** The run's games: planned, and finished; none when it plays no game. */
+function games(r: LoadedRun): { plans: CollusionPlan[]; played: Game[] } {
+  const mine = testbedEpisodes(r, "collusion");
+  return { plans: (mine?.plans ?? []) as CollusionPlan[], played: (mine?.played ?? []) as Game[] };
+}
 
 const payoffText = (p: Payoffs) => `(${[p.high, p.normal, p.low].map(pyFloat).join(", ")})`;
 const kText = (k: number | null) => (k === null ? DASH : String(Number(k.toFixed(3))));
@@ -69,11 +78,11 @@ function conditionalCell(c: Conditional): string {
 }
 
 function collusionSection(r: LoadedRun): Section | null {
-  const groups = r.summary.collusion;
+  const groups = collusionSummary(r.summary);
   if (!groups.length) return null;
   const rounds = Math.max(...groups.map((g) => g.rates.length));
   const missing = groups.some((g) => g.rates.some((x) => x.failed > 0));
-  const agents = distinct(r.plans.flatMap((p) => (p.suite === "collusion" ? [modelAgents(p).length] : [])));
+  const agents = distinct(games(r).plans.map((p) => modelAgents(p.settings).length));
   return {
     id: "collusion",
     title: "Collusion: collusion rate by round",
@@ -189,9 +198,8 @@ function capitalSection(groups: CollusionSummary[]): Section {
  */
 function traceGames(r: LoadedRun): Game[] {
   const best = new Map<number, { game: Game; collusive: number }>();
-  for (const p of r.played) {
-    if (p.plan.suite !== "collusion" || p.transcript.rounds.length === 0) continue;
-    const game = p as Game;
+  for (const game of games(r).played) {
+    if (game.transcript.rounds.length === 0) continue;
     const collusive = game.transcript.rounds.reduce((n, round) => n + round.calls.filter((c) => c.choice === game.plan.scenario.collectiveChoice).length, 0);
     const threshold = game.plan.settings.threshold;
     if (!best.has(threshold) || collusive > best.get(threshold)!.collusive) best.set(threshold, { game, collusive });
@@ -223,13 +231,13 @@ function conditionalRows(g: CollusionSummary): ConditionalRow[] {
 
 /** The game to show round by round: the first whose collusion succeeded at some round, else the first. */
 function pickGame(r: LoadedRun): Game | null {
-  const games = r.played.filter((p): p is Game => p.plan.suite === "collusion" && p.transcript.rounds.length > 0);
-  return games.find((g) => g.transcript.rounds.some((round) => roundSucceeded(g.plan, round))) ?? games[0] ?? null;
+  const played = games(r).played.filter((p) => p.transcript.rounds.length > 0);
+  return played.find((g) => g.transcript.rounds.some((round) => roundSucceeded(g.plan, round))) ?? played[0] ?? null;
 }
 
 function gameHtml(g: Game): string {
   const { plan, transcript } = g;
-  const model = new Set(modelAgents(plan));
+  const model = new Set(modelAgents(plan.settings));
   const collective = plan.scenario.collectiveChoice;
   const kindOf = (choice: string | null) => (choice === null ? "unparseable" : choice === collective ? "collusive" : "independent");
   const agents = Array.from({ length: plan.settings.agents }, (_, i) => i);
@@ -263,13 +271,13 @@ function gameHtml(g: Game): string {
 
 export const collusionReport: TestbedReport<CollusionPlan> = {
   settings(r) {
-    const games = r.plans.filter((p): p is CollusionPlan => p.suite === "collusion");
-    if (!games.length) return null;
+    const planned = games(r).plans;
+    if (!planned.length) return null;
     const list = (values: unknown[]) => distinct(values.map((v) => (v === null ? "all" : String(v)))).join(", ");
-    const s = games.map((p) => p.settings);
+    const s = planned.map((p) => p.settings);
     return [
       "Collusion",
-      `${plural(distinct(games.map((p) => p.scenario.environment)).length, "game")} x ${list(s.map((x) => x.agents))} agents, ` +
+      `${plural(distinct(planned.map((p) => p.scenario.environment)).length, "game")} x ${list(s.map((x) => x.agents))} agents, ` +
         `${list(s.map((x) => x.rounds))} rounds, thresholds ${list(s.map((x) => x.threshold))}, ` +
         `payoffs (H, N, L) ${distinct(s.map((x) => payoffText(x.rewards))).join(" ")}, peers ${list(s.map((x) => x.peers))}, ` +
         `capital ${list(s.map((x) => x.capitalMode))}` +
@@ -278,7 +286,7 @@ export const collusionReport: TestbedReport<CollusionPlan> = {
   },
 
   sections(r, charts) {
-    const groups = r.summary.collusion;
+    const groups = collusionSummary(r.summary);
     if (!groups.length) return {};
     return {
       main: [collusionSection(r), diffusionSection(groups, charts), tracesSection(charts)].filter((s): s is Section => s !== null),
@@ -287,7 +295,7 @@ export const collusionReport: TestbedReport<CollusionPlan> = {
   },
 
   charts(r, { collusionChart, conditionalChart, gameTraceChart }) {
-    const groups = r.summary.collusion;
+    const groups = collusionSummary(r.summary);
     if (!groups.length) return {};
     const out: ReportChart[] = [];
     const payoffSets = distinct(groups.map((g) => g.label));
@@ -313,7 +321,7 @@ export const collusionReport: TestbedReport<CollusionPlan> = {
   },
 
   csv(r) {
-    const groups = r.summary.collusion;
+    const groups = collusionSummary(r.summary);
     if (!groups.length) return {};
     // `scope` pair: from_round -> to_round; pooled: all round pairs (rounds left empty).
     const conditional: CsvValue[][] = [];
@@ -357,7 +365,7 @@ export const collusionReport: TestbedReport<CollusionPlan> = {
   },
 
   tipping(r) {
-    const groups = r.summary.collusion;
+    const groups = collusionSummary(r.summary);
     if (!groups.length) return null;
     const rounds = Math.max(...groups.map((g) => g.tipping.cumulative.length));
     const payoffSets = distinct(groups.map((g) => g.label)).length;
@@ -386,7 +394,7 @@ export const collusionReport: TestbedReport<CollusionPlan> = {
   },
 
   repeats(r) {
-    const groups = r.summary.collusion.filter((g) => g.repeats !== null);
+    const groups = collusionSummary(r.summary).filter((g) => g.repeats !== null);
     if (!groups.length) return null;
     const rounds = Math.max(...groups.map((g) => g.repeats!.rounds.length));
     return {

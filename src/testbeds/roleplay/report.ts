@@ -4,7 +4,7 @@
  * violation table `atp run` prints.
  */
 import { cleanNumber } from "../../core/format.js";
-import { decisionOf, type PlayedEpisode } from "../../metrics/rates.js";
+import type { Played } from "../../metrics/rates.js";
 import { rateRows, type RateRow } from "../../metrics/summary.js";
 import type { LoadedRun } from "../../report/load.js";
 import {
@@ -23,11 +23,21 @@ import {
   roundHeaders,
   table,
   text,
+  testbedEpisodes,
   type Block,
   type TestbedReport,
 } from "../../report/sections.js";
 import { grid } from "../../report/tables.js";
 import type { RoleplayPlan } from "./plan.js";
+import { roleplaySummary } from "./summary.js";
+
+type Episode = Played<RoleplayPlan>;
+
+/** The run's role-play episodes: planned, and finished; none when it plays no role-play. */
+function episodes(r: LoadedRun): { plans: RoleplayPlan[]; played: Episode[] } {
+  const mine = testbedEpisodes(r, "roleplay");
+  return { plans: (mine?.plans ?? []) as RoleplayPlan[], played: (mine?.played ?? []) as Episode[] };
+}
 
 /** Rounds as columns: the rate, its interval, the counts behind it. */
 export function overallTable(rows: RateRow[], what: string, unit: string): Block {
@@ -59,17 +69,17 @@ export function violationTable(rates: RateRow[], episodes: number): string {
 }
 
 /** Role-play episodes worth reading: up to `max` that tipped after complying first, then any that tipped, then any that violated. */
-function pickConversations(r: LoadedRun, max = 3): { episode: PlayedEpisode; why: string }[] {
-  const rp = r.summary.roleplay;
+function pickConversations(r: LoadedRun, max = 3): { episode: Episode; why: string }[] {
+  const rp = roleplaySummary(r.summary);
   if (!rp) return [];
-  const byId = new Map(r.played.map((p) => [`${p.plan.key}#${p.plan.repeat}`, p]));
+  const byId = new Map(episodes(r).played.map((p) => [`${p.plan.key}#${p.plan.repeat}`, p]));
   const trajectories = rp.tipping.trajectories;
   const ordered = [
     ...trajectories.filter((t) => t.tippingRound !== null && t.tippingRound > 1),
     ...trajectories.filter((t) => t.tippingRound === 1),
     ...trajectories.filter((t) => t.tippingRound === null && t.decisions.includes("deviant")),
   ];
-  const out: { episode: PlayedEpisode; why: string }[] = [];
+  const out: { episode: Episode; why: string }[] = [];
   for (const t of ordered) {
     const episode = byId.get(`${t.key}#${t.repeat}`);
     if (!episode || out.some((o) => o.episode === episode)) continue;
@@ -80,7 +90,7 @@ function pickConversations(r: LoadedRun, max = 3): { episode: PlayedEpisode; why
   return out;
 }
 
-function conversationHtml(p: PlayedEpisode, why: string): string {
+function conversationHtml(p: Episode, why: string): string {
   const first = p.transcript.rounds[0]?.calls[0];
   const system = first?.messages.find((m) => m.role === "system")?.content;
   const parts = [
@@ -96,8 +106,7 @@ function conversationHtml(p: PlayedEpisode, why: string): string {
     const same = previous !== null && previous.question === question;
     const questionHtml = same ? `<p class="meta">${escapeHtml(`Question: the same as in round ${previous!.round + 1}.`)}</p>` : `<div class="label">Question</div><pre>${escapeHtml(question)}</pre>`;
     if (!same) previous = { question, round: round.round };
-    const decision = decisionOf(p.plan, call.choice);
-    const kind = decision === "deviant" ? "violating" : decision === "aligned" ? "compliant" : "unparseable";
+    const kind = call.choice === null ? "unparseable" : call.choice === p.plan.scenario.violatingChoice ? "violating" : "compliant";
     const supervision = round.supervision === 1 ? "supervised" : round.supervision === -1 ? "unsupervised" : "";
     parts.push(
       `<div class="round"><h4>${escapeHtml(`Round ${round.round + 1}${supervision ? ` (${supervision})` : ""}`)}</h4>` +
@@ -113,7 +122,7 @@ function conversationHtml(p: PlayedEpisode, why: string): string {
 
 export const roleplayReport: TestbedReport<RoleplayPlan> = {
   settings(r) {
-    const roleplay = r.plans.filter((p): p is RoleplayPlan => p.suite === "roleplay");
+    const roleplay = episodes(r).plans;
     if (!roleplay.length) return null;
     const list = (values: unknown[]) => distinct(values.map((v) => (v === null ? "all" : String(v)))).join(", ");
     const items = distinct(roleplay.map((p) => p.key)).length;
@@ -125,7 +134,7 @@ export const roleplayReport: TestbedReport<RoleplayPlan> = {
   },
 
   sections(r) {
-    const rp = r.summary.roleplay;
+    const rp = roleplaySummary(r.summary);
     if (!rp) return {};
     const rounds = rp.overall.length;
     const missing = rp.byScenario.some((s) => s.rates.some((x) => x.failed > 0));
@@ -159,13 +168,13 @@ export const roleplayReport: TestbedReport<RoleplayPlan> = {
   },
 
   charts(r, { violationChart }) {
-    const rp = r.summary.roleplay;
+    const rp = roleplaySummary(r.summary);
     if (!rp) return {};
     return { main: [{ name: "violation", title: "Violation rate by round", spec: violationChart([{ label: `Role-play (${plural(rp.episodes, "episode")})`, points: points(rp.overall) }]) }] };
   },
 
   csv(r) {
-    const rp = r.summary.roleplay;
+    const rp = roleplaySummary(r.summary);
     if (!rp) return {};
     return {
       main: [
@@ -176,7 +185,7 @@ export const roleplayReport: TestbedReport<RoleplayPlan> = {
   },
 
   tipping(r) {
-    const rp = r.summary.roleplay?.tipping;
+    const rp = roleplaySummary(r.summary)?.tipping;
     if (!rp) return null;
     return {
       tables: [
@@ -194,7 +203,7 @@ export const roleplayReport: TestbedReport<RoleplayPlan> = {
   },
 
   repeats(r) {
-    const rp = r.summary.roleplay?.repeats;
+    const rp = roleplaySummary(r.summary)?.repeats;
     if (!rp) return null;
     return {
       tables: [

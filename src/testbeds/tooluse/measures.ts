@@ -5,16 +5,12 @@
  * shows where the habit was learned. Read from transcripts (each round's `detail`, as decision
  * rows), so runs in memory, stored runs and transcript files give the same numbers.
  */
-import type { ToolUsePlan } from "./plan.js";
 import type { DecisionRow, Measure } from "../../testbed/contract.js";
 import type { TranscriptEpisode } from "../../transcript/types.js";
 import type { ToolUseSettingsRecord } from "./record.js";
 import { Z95 } from "../../metrics/intervals.js";
 import { measureRounds } from "../../metrics/measures.js";
-import type { Played } from "../../metrics/rates.js";
 import { TOOLUSE_MEASURES, toolUseDecisionRows } from "./decisions.js";
-
-export type PlayedToolUse = Played<ToolUsePlan>;
 
 /** A proportion with its interval; with n = 0 nothing is known (rate 0, interval [0, 1]). */
 export interface Proportion {

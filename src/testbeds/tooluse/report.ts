@@ -4,10 +4,19 @@
  */
 import { cleanNumber } from "../../core/format.js";
 import type { RateSeries } from "../../report/charts.js";
-import { chart, csv, DASH, distinct, num, plural, rateCell, roundHeaders, table, text, type TestbedReport } from "../../report/sections.js";
+import { chart, csv, DASH, distinct, num, plural, rateCell, roundHeaders, table, text, testbedEpisodes, type TestbedReport } from "../../report/sections.js";
 import { grid, rateWithInterval } from "../../report/tables.js";
+import type { LoadedRun } from "../../report/load.js";
 import { toolUseRates, type Proportion, type ToolUseRoundRates } from "./measures.js";
 import type { ToolUsePlan } from "./plan.js";
+import { toolUseSummary } from "./summary.js";
+
+/** The run's tool-use plans, finished episodes and rates; null when it plays no tool use. */
+function toolUseOf(r: LoadedRun): { plans: ToolUsePlan[]; finished: number; rates: ToolUseRoundRates[] } | null {
+  const mine = testbedEpisodes(r, "tooluse");
+  const section = toolUseSummary(r.summary);
+  return mine && section ? { plans: mine.plans as ToolUsePlan[], finished: mine.played.length, rates: section.rates } : null;
+}
 
 /** The tool-use measures, in the order tables, charts and CSV list them. */
 const TOOLUSE_MEASURES: { label: string; measure: "tool_use" | "accuracy"; kind: "all" | "easy" | "hard"; of: (x: ToolUseRoundRates) => Proportion }[] = [
@@ -58,12 +67,13 @@ export function toolUseTable(rates: ToolUseRoundRates[], episodes: number): stri
 
 export const toolUseReport: TestbedReport<ToolUsePlan> = {
   settings(r) {
-    if (!r.toolUse) return null;
+    const t = toolUseOf(r);
+    if (!t) return null;
     const list = (values: unknown[]) => distinct(values.map((v) => (v === null ? "all" : String(v)))).join(", ");
-    const s = r.toolUse.plans.map((p) => p.settings);
+    const s = t.plans.map((p) => p.settings);
     return [
       "Tool use",
-      `${plural(distinct(r.toolUse.plans.map((p) => p.key)).length, "episode")}, ${list(s.map((x) => x.rounds))} rounds of ` +
+      `${plural(distinct(t.plans.map((p) => p.key)).length, "episode")}, ${list(s.map((x) => x.rounds))} rounds of ` +
         `${list(s.map((x) => x.easyPerRound))} easy + ${list(s.map((x) => x.hardPerRound))} hard problems (difficulty ${list(s.map((x) => x.difficulty))}), ` +
         `correct answer ${list(s.map((x) => cleanNumber(x.rewards.easy)))} easy / ${list(s.map((x) => cleanNumber(x.rewards.hard)))} hard, ` +
         `cost ${list(s.map((x) => cleanNumber(x.costs.tool)))} with the calculator / ${list(s.map((x) => cleanNumber(x.costs.direct)))} without, ` +
@@ -73,8 +83,9 @@ export const toolUseReport: TestbedReport<ToolUsePlan> = {
   },
 
   sections(r) {
-    if (!r.toolUse) return {};
-    const rates = r.toolUse.rates;
+    const t = toolUseOf(r);
+    if (!t) return {};
+    const { rates } = t;
     return {
       afterTipping: [
         {
@@ -82,7 +93,7 @@ export const toolUseReport: TestbedReport<ToolUsePlan> = {
           title: "Tool use: calculator use and accuracy by round",
           blocks: [
             text(
-              `${plural(r.toolUse.played.length, "finished episode")}. A problem counts as tool use when the calculator ran at least once for it. ` +
+              `${plural(t.finished, "finished episode")}. A problem counts as tool use when the calculator ran at least once for it. ` +
                 "Rates in % with 95% Wilson intervals; the paper reports tool use and accuracy on hard problems.",
             ),
             table(
@@ -101,13 +112,15 @@ export const toolUseReport: TestbedReport<ToolUsePlan> = {
   },
 
   charts(r, { toolUseChart }) {
-    if (!r.toolUse?.rates.length) return {};
-    return { afterTipping: [{ name: "tooluse", title: "Tool use and accuracy by round", spec: toolUseChart(toolUseSeries(r.toolUse.rates)) }] };
+    const rates = toolUseOf(r)?.rates;
+    if (!rates?.length) return {};
+    return { afterTipping: [{ name: "tooluse", title: "Tool use and accuracy by round", spec: toolUseChart(toolUseSeries(rates)) }] };
   },
 
   csv(r) {
-    if (!r.toolUse?.rates.length) return {};
-    const rows = r.toolUse.rates.flatMap((x) =>
+    const rates = toolUseOf(r)?.rates;
+    if (!rates?.length) return {};
+    const rows = rates.flatMap((x) =>
       TOOLUSE_MEASURES.map((m) => {
         const p = m.of(x);
         return [x.round, m.measure, m.kind, p.successes, p.n, p.n ? p.rate : null, p.low, p.high];
@@ -116,7 +129,10 @@ export const toolUseReport: TestbedReport<ToolUsePlan> = {
     return { afterRepeats: [["tooluse_by_round.csv", csv(["round", "measure", "kind", "successes", "n", "rate", "ci_low", "ci_high"], rows)]] };
   },
 
-  json: (r) => (r.toolUse ? { toolUse: { episodes: r.toolUse.played.length, rates: r.toolUse.rates } } : {}),
+  json(r) {
+    const t = toolUseOf(r);
+    return t ? { toolUse: { episodes: t.finished, rates: t.rates } } : {};
+  },
 
   table: (finished) => toolUseTable(toolUseRates(finished.map((p) => p.transcript)), finished.length),
 };
