@@ -11,6 +11,7 @@ import type { TestbedReport } from "../report/sections.js";
 import type { DatasetKind } from "../scenarios/load.js";
 import type { Dataset } from "../scenarios/types.js";
 import type { TranscriptEpisode, TranscriptRound } from "../transcript/types.js";
+import type { TestbedView } from "../view/sections.js";
 import type { TestbedSettings } from "./settings.js";
 
 /** One planned episode: its place in the grid (a stable key and a repeat), its scenario and settings. */
@@ -115,6 +116,8 @@ export interface Testbed<P extends PlanOf<string, { id: string | number; environ
    * them a testbed is shown by its measures' rates per round.
    */
   readonly report?: TestbedReport<P>;
+  /** Its fields of the viewer's JSON and its charts; without them the viewer shows it by its measures. */
+  readonly view?: TestbedView<P>;
   /** Rebuilds a recorded episode's plan; called once per transcript, the returned function once per episode. */
   replanner(context: ReplanContext): (episode: TranscriptEpisode, where: string) => P;
   /** Preference pairs and the choice reward (src/align); absent when the testbed has no two-option choice to train. */

@@ -11,6 +11,7 @@ import { gameScenarios } from "./scenarios.js";
 import { collusionSettingsFrom, collusionSettingsRecord, collusionSettingsText, readRewardInts, type CollusionSettingsRecord } from "./record.js";
 import { collusionPack, collusionRunPlans, collusionRunSettings, type CollusionConfig } from "./settings.js";
 import { collusionReport } from "./report.js";
+import { collusionView } from "./view.js";
 
 export const collusion: Testbed<CollusionPlan, CollusionConfig> = {
   id: "collusion",
@@ -58,6 +59,7 @@ export const collusion: Testbed<CollusionPlan, CollusionConfig> = {
   callsPerRound: (plan) => plan.settings.agents - plan.settings.fixedColluders,
   describeCall: (round, { call }) => `round ${round + 1} agent ${call.agent}`,
   report: collusionReport,
+  view: collusionView,
   settingsRecord: (plan) => collusionSettingsRecord(plan.settings),
   decisions: collusionDecisions,
   measures: COLLUSION_MEASURES,

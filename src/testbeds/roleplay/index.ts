@@ -9,6 +9,7 @@ import type { RoleplayPlan } from "./plan.js";
 import { ROLEPLAY_POLICY_SENTENCES } from "./policy.js";
 import { roleplayScenarios } from "./scenarios.js";
 import { roleplayReport } from "./report.js";
+import { roleplayView } from "./view.js";
 import { roleplaySettingsFrom, roleplaySettingsRecord, type RoleplaySettingsRecord } from "./record.js";
 import { roleplayPack, roleplayRunPlans, roleplayRunSettings, type RoleplayConfig } from "./settings.js";
 
@@ -53,6 +54,7 @@ export const roleplay: Testbed<RoleplayPlan, RoleplayConfig> = {
   callsPerRound: () => 1,
   describeCall: (round, { call }) => `round ${round + 1} agent ${call.agent}`,
   report: roleplayReport,
+  view: roleplayView,
   settingsRecord: (plan) => roleplaySettingsRecord(plan.settings),
   decisions: roleplayDecisions,
   measures: ROLEPLAY_MEASURES,

@@ -14,6 +14,7 @@ import { TOOLUSE_ENVIRONMENT, toolUseScenario, type ToolUsePlan } from "./plan.j
 import { choicePolicyPlayer, TOOLUSE_POLICY } from "./policy.js";
 import { CALCULATOR_TOOL } from "./protocol.js";
 import { toolUseReport } from "./report.js";
+import { toolUseView } from "./view.js";
 import { toolUseSettingsFrom, toolUseSettingsRecord, type ToolUseSettingsRecord } from "./record.js";
 import { toolUsePack, toolUseRunPlans, toolUseRunSettings, type ToolUseConfig } from "./settings.js";
 
@@ -109,6 +110,7 @@ export const tooluse: Testbed<ToolUsePlan, ToolUseConfig> = {
   callsPerRound: () => null,
   describeCall: (round, { turn }) => `problem ${round + 1} call ${turn + 1}`,
   report: toolUseReport,
+  view: toolUseView,
   settingsRecord: (plan) => toolUseSettingsRecord(plan.settings),
   decisions: toolUseDecisions,
   measures: TOOLUSE_MEASURES,
