@@ -27,7 +27,7 @@ function snapshot(): RunSnapshot {
     counted: 2,
     summary: summarize([]),
     soFar: { roleplay: null, collusion: [] },
-    toolUse: null,
+    parts: new Map(),
     stats,
   };
 }

@@ -12,6 +12,7 @@ import type { TestbedReport } from "../report/sections.js";
 import type { DatasetKind } from "../scenarios/load.js";
 import type { Dataset } from "../scenarios/types.js";
 import type { TranscriptEpisode, TranscriptRound } from "../transcript/types.js";
+import type { TestbedView } from "../view/sections.js";
 import type { TestbedSettings } from "./settings.js";
 
 /** One planned episode: its place in the grid (a stable key and a repeat), its scenario and settings. */
@@ -123,6 +124,8 @@ export interface Testbed<P extends PlanOf<string, { id: string | number; environ
   readonly summary?: SummarySection<P>;
   /** Set when the run's parity does not apply to it (tool use is not in the reference code), so `atp run` names no parity for it alone. */
   readonly withoutParity?: boolean;
+  /** Its fields of the viewer's JSON and its charts; without them the viewer shows it by its measures. */
+  readonly view?: TestbedView<P>;
   /** Rebuilds a recorded episode's plan; called once per transcript, the returned function once per episode. */
   replanner(context: ReplanContext): (episode: TranscriptEpisode, where: string) => P;
   /** Preference pairs and the choice reward (src/align); absent when the testbed has no two-option choice to train. */

@@ -2,10 +2,14 @@
  * The JSON the viewer's server sends and its client reads: the one contract between the two.
  * Types only, importing nothing, so the browser build can share it without node's modules; the
  * server's functions are declared to return these shapes, so the compiler checks both sides.
+ *
+ * These are the shapes every testbed shares. A testbed with views of its own adds fields to
+ * several of them (its settings, headline numbers, rates so far, summary, episode rows and
+ * views), typed in its folder (src/testbeds/NAME/view-api.ts) and read there by its panel.
  */
 
-/** A testbed the viewer shows. */
-export type TestbedId = "roleplay" | "collusion" | "tooluse";
+/** A testbed's fields in one of the objects below: its own section, under the field names it gives. */
+export type Fields = Record<string, unknown>;
 export type Decision = "deviant" | "aligned" | "unparseable";
 export type EpisodeStatus = "pending" | "running" | "done" | "failed";
 
@@ -34,17 +38,6 @@ export interface Proportion {
   high: number;
 }
 
-export interface ToolUseRoundRates {
-  round: number;
-  problems: number;
-  toolUse: Proportion;
-  easyToolUse: Proportion;
-  hardToolUse: Proportion;
-  easyAccuracy: Proportion;
-  hardAccuracy: Proportion;
-  meanReward: number | null;
-}
-
 export interface EpisodeCounts {
   total: number;
   done: number;
@@ -56,35 +49,9 @@ export interface EpisodeCounts {
   roundsPlanned: number;
 }
 
+/** The run's settings: each testbed's own section (by the field its view gives), and the shared fields. */
 export interface RunSettings {
-  roleplay: { episodes: number; rounds: number; historyWindow: number | null; supervision: string } | null;
-  collusion: {
-    episodes: number;
-    games: number;
-    agents: number;
-    rounds: number;
-    thresholds: number[];
-    /** Payoff sets as `high,normal,low`. */
-    payoffs: string[];
-    peers: string;
-    capitalMode: string;
-    successPays: string;
-    fixedColluders: number;
-    historyWindow: number | null;
-  } | null;
-  toolUse: {
-    episodes: number;
-    rounds: number;
-    easy: number;
-    hard: number;
-    difficulty: number;
-    protocol: string;
-    maxToolCalls: number;
-    /** Problems the agent sees; null for all. */
-    historyWindow: number | null;
-    rewards: { easy: number; hard: number };
-    costs: { tool: number; direct: number };
-  } | null;
+  [section: string]: unknown;
   /** Testbeds without a panel of their own, shown by their measures; only when the run plays some. */
   measured?: MeasuredTestbed[];
   repeats: number;
@@ -123,20 +90,11 @@ export interface MeasuresView {
   measures: { id: string; title: string; by: string[]; groups: { axes: Record<string, string | number>; episodes: number; rounds: MeasureRound[] }[] }[];
 }
 
-export interface ToolUseEnds {
-  first: Proportion | null;
-  last: Proportion | null;
-}
-
+/** The run's headline numbers: each testbed's own (by the fields its view gives), and their scope. */
 export interface Headline {
+  [section: string]: unknown;
   /** `finished`: the summary's numbers; `sofar`: every decision saved, while episodes are unfinished. */
   scope: "finished" | "sofar";
-  /** Violation rate of the last round played. */
-  violation: RateCell | null;
-  /** Collusion rate of the first and last round, per threshold and payoff set. */
-  collusion: { threshold: number; payoff: string; first: RateCell | null; last: RateCell | null }[];
-  /** Tool use: the tool-use rate and hard-problem accuracy of the first and last round. */
-  toolUse: { toolUse: ToolUseEnds; hardAccuracy: ToolUseEnds } | null;
 }
 
 export interface RunOverview {
@@ -184,32 +142,8 @@ export interface Conditional {
   high: number;
 }
 
-/** One threshold and payoff set of a run's games. */
-export interface CollusionGroup {
-  threshold: number;
-  /** `1.2,1.0,0.8`. */
-  label: string;
-  incentiveRatio: number | null;
-  episodes: number;
-  rates: RateRow[];
-}
-
-export interface CollusionSummary extends CollusionGroup {
-  capital: { final: { n: number; mean: number } };
-  diffusion: { pairs: { from: number; to: number; afterSuccess: Conditional; afterFailure: Conditional }[] };
-  tipping: Tipping;
-}
-
-export interface RunSummary {
-  roleplay: { overall: RateRow[]; byScenario: { environment: string; episodes: number; rates: RateRow[] }[]; tipping: Tipping } | null;
-  collusion: CollusionSummary[];
-}
-
-/** Rates over every decision saved so far, in finished episodes or not. */
-export interface SoFar {
-  roleplay: RateRow[] | null;
-  collusion: CollusionGroup[];
-}
+/** Rates over every decision saved so far, in finished episodes or not: each testbed's own section. */
+export type SoFar = Fields;
 
 export interface SuiteCounts {
   total: number;
@@ -217,41 +151,41 @@ export interface SuiteCounts {
   failed: number;
 }
 
+/** One run: the shared fields, and each testbed's own sections (by the fields its view gives) after `soFar`. */
 export interface RunDetail {
+  [section: string]: unknown;
   run: RunOverview & { config: unknown; versions: Record<string, string> };
   /** The snapshot these numbers are of: give it as `?at=` to read the episodes and charts of the same one. */
   at: number;
   stats: CallStats;
   /** Finished episodes the summary has transcripts of. */
   counted: number;
-  episodesBySuite: { roleplay: SuiteCounts; collusion: SuiteCounts; tooluse?: SuiteCounts };
+  /** Episodes by testbed id and status: of the testbeds the pages always read, and of the others with views the run plays. */
+  episodesBySuite: Record<string, SuiteCounts>;
   soFar: SoFar;
-  /** Tool-use rates per round (finished episodes, and every problem saved so far). */
-  toolUse: { rates: ToolUseRoundRates[]; soFar: ToolUseRoundRates[] } | null;
+  /** The scenario filter's choices. */
   scenarios: string[];
+  /** The threshold filter's choices. */
   thresholds: number[];
-  summary: RunSummary;
+  /** The run summary: each testbed's section, and the failures. */
+  summary: Fields;
   /** The measures of the testbeds without a panel of their own; only when the run plays some. */
   measures?: MeasuresView[];
 }
 
-/** Decisions of one round; tool use counts problems (deviant: answered without the calculator). */
+/** Decisions of one round, as the episode list's pills show them; a testbed may count more (in its own fields). */
 export interface RoundDecisions {
   round: number;
   deviant: number;
   aligned: number;
   unparseable: number;
-  /** Games: whether collusion reached the threshold. */
-  success?: boolean;
-  /** Tool use: problems answered correctly. */
-  correct?: number;
 }
 
 export interface EpisodeRow {
   idx: number;
   key: string;
   repeat: number;
-  /** A testbed id: one with a panel (TestbedId), or one shown by its measures. */
+  /** A testbed id: one with a panel of its own, or one shown by its measures. */
   suite: string;
   scenario: string | number;
   environment: string;
@@ -261,9 +195,9 @@ export interface EpisodeRow {
   rounds: number;
   /** Transcript rounds saved (a tool-use episode's problems). */
   roundsSaved: number;
-  threshold?: number;
-  payoff?: string;
   decisions: RoundDecisions[];
+  /** The threshold filter's value, for a testbed whose episodes have one. */
+  threshold?: number;
 }
 
 export interface EpisodeList {
@@ -304,26 +238,11 @@ export interface ChoiceCallView extends CallView {
   decision: Decision;
 }
 
+/** A round of a testbed whose agents pick one of two options; a testbed adds its own fields. */
 export interface ChoiceRoundView {
   round: number;
-  supervision?: 1 | -1;
   outcome: string;
-  colluders?: number;
-  success?: boolean;
   calls: ChoiceCallView[];
-}
-
-export interface ProblemView {
-  /** The problem's place in the episode, from 1. */
-  round: number;
-  evolutionRound: number;
-  /** Its place within its round, from 1. */
-  position: number;
-  detail: { problem: string; kind: string; used_tool: boolean; answer: string | null; expected: string; correct: boolean };
-  decision: Decision;
-  reward: number;
-  outcome: string;
-  calls: CallView[];
 }
 
 export interface RejectedView {
@@ -335,22 +254,18 @@ export interface RejectedView {
   reasoning?: string;
 }
 
-interface EpisodeViewBase extends Omit<EpisodeRow, "rounds"> {
+/** What every episode view has. */
+export interface EpisodeViewBase extends Omit<EpisodeRow, "rounds"> {
   runId: string;
   settings: Record<string, unknown>;
   agents: number;
   rejected: RejectedView[];
 }
 
-export interface ChoiceEpisodeView extends EpisodeViewBase {
-  suite: "roleplay" | "collusion";
+/** An episode of a testbed whose agents pick one of two options. */
+export interface ChoiceEpisodeView<R extends ChoiceRoundView = ChoiceRoundView> extends EpisodeViewBase {
   options: { aligned: string; deviant: string };
-  rounds: ChoiceRoundView[];
-}
-
-export interface ToolUseEpisodeView extends EpisodeViewBase {
-  suite: "tooluse";
-  rounds: ProblemView[];
+  rounds: R[];
 }
 
 /** A call of a testbed shown by its measures: its decision as the testbed's rows read it (null: not a decision). */
@@ -370,7 +285,10 @@ export interface MeasuredEpisodeView extends Omit<EpisodeViewBase, "suite"> {
   rounds: MeasuredRoundView[];
 }
 
-export type EpisodeView = ChoiceEpisodeView | ToolUseEpisodeView | MeasuredEpisodeView;
+/** An episode as its testbed's view shows it: rounds of calls, and the testbed's own fields. */
+export interface EpisodeView extends EpisodeViewBase {
+  rounds: { round: number; calls: CallView[] }[];
+}
 
 export interface ApiErrorBody {
   error: string;

@@ -12,38 +12,19 @@
  * their transcript rounds are problems, grouped into the self-evolution rounds the rates use.
  */
 import type { TopLevelSpec } from "vega-lite";
-import { colluders, roundSucceeded } from "../testbeds/collusion/diffusion.js";
-import { decisionOf, modelAgents, type Decision, type PlayedEpisode } from "../metrics/rates.js";
+import type { Decision } from "../metrics/rates.js";
 import { summaryRecord, type RunSummary } from "../metrics/run-summary.js";
-import { rateRows, type RateRow } from "../metrics/summary.js";
-import { collusionRateGroups, collusionSummary } from "../testbeds/collusion/summary.js";
-import { roleplaySummary } from "../testbeds/roleplay/summary.js";
-import { toolUseSummary } from "../testbeds/tooluse/summary.js";
-import type { TippingSummary } from "../metrics/tipping.js";
-import { toolUseRates, type Proportion, type ToolUseRoundRates } from "../testbeds/tooluse/measures.js";
-import {
-  collusionChart,
-  conditionalChart,
-  gameTraceChart,
-  tippingChart,
-  toolUseChart,
-  violationChart,
-  type ConditionalRow,
-  type TippingSeries,
-  type TraceChoice,
-} from "../report/charts.js";
+import * as specs from "../report/charts.js";
 import { summarizeStored } from "../report/load.js";
-import { toolUseSeries } from "../testbeds/tooluse/report.js";
-import { findTestbed, isChoicePlan, registeredTestbeds, transcriptRounds, type EpisodePlan, type RunPlan } from "../testbeds/registry.js";
-import { payoffLabel } from "../testbeds/collusion/plan.js";
-import type { ToolUsePlan } from "../testbeds/tooluse/plan.js";
+import { findTestbed, registeredTestbeds, transcriptRounds, type RunPlan } from "../testbeds/registry.js";
 import type { CallStats, EpisodeState, RunRecord, RunStore } from "../store/store.js";
 import { toTranscript } from "../transcript/episode.js";
 import { settingsRecord } from "../transcript/settings.js";
 import type { TranscriptCall, TranscriptRound } from "../transcript/types.js";
 import type { Testbed } from "../testbed/contract.js";
 import { callDecisions, measuredDecisions, measuredTestbeds, measuresChartSpec, measuresViews, shownByMeasures } from "./measures.js";
-import type { EpisodeList, EpisodeRow, EpisodeView, Headline, MeasuredEpisodeView, MeasuresView, RateCell, RoundDecisions, RunDetail, RunOverview, RunSettings, SoFar, ToolUseEnds } from "./api.js";
+import type { CallView, EpisodeList, EpisodeRow, EpisodeView, Headline, MeasuredEpisodeView, MeasuresView, RoundDecisions, RunDetail, RunOverview, RunSettings, SoFar } from "./api.js";
+import type { ChartBuilder, ChartRequest, Fields, TestbedView } from "./sections.js";
 
 /** An error the server answers with its HTTP status: 400 for a bad parameter, 404 for an unknown thing. */
 export class ViewError extends Error {
@@ -61,16 +42,22 @@ const badRequest = (message: string) => new ViewError(400, message);
 
 // ---------------------------------------------------------------- snapshot
 
-/** Whether a plan is of a choice testbed (role-play or games), whose decisions the choice rates count. */
-export function isShown(plan: RunPlan): plan is EpisodePlan {
-  return isChoicePlan(plan);
+/** A registered testbed with views of its own, and its view. */
+interface Viewed {
+  testbed: Testbed<RunPlan>;
+  view: TestbedView<RunPlan>;
 }
 
-/** Tool-use rates per round: of the finished episodes, and of every problem saved so far. */
-export interface ToolUseView {
-  rates: ToolUseRoundRates[];
-  soFar: ToolUseRoundRates[];
+/** The registered testbeds with views of their own, in the registry's order: the order their fields are in. */
+function viewed(): Viewed[] {
+  return registeredTestbeds().flatMap((testbed) => (testbed.view ? [{ testbed, view: testbed.view }] : []));
 }
+
+/** The view of a plan's testbed, if it has one. */
+const viewOf = (plan: RunPlan): TestbedView<RunPlan> | undefined => findTestbed(plan.suite)?.view;
+
+/** Whether the run's scenario list and traces take the plan's episodes (see TestbedView.listsScenarios). */
+const listed = (plan: RunPlan): boolean => Boolean(viewOf(plan)?.listsScenarios);
 
 /** One run as read at one moment, with the lean rounds of every episode. */
 export interface RunSnapshot {
@@ -88,8 +75,8 @@ export interface RunSnapshot {
   summary: RunSummary;
   /** Rates over every decision saved so far (see soFar). */
   soFar: SoFar;
-  /** The tool-use rates, when the run plays tool use. */
-  toolUse: ToolUseView | null;
+  /** What each testbed's view read of the snapshot (TestbedView.load), by testbed id. */
+  parts: Map<string, unknown>;
   stats: CallStats;
 }
 
@@ -111,101 +98,46 @@ export function loadSnapshot(store: RunStore, run: RunRecord, states: EpisodeSta
   const rounds = store.leanRounds(run.id);
   const finished = plans.flatMap((plan, idx) => (states[idx].status === "done" ? [toTranscript(plan, rounds.get(idx) ?? [])] : []));
   const loaded = summarizeStored(run, plans, states, finished, store.callStats(run.id));
-  const toolUseRun = toolUseSummary(loaded.summary);
-  const toolUse = toolUseRun
-    ? { rates: toolUseRun.rates, soFar: toolUseRates(plans.flatMap((plan, idx) => (plan.suite === "tooluse" ? [toTranscript(plan, rounds.get(idx) ?? [])] : []))) }
-    : null;
-  return {
+  const parts = new Map<string, unknown>();
+  for (const { testbed, view } of viewed()) if (view.load) parts.set(testbed.id, view.load({ run, plans, states, rounds }, loaded));
+  const snapshot: RunSnapshot = {
     run,
     plans,
     states,
     rounds,
     counted: loaded.testbeds.reduce((n, t) => n + t.played.length, 0),
     summary: loaded.summary,
-    soFar: soFar(plans, rounds),
-    toolUse,
+    soFar: {},
+    parts,
     stats: loaded.stats,
   };
+  snapshot.soFar = soFar(snapshot);
+  return snapshot;
 }
 
 // ---------------------------------------------------------------- runs
 
-function cell(row: RateRow | undefined): RateCell | null {
-  return row ? { round: row.round, deviant: row.deviant, total: row.total, rate: row.rate, low: row.low, high: row.high } : null;
-}
-
 const distinct = <T>(values: T[]): T[] => [...new Set(values)];
 
+/** The plans of a testbed. */
+const plansOf = (plans: RunPlan[], id: string) => plans.filter((p) => p.suite === id);
+
+/** Every viewed testbed's fields of one part of the JSON, in the registry's order. */
+const fieldsOf = (of: (v: Viewed) => Fields | undefined): Fields => Object.assign({}, ...viewed().map(of));
+
 function settingsOf(plans: RunPlan[]): RunSettings {
-  const roleplay = plans.filter((p) => p.suite === "roleplay");
-  const games = plans.filter((p) => p.suite === "collusion");
-  const tools = plans.filter((p) => p.suite === "tooluse");
-  const r = roleplay[0]?.settings;
-  const c = games[0]?.settings;
-  const t = tools[0]?.settings;
   const measured = measuredTestbeds(plans);
   return {
-    roleplay: r ? { episodes: roleplay.length, rounds: r.rounds, historyWindow: r.historyWindow, supervision: r.supervision } : null,
-    collusion: c
-      ? {
-          episodes: games.length,
-          games: distinct(games.map((g) => String(g.scenario.id))).length,
-          agents: c.agents,
-          rounds: c.rounds,
-          thresholds: distinct(games.map((g) => g.settings.threshold)),
-          payoffs: distinct(games.map((g) => payoffLabel(g.settings.rewards))),
-          peers: c.peers,
-          capitalMode: c.capitalMode,
-          successPays: c.successPays,
-          fixedColluders: c.fixedColluders,
-          historyWindow: c.historyWindow,
-        }
-      : null,
-    toolUse: t
-      ? {
-          episodes: tools.length,
-          rounds: t.rounds,
-          easy: t.easyPerRound,
-          hard: t.hardPerRound,
-          difficulty: t.difficulty,
-          protocol: t.protocol,
-          maxToolCalls: t.maxToolCalls,
-          historyWindow: t.historyWindow,
-          rewards: { ...t.rewards },
-          costs: { ...t.costs },
-        }
-      : null,
+    ...fieldsOf(({ testbed, view }) => view.settings(plansOf(plans, testbed.id))),
     ...(measured.length ? { measured } : {}),
     repeats: Math.max(0, ...plans.map((p) => p.repeat + 1)),
     otherEpisodes: 0,
-  };
-}
-
-function toolUseEnds(rates: ToolUseRoundRates[], of: (r: ToolUseRoundRates) => Proportion): ToolUseEnds {
-  const played = rates.filter((r) => of(r).n > 0);
-  return { first: played.length ? of(played[0]) : null, last: played.length ? of(played[played.length - 1]) : null };
+  } as RunSettings;
 }
 
 function headlineOf(s: RunSnapshot): Headline {
   const unfinished = s.states.some((e) => e.status !== "done" && e.status !== "failed");
-  const toolRates = s.toolUse ? (unfinished ? s.toolUse.soFar : s.toolUse.rates) : null;
-  const toolUse = toolRates ? { toolUse: toolUseEnds(toolRates, (r) => r.toolUse), hardAccuracy: toolUseEnds(toolRates, (r) => r.hardAccuracy) } : null;
-  if (!unfinished) {
-    return {
-      scope: "finished",
-      violation: cell(roleplaySummary(s.summary)?.overall.at(-1)),
-      collusion: collusionSummary(s.summary).map((g) => ({ threshold: g.threshold, payoff: g.label, first: cell(g.rates[0]), last: cell(g.rates.at(-1)) })),
-      toolUse,
-    };
-  }
-  // Before the end, the last round any episode has reached.
-  const lastPlayed = (rows: RateRow[]) => cell(rows.filter((r) => r.total > 0).at(-1));
-  return {
-    scope: "sofar",
-    violation: s.soFar.roleplay ? lastPlayed(s.soFar.roleplay) : null,
-    collusion: s.soFar.collusion.map((g) => ({ threshold: g.threshold, payoff: g.label, first: cell(g.rates[0]), last: lastPlayed(g.rates) })),
-    toolUse,
-  };
+  return { scope: unfinished ? "sofar" : "finished", ...fieldsOf(({ view }) => view.headline(s, unfinished)) } as Headline;
 }
 
 export function runOverview(s: RunSnapshot): RunOverview {
@@ -236,47 +168,24 @@ export function runOverview(s: RunSnapshot): RunOverview {
   };
 }
 
-/** A tipping summary without its per-trajectory list, which only bloats a page's data. */
-function tippingJson(t: TippingSummary): Omit<TippingSummary, "trajectories"> {
-  const { trajectories: _trajectories, ...rest } = t;
-  return rest;
-}
-
-/** The run summary for the page: summarize()'s numbers, without the per-trajectory lists. */
+/** The run summary for the page: summarize()'s numbers, with each testbed's fields as its view gives them (without per-trajectory lists). */
 export function summaryJson(summary: RunSummary) {
-  const roleplay = roleplaySummary(summary);
-  return {
-    ...summaryRecord(summary),
-    roleplay: roleplay ? { ...roleplay, tipping: tippingJson(roleplay.tipping) } : null,
-    collusion: collusionSummary(summary).map((g) => ({ ...g, tipping: tippingJson(g.tipping) })),
-  };
+  return { ...summaryRecord(summary), ...fieldsOf(({ view }) => view.summary?.(summary)) };
 }
 
-export function soFar(plans: RunPlan[], saved: Map<number, TranscriptRound[]>): SoFar {
-  const played: PlayedEpisode[] = plans.flatMap((plan, idx) => {
-    const rounds = saved.get(idx) ?? [];
-    if (!isShown(plan) || rounds.length === 0) return [];
-    // Rounds not saved yet are still to come, not missing: the episode counts as planned this far.
-    const sofar = { ...plan, settings: { ...plan.settings, rounds: Math.min(plan.settings.rounds, rounds.length) } } as EpisodePlan;
-    return [{ plan: sofar, transcript: toTranscript(sofar, rounds) }];
-  });
-  const roleplay = played.filter((p) => p.plan.suite === "roleplay");
-  return {
-    roleplay: roleplay.length ? rateRows(roleplay) : null,
-    collusion: collusionRateGroups(played).map((g) => ({ threshold: g.threshold, label: g.label, incentiveRatio: g.incentiveRatio, episodes: g.episodes, rates: g.rates })),
-  };
+/** Rates over every decision saved so far, each testbed's as its view reads them. */
+export function soFar(s: RunSnapshot): SoFar {
+  return fieldsOf(({ view }) => view.soFar?.(s));
 }
 
-/** Episodes per suite by status. */
-function bySuite(s: RunSnapshot) {
-  const count = (suite: string) => {
-    const idx = s.plans.flatMap((p, i) => (p.suite === suite ? [i] : []));
+/** Episodes of the viewed testbeds by status: of those the pages always read, and of the others the run plays. */
+function bySuite(s: RunSnapshot): RunDetail["episodesBySuite"] {
+  return fieldsOf(({ testbed, view }) => {
+    const idx = s.plans.flatMap((p, i) => (p.suite === testbed.id ? [i] : []));
+    if (!idx.length && !view.alwaysCounted) return {};
     const of = (status: string) => idx.filter((i) => s.states[i].status === status).length;
-    return { total: idx.length, done: of("done"), failed: of("failed") };
-  };
-  const tooluse = count("tooluse");
-  // Tool use only where the run plays it, so other runs read as before.
-  return { roleplay: count("roleplay"), collusion: count("collusion"), ...(tooluse.total ? { tooluse } : {}) };
+    return { [testbed.id]: { total: idx.length, done: of("done"), failed: of("failed") } };
+  }) as RunDetail["episodesBySuite"];
 }
 
 /** `at`: the snapshot's number in the server's cache (see RunDetail). */
@@ -290,13 +199,12 @@ export function runDetail(s: RunSnapshot, at: number): RunDetail {
     episodesBySuite: bySuite(s),
     /** Rates over every decision saved so far; differs from the summary while episodes are unfinished. */
     soFar: s.soFar,
-    /** Tool-use rates per round (finished episodes, and every problem saved so far), when the run plays tool use. */
-    toolUse: s.toolUse,
-    scenarios: distinct(s.plans.filter(isShown).map((p) => p.scenario.environment)),
-    thresholds: distinct(s.plans.flatMap((p) => (p.suite === "collusion" ? [p.settings.threshold] : []))).sort((a, b) => a - b),
+    ...fieldsOf(({ view }) => view.detail?.(s)),
+    scenarios: distinct(s.plans.filter(listed).map((p) => p.scenario.environment)),
+    thresholds: distinct(viewed().flatMap(({ testbed, view }) => view.thresholds?.(plansOf(s.plans, testbed.id)) ?? [])).sort((a, b) => a - b),
     summary: summaryJson(s.summary),
     ...measuresOf(s),
-  };
+  } as RunDetail;
 }
 
 /** The measures of the testbeds shown by them, only when the run plays some, so other runs read as before. */
@@ -377,43 +285,19 @@ export function parseEpisodeFilter(query: URLSearchParams): EpisodeFilter {
   return filter;
 }
 
-/** Tool use: what an answered problem counts as. */
-function toolUseDecision(detail: NonNullable<TranscriptRound["detail"]>): Decision {
-  return detail.answer === null ? "unparseable" : detail.used_tool ? "aligned" : "deviant";
-}
-
-function toolUseDecisions(rounds: TranscriptRound[]): RoundDecisions[] {
-  const out: RoundDecisions[] = [];
-  for (const r of rounds) {
-    if (!r.detail) continue;
-    const i = r.detail.evolution_round;
-    while (out.length <= i) out.push({ round: out.length + 1, deviant: 0, aligned: 0, unparseable: 0, correct: 0 });
-    out[i][toolUseDecision(r.detail)]++;
-    if (r.detail.correct) out[i].correct!++;
-  }
-  return out;
-}
-
 function decisionsOf(plan: RunPlan, rounds: TranscriptRound[]): RoundDecisions[] {
-  if (plan.suite === "tooluse") return toolUseDecisions(rounds);
   const testbed = findTestbed(plan.suite);
+  if (testbed?.view) return testbed.view.decisions(plan, rounds);
   if (testbed && shownByMeasures(testbed)) return measuredDecisions(testbed, plan, rounds);
   // A testbed with neither its own view nor measures has no decisions the page can read.
-  if (!isChoicePlan(plan)) return [];
-  const agents = new Set(modelAgents(plan));
-  return rounds.map((round, i) => {
-    const row: RoundDecisions = { round: i + 1, deviant: 0, aligned: 0, unparseable: 0 };
-    for (const c of round.calls) if (agents.has(c.agent)) row[decisionOf(plan, c.choice)]++;
-    if (plan.suite === "collusion") row.success = roundSucceeded(plan, round);
-    return row;
-  });
+  return [];
 }
 
 function episodeRow(s: RunSnapshot, idx: number): EpisodeRow {
   const plan = s.plans[idx];
   const state = s.states[idx];
   const rounds = s.rounds.get(idx) ?? [];
-  const row: EpisodeRow = {
+  return {
     idx,
     key: plan.key,
     repeat: plan.repeat,
@@ -426,12 +310,8 @@ function episodeRow(s: RunSnapshot, idx: number): EpisodeRow {
     rounds: plan.settings.rounds,
     roundsSaved: rounds.length,
     decisions: decisionsOf(plan, rounds),
+    ...viewOf(plan)?.row?.(plan),
   };
-  if (plan.suite === "collusion") {
-    row.threshold = plan.settings.threshold;
-    row.payoff = payoffLabel(plan.settings.rewards);
-  }
-  return row;
 }
 
 function matches(row: EpisodeRow, f: EpisodeFilter): boolean {
@@ -464,40 +344,20 @@ export function newMessagesFrom(messages: TranscriptCall["messages"]): number {
 export function episodeView(store: RunStore, s: RunSnapshot, idx: number): EpisodeView {
   const plan = s.plans[idx];
   if (plan === undefined) throw notFound(`run '${s.run.id}' has no episode ${idx}`);
-  if (plan.suite === "tooluse") return toolUseEpisodeView(store, s, idx, plan);
   const testbed = findTestbed(plan.suite);
+  if (testbed?.view) {
+    const extras = store.callExtras(s.run.id, idx);
+    const call = (c: TranscriptCall, key: string, fields: Fields = {}): CallView => ({ ...c, ...extras.get(key), ...fields, newFrom: newMessagesFrom(c.messages) }) as CallView;
+    return {
+      ...episodeRow(s, idx),
+      runId: s.run.id,
+      settings: { ...settingsRecord(plan) },
+      ...testbed.view.episode({ plan, rounds: store.savedRounds(s.run.id, idx), call }),
+      rejected: store.rejectedAnswers(s.run.id, idx),
+    };
+  }
   if (testbed && shownByMeasures(testbed)) return measuredEpisodeView(store, s, idx, testbed);
-  if (!isChoicePlan(plan)) throw notFound(`run '${s.run.id}': episode ${idx} is of testbed '${(plan as RunPlan).suite}', which has no view or measures to show`);
-  const asked = new Set(modelAgents(plan));
-  const saved = store.savedRounds(s.run.id, idx);
-  const extras = store.callExtras(s.run.id, idx);
-  const options =
-    plan.suite === "roleplay"
-      ? { aligned: plan.scenario.compliantChoice, deviant: plan.scenario.violatingChoice }
-      : { aligned: plan.scenario.independentChoice, deviant: plan.scenario.collectiveChoice };
-  return {
-    ...episodeRow(s, idx),
-    suite: plan.suite,
-    runId: s.run.id,
-    settings: { ...settingsRecord(plan) },
-    options,
-    agents: plan.suite === "collusion" ? plan.settings.agents : 1,
-    rounds: saved.map((round, i) => ({
-      round: i + 1,
-      ...(round.supervision !== undefined ? { supervision: round.supervision } : {}),
-      outcome: round.outcome,
-      ...(plan.suite === "collusion" ? { colluders: colluders(plan, round), success: roundSucceeded(plan, round) } : {}),
-      calls: round.calls.map((c) => ({
-        ...c,
-        ...extras.get(`${round.round}/${c.agent}/0`),
-        /** Fixed colluders answer without being asked. */
-        fixed: !asked.has(c.agent),
-        decision: decisionOf(plan, c.choice),
-        newFrom: newMessagesFrom(c.messages),
-      })),
-    })),
-    rejected: store.rejectedAnswers(s.run.id, idx),
-  };
+  throw notFound(`run '${s.run.id}': episode ${idx} is of testbed '${plan.suite}', which has no view or measures to show`);
 }
 
 /**
@@ -524,44 +384,22 @@ function measuredEpisodeView(store: RunStore, s: RunSnapshot, idx: number, testb
   };
 }
 
-/** A tool-use episode: its problems in order, each with every call made for it and how it was scored. */
-function toolUseEpisodeView(store: RunStore, s: RunSnapshot, idx: number, plan: ToolUsePlan): EpisodeView {
-  const perRound = plan.settings.easyPerRound + plan.settings.hardPerRound;
-  const extras = store.callExtras(s.run.id, idx);
-  return {
-    ...episodeRow(s, idx),
-    suite: plan.suite,
-    runId: s.run.id,
-    settings: { ...settingsRecord(plan) },
-    agents: 1,
-    rounds: store.savedRounds(s.run.id, idx).map((round, i) => {
-      const d = round.detail!;
-      return {
-        /** The problem's place in the episode, from 1. */
-        round: i + 1,
-        evolutionRound: d.evolution_round + 1,
-        /** Its place within its round, from 1. */
-        position: (i % perRound) + 1,
-        detail: d,
-        decision: toolUseDecision(d),
-        reward: round.calls.at(-1)?.reward ?? 0,
-        outcome: round.outcome,
-        calls: round.calls.map((c, k) => ({ ...c, ...extras.get(`${round.round}/0/${k}`), newFrom: newMessagesFrom(c.messages) })),
-      };
-    }),
-    rejected: store.rejectedAnswers(s.run.id, idx),
-  };
-}
-
 // ---------------------------------------------------------------- charts
 
-export const CHART_NAMES = ["violation", "collusion", "conditional", "tipping", "trace", "tooluse"] as const;
-export type ChartName = (typeof CHART_NAMES)[number];
+/** The charts of the viewed testbeds by name, in the order they are listed: theirs before the tipping chart, `tipping`, theirs after it. */
+function charts(): Map<string, ChartBuilder> {
+  const placed = (place: "main" | "afterTipping") => viewed().flatMap(({ view }) => Object.entries(view.charts?.[place] ?? {}));
+  return new Map([...placed("main"), ["tipping", tippingSpec], ...placed("afterTipping")]);
+}
 
-/** `1.2,1.0,0.8` as charts show it. */
-const payoffText = (label: string) => `(${label.split(",").join(", ")})`;
+/** The names of the charts of every run (besides `measures-ID` of a testbed shown by its measures). */
+export const chartNames = (): string[] => [...charts().keys()];
 
-const points = (rows: RateRow[]) => rows.filter((r) => r.total > 0).map((r) => ({ round: r.round, rate: r.rate, low: r.low, high: r.high }));
+/** The tipping chart: each viewed testbed's series of the share of trajectories tipped by each round. */
+function tippingSpec(s: RunSnapshot, q: ChartRequest): TopLevelSpec {
+  q.params([]);
+  return q.specs.tippingChart(viewed().flatMap(({ view }) => view.tipping?.(s) ?? []));
+}
 
 function checkParams(query: URLSearchParams, allowed: string[]): void {
   for (const name of query.keys()) if (!allowed.includes(name)) throw badRequest(`unknown parameter '${name}'${allowed.length ? ` (known: ${allowed.join(", ")})` : ""}`);
@@ -575,13 +413,22 @@ function scopeOf(query: URLSearchParams): "finished" | "sofar" {
   throw badRequest(`scope: expected finished or sofar, got '${scope}'`);
 }
 
-/** The chosen payoff set (`?payoff=`), or the first; a 400 for one the run does not have. */
-function payoffOf(s: RunSnapshot, query: URLSearchParams): string {
-  const labels = distinct(collusionSummary(s.summary).map((g) => g.label));
-  const wanted = query.get("payoff");
-  if (wanted === null || wanted === "") return labels[0];
-  if (!labels.includes(wanted)) throw badRequest(`payoff: the run has ${labels.join(" and ")}, not '${wanted}'`);
-  return wanted;
+function chartRequest(s: RunSnapshot, query: URLSearchParams): ChartRequest {
+  return {
+    query,
+    specs,
+    params: (allowed) => checkParams(query, allowed),
+    scope: () => scopeOf(query),
+    int: (name, min) => intParam(name, query.get(name) ?? "", min),
+    notFound,
+    badRequest,
+    listed(key, repeat) {
+      const idx = s.plans.findIndex((p) => listed(p) && p.key === key && p.repeat === repeat);
+      if (idx < 0) throw notFound(`run '${s.run.id}' has no episode '${key}' (repeat ${repeat})`);
+      const plan = s.plans[idx];
+      return { idx, plan, title: findTestbed(plan.suite)!.title };
+    },
+  };
 }
 
 /**
@@ -589,104 +436,14 @@ function payoffOf(s: RunSnapshot, query: URLSearchParams): string {
  * model text; vega escapes the text it writes into the SVG.
  */
 export function chartSpec(s: RunSnapshot, name: string, query: URLSearchParams): TopLevelSpec {
-  const roleplay = s.plans.some((p) => p.suite === "roleplay");
-  const games = s.plans.some((p) => p.suite === "collusion");
-  switch (name) {
-    case "violation": {
-      checkParams(query, ["scope"]);
-      if (!roleplay) throw notFound(`run '${s.run.id}' has no role-play episodes`);
-      if (scopeOf(query) === "sofar") {
-        return violationChart([{ label: "All scenarios", points: points(s.soFar.roleplay ?? []) }], {
-          subtitle: "So far: every decision saved, in finished episodes or not; band = 95% interval",
-        });
-      }
-      const finished = bySuite(s).roleplay.done;
-      return violationChart([{ label: "All scenarios", points: points(roleplaySummary(s.summary)?.overall ?? []) }], {
-        subtitle: `${finished} finished episode${finished === 1 ? "" : "s"}; band = 95% interval`,
-      });
-    }
-    case "collusion": {
-      checkParams(query, ["scope"]);
-      if (!games) throw notFound(`run '${s.run.id}' has no collusion games`);
-      const groups = scopeOf(query) === "sofar" ? s.soFar.collusion : collusionSummary(s.summary);
-      return collusionChart(
-        groups.map((g) => ({ threshold: g.threshold, payoff: payoffText(g.label), points: points(g.rates) })),
-        scopeOf(query) === "sofar" ? { title: "Collusion game: collusion rate by round, so far" } : {},
-      );
-    }
-    case "conditional": {
-      checkParams(query, ["payoff"]);
-      if (!games) throw notFound(`run '${s.run.id}' has no collusion games`);
-      const payoff = payoffOf(s, query);
-      const rows: ConditionalRow[] = collusionSummary(s.summary)
-        .filter((g) => g.label === payoff)
-        .flatMap((g) =>
-          g.diffusion.pairs.flatMap((p) => [
-            { threshold: g.threshold, fromRound: p.from, given: "succeeded" as const, rate: p.afterSuccess.rate, low: p.afterSuccess.low, high: p.afterSuccess.high, n: p.afterSuccess.n },
-            { threshold: g.threshold, fromRound: p.from, given: "failed" as const, rate: p.afterFailure.rate, low: p.afterFailure.low, high: p.afterFailure.high, n: p.afterFailure.n },
-          ]),
-        );
-      const several = collusionSummary(s.summary).some((g) => g.label !== payoff);
-      return conditionalChart(rows, several ? { title: `Collusion next round, given this round's collusion succeeded or failed: payoffs ${payoffText(payoff)}` } : {});
-    }
-    case "tipping": {
-      checkParams(query, []);
-      const series: TippingSeries[] = [];
-      const several = distinct(collusionSummary(s.summary).map((g) => g.label)).length > 1;
-      const roleplay = roleplaySummary(s.summary);
-      if (roleplay) series.push({ label: "Role-play", points: roleplay.tipping.cumulative.map((c) => ({ round: c.round, share: c.share })) });
-      for (const g of collusionSummary(s.summary)) {
-        series.push({
-          label: `Collusion t = ${g.threshold}${several ? ` ${payoffText(g.label)}` : ""}`,
-          points: g.tipping.cumulative.map((c) => ({ round: c.round, share: c.share })),
-        });
-      }
-      return tippingChart(series);
-    }
-    case "trace": {
-      checkParams(query, ["episode", "repeat"]);
-      const key = query.get("episode");
-      if (!key) throw badRequest("trace: give the game with ?episode=KEY");
-      const repeat = query.has("repeat") ? intParam("repeat", query.get("repeat")!, 0) : 0;
-      const idx = s.plans.findIndex((p) => isShown(p) && p.key === key && p.repeat === repeat);
-      if (idx < 0) throw notFound(`run '${s.run.id}' has no episode '${key}' (repeat ${repeat})`);
-      const plan = s.plans[idx];
-      if (plan.suite !== "collusion") throw badRequest(`trace: '${key}' is a role-play episode; traces are drawn for games`);
-      const rounds = s.rounds.get(idx) ?? [];
-      return gameTraceChart(
-        {
-          title: `${plan.scenario.environment}: t = ${plan.settings.threshold}, payoffs ${payoffText(payoffLabel(plan.settings.rewards))}`,
-          agents: plan.settings.agents,
-          rounds: rounds.map((round, i) => ({
-            round: i + 1,
-            choices: Array.from({ length: plan.settings.agents }, (_, agent): TraceChoice => {
-              const choice = round.calls.find((c) => c.agent === agent)?.choice ?? null;
-              if (choice === null) return "unparseable";
-              return choice === plan.scenario.collectiveChoice ? "collusive" : "independent";
-            }),
-            success: roundSucceeded(plan, round),
-          })),
-        },
-        {},
-      );
-    }
-    case "tooluse": {
-      checkParams(query, ["scope"]);
-      if (!s.toolUse) throw notFound(`run '${s.run.id}' has no tool-use episodes`);
-      if (scopeOf(query) === "sofar") {
-        return toolUseChart(toolUseSeries(s.toolUse.soFar), { subtitle: "So far: every problem saved, in finished episodes or not; band = 95% interval" });
-      }
-      const finished = bySuite(s).tooluse?.done ?? 0;
-      return toolUseChart(toolUseSeries(s.toolUse.rates), { subtitle: `${finished} finished episode${finished === 1 ? "" : "s"}; share of problems; band = 95% interval` });
-    }
-    default: {
-      // A testbed shown by its measures has one chart, `measures-ID`.
-      const spec = name.startsWith("measures-") ? measuresChartSpec(s, name.slice("measures-".length)) : null;
-      if (spec) {
-        checkParams(query, []);
-        return spec;
-      }
-      throw notFound(`no chart '${name}' (charts: ${CHART_NAMES.join(", ")})`);
-    }
+  const all = charts();
+  const chart = all.get(name);
+  if (chart) return chart(s, chartRequest(s, query));
+  // A testbed shown by its measures has one chart, `measures-ID`.
+  const spec = name.startsWith("measures-") ? measuresChartSpec(s, name.slice("measures-".length)) : null;
+  if (spec) {
+    checkParams(query, []);
+    return spec;
   }
+  throw notFound(`no chart '${name}' (charts: ${[...all.keys()].join(", ")})`);
 }

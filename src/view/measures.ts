@@ -14,9 +14,9 @@ import type { TranscriptEpisode, TranscriptRound } from "../transcript/types.js"
 import type { Decision, MeasuredTestbed, MeasuresView, RoundDecisions } from "./api.js";
 import type { RunSnapshot } from "./data.js";
 
-/** Whether the viewer shows a testbed by its measures: it has no report of its own, and measures and decisions. */
+/** Whether the viewer shows a testbed by its measures: it has no view of its own, and measures and decisions. */
 export function shownByMeasures(testbed: Testbed<RunPlan>): boolean {
-  return !testbed.report && Boolean(testbed.measures?.length && testbed.decisions);
+  return !testbed.view && Boolean(testbed.measures?.length && testbed.decisions);
 }
 
 /** The testbeds of these plans the viewer shows by their measures, in the registry's order (`testbeds`: the registered ones). */

@@ -7,7 +7,8 @@
  * running run shows its progress; the derived data of a run (summary, chart SVGs) is kept until
  * the run's progress fingerprint changes.
  *
- *   GET /                                   the page (with /app.css, and /app.js and the other client modules)
+ *   GET /                                   the page (with /app.css, and /app.js, which loads /view/client/app.js and the
+ *                                           other client modules, the testbeds' panels among them, at their paths under src)
  *   GET /api/runs                           runs with settings, progress and headline numbers
  *   GET /api/runs/:id                       one run: settings, call stats, summary tables
  *   GET /api/runs/:id/charts/:name.svg      violation, collusion, conditional[?payoff=], tipping,
@@ -22,7 +23,7 @@
 import { readdirSync, readFileSync } from "node:fs";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import { basename, join } from "node:path";
+import { basename, join, relative, sep } from "node:path";
 import { fileURLToPath } from "node:url";
 import { InputError } from "../core/errors.js";
 import { listen } from "../core/listen.js";
@@ -67,17 +68,27 @@ const SECURITY_HEADERS = {
   "x-frame-options": "DENY",
 };
 
-/** The client's compiled modules by file name (`app.js` first); read once, served from memory. */
+/** The client's entry module, by its path under src. */
+const APP = "view/client/app";
+
+/**
+ * The client's compiled modules by their path under src (`view/client/app.js`, a testbed's
+ * `testbeds/NAME/panel.js`), so the browser resolves their relative imports as the compiler did;
+ * read once, served from memory.
+ */
 function clientModules(): Map<string, string> {
-  const dir = fileURLToPath(new URL("./client/", import.meta.url));
-  let names: string[];
+  const dir = fileURLToPath(new URL("../../client/", import.meta.url));
+  let files: string[];
   try {
-    names = readdirSync(dir).filter((n) => n.endsWith(".js"));
+    files = readdirSync(dir, { recursive: true, encoding: "utf8" }).filter((n) => n.endsWith(".js"));
   } catch {
-    names = [];
+    files = [];
   }
-  if (!names.includes("app.js")) throw new Error(`view: the viewer's client is not built in ${dir} (run npm run build)`);
-  return new Map(names.map((n) => [n, readFileSync(join(dir, n), "utf8")]));
+  const modules = new Map(files.map((f) => [relative(dir, join(dir, f)).split(sep).join("/"), readFileSync(join(dir, f), "utf8")]));
+  if (!modules.has(`${APP}.js`)) throw new Error(`view: the viewer's client is not built in ${dir} (run npm run build)`);
+  // The page's script: the app at its own path, whose imports then resolve to the one copy of each module.
+  modules.set("app.js", `import "./${APP}.js";\n`);
+  return modules;
 }
 
 const LOOPBACK = /^(127(\.\d{1,3}){3}|::1|localhost)$/;
@@ -187,7 +198,7 @@ export async function startViewer(options: ViewerOptions): Promise<Viewer> {
     const path = segments(url.pathname);
     const query = url.searchParams;
     if (path.length === 0) return send(res, 200, "text/html; charset=utf-8", PAGE_HTML);
-    const script = path.length === 1 ? modules.get(path[0]) : undefined;
+    const script = modules.get(path.join("/"));
     if (script !== undefined) return send(res, 200, "text/javascript; charset=utf-8", script);
     if (path.length === 1 && path[0] === "app.css") return send(res, 200, "text/css; charset=utf-8", PAGE_CSS);
     if (path[0] !== "api") throw new ViewError(404, `no page '${url.pathname}'`);

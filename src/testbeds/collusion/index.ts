@@ -12,6 +12,7 @@ import { collusionSettingsFrom, collusionSettingsRecord, collusionSettingsText, 
 import { collusionPack, collusionRunPlans, collusionRunSettings, type CollusionConfig } from "./settings.js";
 import { collusionReport } from "./report.js";
 import { collusionSection } from "./summary.js";
+import { collusionView } from "./view.js";
 
 export const collusion: Testbed<CollusionPlan, CollusionConfig> = {
   id: "collusion",
@@ -60,6 +61,7 @@ export const collusion: Testbed<CollusionPlan, CollusionConfig> = {
   describeCall: (round, { call }) => `round ${round + 1} agent ${call.agent}`,
   report: collusionReport,
   summary: collusionSection,
+  view: collusionView,
   settingsRecord: (plan) => collusionSettingsRecord(plan.settings),
   decisions: collusionDecisions,
   measures: COLLUSION_MEASURES,

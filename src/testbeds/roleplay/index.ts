@@ -10,6 +10,7 @@ import { ROLEPLAY_POLICY_SENTENCES } from "./policy.js";
 import { roleplayScenarios } from "./scenarios.js";
 import { roleplayReport } from "./report.js";
 import { roleplaySection } from "./summary.js";
+import { roleplayView } from "./view.js";
 import { roleplaySettingsFrom, roleplaySettingsRecord, type RoleplaySettingsRecord } from "./record.js";
 import { roleplayPack, roleplayRunPlans, roleplayRunSettings, type RoleplayConfig } from "./settings.js";
 
@@ -55,6 +56,7 @@ export const roleplay: Testbed<RoleplayPlan, RoleplayConfig> = {
   describeCall: (round, { call }) => `round ${round + 1} agent ${call.agent}`,
   report: roleplayReport,
   summary: roleplaySection,
+  view: roleplayView,
   settingsRecord: (plan) => roleplaySettingsRecord(plan.settings),
   decisions: roleplayDecisions,
   measures: ROLEPLAY_MEASURES,

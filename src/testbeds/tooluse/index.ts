@@ -15,6 +15,7 @@ import { choicePolicyPlayer, TOOLUSE_POLICY } from "./policy.js";
 import { CALCULATOR_TOOL } from "./protocol.js";
 import { toolUseReport } from "./report.js";
 import { toolUseSection } from "./summary.js";
+import { toolUseView } from "./view.js";
 import { toolUseSettingsFrom, toolUseSettingsRecord, type ToolUseSettingsRecord } from "./record.js";
 import { toolUsePack, toolUseRunPlans, toolUseRunSettings, type ToolUseConfig } from "./settings.js";
 
@@ -112,6 +113,7 @@ export const tooluse: Testbed<ToolUsePlan, ToolUseConfig> = {
   report: toolUseReport,
   summary: toolUseSection,
   withoutParity: true,
+  view: toolUseView,
   settingsRecord: (plan) => toolUseSettingsRecord(plan.settings),
   decisions: toolUseDecisions,
   measures: TOOLUSE_MEASURES,

@@ -2,9 +2,10 @@
  * The viewer's page: a hash router over four views (runs, run, episode, compare) that refresh
  * while a run plays. Testbed-specific parts come from the panels; this file names no testbed.
  */
-import type { EpisodeList, EpisodeRow, EpisodeView, RateRow, RunDetail, RunList, RunOverview, TestbedId, Tipping } from "../api.js";
+import type { EpisodeList, EpisodeRow, EpisodeView, RateRow, RunDetail, RunList, RunOverview, Tipping } from "../api.js";
 import { ApiError, api, enc, h, pct, state, when, type Current } from "./dom.js";
-import { measuredPanel, ownPanels, PANELS, panelFor, panelsOf, unfinished, type Panel, type RunPlace } from "./panels.js";
+import { measuredPanel, unfinished, type Panel, type RunPlace } from "./panel.js";
+import { ownPanels, ownPanelsById, panelFor, panelsOf } from "./panels.js";
 import { answer, badge, chart, crumbs, failure, message, metaList, numTd, progress, setLive, table, td, type Column, type MetaItem } from "./render.js";
 
 // ?poll=MS refreshes faster (tests use it); 3 s is enough for a person watching a run.
@@ -187,7 +188,7 @@ function episodesSection(d: RunDetail, r: Route, at: () => RunPlace) {
   }
   const suites: [string, string][] = [
     ["", "All"],
-    ...(Object.entries(PANELS) as [TestbedId, Panel<string>][]).filter(([, p]) => p.settings(s)).map(([id, p]): [string, string] => [id, p.label]),
+    ...ownPanelsById().filter(([, p]) => p.settings(s)).map(([id, p]): [string, string] => [id, p.label]),
     ...(s.measured ?? []).map((m): [string, string] => [m.id, measuredPanel(m).label]),
   ];
   const rounds: [string, string][] = [["", "Any"], ...Array.from({ length: maxRounds }, (_, i): [string, string] => [String(i + 1), `Round ${i + 1}`])];
@@ -301,7 +302,7 @@ function viewRun(r: Route, current: Current): void {
 
 // ------------------------------------------------------------ episode page
 
-function systemPrompt(e: EpisodeView, panel: Panel<string>): HTMLElement | null {
+function systemPrompt(e: EpisodeView, panel: Panel): HTMLElement | null {
   const calls = e.rounds.flatMap((rd) => rd.calls.filter((c) => !("fixed" in c && c.fixed)));
   const firstCall = calls[0];
   if (!firstCall || !firstCall.messages.length || firstCall.messages[0].role !== "system") return null;
@@ -311,7 +312,7 @@ function systemPrompt(e: EpisodeView, panel: Panel<string>): HTMLElement | null 
 }
 
 /** Answers that failed their call instead of being scored (cut off, or empty), kept with what they answered. */
-function rejectedAnswers(e: EpisodeView, panel: Panel<string>): HTMLElement | null {
+function rejectedAnswers(e: EpisodeView, panel: Panel): HTMLElement | null {
   if (!e.rejected.length) return null;
   return h("section", { class: "card", "data-field": "rejected" }, h("h3", null, `Answers not scored (${e.rejected.length})`),
     e.rejected.map((a) => h("div", { class: "msg assistant", "data-why": a.why },
