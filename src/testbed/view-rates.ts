@@ -32,7 +32,7 @@ export function playedSoFar(plans: RunPlan[], saved: Map<number, TranscriptRound
   });
 }
 
-/** An episode's count of finished episodes, as a chart's subtitle says it. */
+/** How many episodes have finished, as a chart's subtitle says it. */
 export const finishedEpisodes = (n: number) => `${n} finished episode${n === 1 ? "" : "s"}`;
 
 /** A tipping summary without its per-trajectory list, which only bloats a page's data. */

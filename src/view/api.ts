@@ -55,7 +55,7 @@ export interface RunSettings {
   /** Testbeds without a panel of their own, shown by their measures; only when the run plays some. */
   measured?: MeasuredTestbed[];
   repeats: number;
-  /** Episodes of testbeds the viewer does not show (none since it shows tool use). */
+  /** Episodes of testbeds the viewer does not show (none: a testbed without a view of its own is shown by its measures). */
   otherEpisodes: number;
 }
 
@@ -133,13 +133,6 @@ export interface Tipping {
   complete: number;
   tipped: number;
   cumulative: { round: number; tipped: number; share: number; low: number; high: number }[];
-}
-
-export interface Conditional {
-  n: number;
-  rate: number;
-  low: number;
-  high: number;
 }
 
 /** Rates over every decision saved so far, in finished episodes or not: each testbed's own section. */

@@ -8,8 +8,10 @@
  * counted as missing. While episodes are still playing, `soFar` gives the rates over every
  * decision saved until now, which is what shows a running run drifting.
  *
- * Rounds are 1-based everywhere in this API, like the tables. Tool-use episodes are shown too:
- * their transcript rounds are problems, grouped into the self-evolution rounds the rates use.
+ * Rounds are 1-based everywhere in this API, like the tables. What is particular to a testbed
+ * (its settings, headline numbers, rates so far, episode rows and views, charts) is its view's
+ * (TestbedView, src/view/sections.ts), put in the registry's order here; a testbed without a
+ * view is shown by its measures (src/view/measures.ts).
  */
 import type { TopLevelSpec } from "vega-lite";
 import type { Decision } from "../metrics/rates.js";

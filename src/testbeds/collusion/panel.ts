@@ -3,10 +3,13 @@
  * conditional rates, and each game's rounds agent by agent with its trace. Compiled for the browser.
  */
 import type { CallView, Decision, Headline, RateCell, RunDetail, RunOverview, RunSettings } from "../../view/api.js";
-import { ci, enc, h, num, payoffText, pct, plural, signed } from "../../view/client/dom.js";
+import { ci, enc, h, num, pct, plural, signed } from "../../view/client/dom.js";
 import { decisionChip, decisionLine, finishedText, roundColumns, unfinished, type Panel } from "../../view/client/panel.js";
 import { allMessages, answer, chart, chip, dash, foldable, message, numTd, rateCell, Seen, table, td, type Column } from "../../view/client/render.js";
 import type { CollusionGroup, CollusionHeadlineFields, CollusionSettingsFields, CollusionSoFarFields, CollusionSummary, CollusionSummaryFields, GameEpisodeView, GameRoundDecisions, GameRow } from "./view-api.js";
+
+/** `1.2,1.0,0.8` as `(1.2, 1.0, 0.8)`. */
+const payoffText = (label: string) => `(${label.split(",").join(", ")})`;
 
 const settingsOf = (s: RunSettings) => (s as RunSettings & CollusionSettingsFields).collusion;
 const summaryOf = (d: RunDetail) => (d.summary as CollusionSummaryFields).collusion;

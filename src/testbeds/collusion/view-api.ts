@@ -2,7 +2,7 @@
  * The threshold games' sections of the viewer's JSON (src/view/api.ts), as their view writes
  * them and their panel reads them. Types only, for the browser build too.
  */
-import type { ChoiceEpisodeView, ChoiceRoundView, Conditional, EpisodeRow, RateCell, RateRow, RoundDecisions, Tipping } from "../../view/api.js";
+import type { ChoiceEpisodeView, ChoiceRoundView, EpisodeRow, RateCell, RateRow, RoundDecisions, Tipping } from "../../view/api.js";
 
 export type CollusionViewSettings = {
   episodes: number;
@@ -24,6 +24,14 @@ export type CollusionSettingsFields = { collusion: CollusionViewSettings | null 
 
 /** Their headline: the collusion rate of the first and last round, per threshold and payoff set. */
 export type CollusionHeadlineFields = { collusion: { threshold: number; payoff: string; first: RateCell | null; last: RateCell | null }[] };
+
+/** A rate of collusion given how the round before ended. */
+export interface Conditional {
+  n: number;
+  rate: number;
+  low: number;
+  high: number;
+}
 
 /** One threshold and payoff set of a run's games. */
 export interface CollusionGroup {

@@ -52,8 +52,6 @@ export function when(iso: string | null): string {
   return `${d.toLocaleDateString(undefined, { year: "numeric", month: "short", day: "numeric" })} ${d.toLocaleTimeString(undefined, { hour: "2-digit", minute: "2-digit", second: "2-digit" })}`;
 }
 
-/** `1.2,1.0,0.8` as `(1.2, 1.0, 0.8)`. */
-export const payoffText = (label: string) => `(${label.split(",").join(", ")})`;
 export const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? "" : "s"}`;
 
 // ------------------------------------------------------------ data

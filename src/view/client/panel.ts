@@ -8,6 +8,7 @@ import type { CallView, ChoiceCallView, Decision, EpisodeRow, EpisodeView, Measu
 import { enc, h, num, pct, type Child } from "./dom.js";
 import { allMessages, answer, chart, chip, dash, numTd, rateCell, Seen, table, td, type Column, type MetaItem } from "./render.js";
 
+/** Where a run page's pieces fetch from: the run's API base and the snapshot the page shows. */
 export interface RunPlace {
   base: string;
   /** The snapshot (RunDetail.at) the page shows, once it has one. */
