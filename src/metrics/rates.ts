@@ -4,7 +4,8 @@
  * and count as not deviating (the paper's convention); they are also counted separately.
  */
 import type { DecisionRow, Measure } from "../testbed/contract.js";
-import { testbedOf, type EpisodePlan, type RunPlan } from "../testbeds/registry.js";
+import { testbedOf } from "../testbed/lookup.js";
+import type { EpisodePlan, RunPlan } from "../testbeds/registry.js";
 import { settingsRecord } from "../transcript/settings.js";
 import type { TranscriptEpisode } from "../transcript/types.js";
 import { groupAxes } from "./measures.js";

@@ -11,6 +11,9 @@ import type { RoleplayPlan } from "./roleplay/plan.js";
 import { tooluse } from "./tooluse/index.js";
 import type { ToolUsePlan } from "./tooluse/plan.js";
 import { findPreset } from "./presets.js";
+import { TESTBEDS, testbedOf } from "../testbed/lookup.js";
+
+export { testbedOf };
 
 /** Any planned episode of a registered testbed. */
 export type RunPlan = RoleplayPlan | CollusionPlan | ToolUsePlan;
@@ -32,7 +35,8 @@ type SettingsOf<T> = T extends Testbed<any, infer C> ? C : never;
 export type TestbedConfigs = { [Id in keyof typeof BUILTIN]: SettingsOf<(typeof BUILTIN)[Id]> } & Record<string, object>;
 
 /** The built-in testbeds, then those registered at run time, in that order: the order runs plan and list them. */
-const REGISTRY = new Map<string, AnyTestbed>(Object.entries(BUILTIN) as [string, AnyTestbed][]);
+const REGISTRY = TESTBEDS;
+for (const [id, testbed] of Object.entries(BUILTIN)) REGISTRY.set(id, testbed as AnyTestbed);
 
 /** Ids name run-file sections and `atp run` targets: a safe alphabet. */
 const TESTBED_ID = /^[a-z][a-z0-9-]{0,31}$/;
@@ -46,11 +50,6 @@ export function registerTestbed(testbed: AnyTestbed): void {
   if (!TESTBED_ID.test(id)) throw new Error(`registerTestbed: id '${id}' must be 1-32 lower-case letters, digits or '-', starting with a letter`);
   if (REGISTRY.has(id) || findPreset(id)) throw new Error(`registerTestbed: '${id}' is already the name of a ${REGISTRY.has(id) ? "testbed" : "preset"}`);
   REGISTRY.set(id, testbed);
-}
-
-/** The testbed that plays a plan. */
-export function testbedOf<P extends RunPlan>(plan: P): Testbed<P> {
-  return REGISTRY.get(plan.suite) as unknown as Testbed<P>;
 }
 
 /** The registered testbed with this id, if there is one. */
