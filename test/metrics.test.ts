@@ -25,7 +25,7 @@ import { executeRun } from "../src/run/execute.js";
 import type { CollusionPlan } from "../src/testbeds/collusion/plan.js";
 import type { RoleplayPlan } from "../src/testbeds/roleplay/plan.js";
 import { collusionKey } from "../src/testbeds/collusion/plan.js";
-import { isChoicePlan } from "../src/testbeds/registry.js";
+import type { EpisodePlan, RunPlan } from "../src/testbeds/registry.js";
 import type { GameScenario, RoleplayScenario } from "../src/scenarios/types.js";
 import { settingsRecord } from "../src/transcript/settings.js";
 
@@ -493,6 +493,9 @@ test("paired comparison of two runs: discordant counts, interval, McNemar, unpai
   );
 });
 
+
+/** The plans whose decisions are choices between two options: the ones these invariants are about. */
+const isChoicePlan = (plan: RunPlan): plan is EpisodePlan => plan.suite === "roleplay" || plan.suite === "collusion";
 // ---- a real run ----
 
 test("a paper-settings run of the simulated learner: invariants of every metric", async () => {

@@ -70,8 +70,3 @@ export function transcriptRounds(plan: RunPlan): number {
 export function callsPerRound(plan: RunPlan): number | null {
   return testbedOf(plan).callsPerRound(plan);
 }
-
-/** Whether a plan is of a choice testbed (role-play or games), the plans the choice metrics read. */
-export function isChoicePlan(plan: RunPlan): plan is EpisodePlan {
-  return plan.suite === "roleplay" || plan.suite === "collusion";
-}

@@ -3,7 +3,7 @@
  * and last round per threshold and payoff set as the headline, the rates so far, each game's
  * rounds with how many colluded, and the collusion, conditional and trace charts.
  */
-import { decisionOf, modelAgents } from "../../metrics/rates.js";
+import { modelAgents, type Decision } from "../../metrics/rates.js";
 import { collusionRateGroups, collusionSummary } from "./summary.js";
 import type { ConditionalRow, TraceChoice } from "../../report/charts.js";
 import { lastPlayed, playedSoFar, rateCell, ratePoints, tippingJson } from "../../testbed/view-rates.js";
@@ -21,6 +21,12 @@ import type {
   GameRoundDecisions,
   GameRoundView,
 } from "./view-api.js";
+
+/** A call's choice as a decision: collusion is the deviant option. */
+function decisionOf(plan: CollusionPlan, choice: string | null): Decision {
+  if (choice === null) return "unparseable";
+  return choice === plan.scenario.collectiveChoice ? "deviant" : "aligned";
+}
 
 const distinct = <T>(values: T[]): T[] => [...new Set(values)];
 
