@@ -10,6 +10,8 @@ import type { TranscriptEpisode } from "../transcript/types.js";
 import type * as chartSpecs from "./charts.js";
 import type { TippingSeries } from "./charts.js";
 import type { LoadedRun, TestbedEpisodes } from "./load.js";
+import type { Played } from "../metrics/rates.js";
+import type { RunPlan } from "../testbeds/registry.js";
 
 export interface Table {
   header: string[];
@@ -109,6 +111,12 @@ export interface FinishedEpisode<P> {
 /** The episodes of testbed `id` in a run; null when the run does not play it. */
 export function testbedEpisodes(r: LoadedRun, id: string): TestbedEpisodes | null {
   return r.testbeds.find((t) => t.testbed.id === id) ?? null;
+}
+
+/** A testbed's planned and finished episodes in the run, typed as its own; none when the run does not play it. */
+export function episodesOf<P extends RunPlan>(r: LoadedRun, id: P["suite"]): { plans: P[]; played: Played<P>[] } {
+  const mine = testbedEpisodes(r, id);
+  return { plans: (mine?.plans ?? []) as P[], played: (mine?.played ?? []) as Played<P>[] };
 }
 
 /** A testbed's part of the shared tipping section. */

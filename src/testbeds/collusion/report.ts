@@ -26,7 +26,7 @@ import {
   roundHeaders,
   table,
   text,
-  testbedEpisodes,
+  episodesOf,
   type Block,
   type CsvValue,
   type ReportChart,
@@ -44,8 +44,7 @@ type Game = Played<CollusionPlan>;
 
 /** The run's games: planned, and finished; none when it plays no game. */
 function games(r: LoadedRun): { plans: CollusionPlan[]; played: Game[] } {
-  const mine = testbedEpisodes(r, "collusion");
-  return { plans: (mine?.plans ?? []) as CollusionPlan[], played: (mine?.played ?? []) as Game[] };
+  return episodesOf<CollusionPlan>(r, "collusion");
 }
 
 const payoffText = (p: Payoffs) => `(${[p.high, p.normal, p.low].map(pyFloat).join(", ")})`;

@@ -23,7 +23,7 @@ import {
   roundHeaders,
   table,
   text,
-  testbedEpisodes,
+  episodesOf,
   type Block,
   type TestbedReport,
 } from "../../report/sections.js";
@@ -35,8 +35,7 @@ type Episode = Played<RoleplayPlan>;
 
 /** The run's role-play episodes: planned, and finished; none when it plays no role-play. */
 function episodes(r: LoadedRun): { plans: RoleplayPlan[]; played: Episode[] } {
-  const mine = testbedEpisodes(r, "roleplay");
-  return { plans: (mine?.plans ?? []) as RoleplayPlan[], played: (mine?.played ?? []) as Episode[] };
+  return episodesOf<RoleplayPlan>(r, "roleplay");
 }
 
 /** Rounds as columns: the rate, its interval, the counts behind it. */
