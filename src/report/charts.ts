@@ -464,26 +464,7 @@ export function tippingChart(series: TippingSeries[], options: ChartOptions = {}
  * 95% interval as a band, so the fall of accuracy can be read against the fall of tool use.
  */
 export function toolUseChart(series: RateSeries[], options: ChartOptions = {}): TopLevelSpec {
-  for (const s of series) checkRates(`toolUseChart "${s.label}"`, s.points);
-  const values = series.flatMap((s) => s.points.map((p) => ({ series: s.label, ...p })));
-  return {
-    $schema: "https://vega.github.io/schema/vega-lite/v6.json",
-    title: titleOf("Tool use: calculator use and accuracy by round", options, "Share of problems; band = 95% interval"),
-    width: options.width ?? DEFAULT_WIDTH,
-    height: options.height ?? DEFAULT_HEIGHT,
-    config: CHART_CONFIG,
-    data: { values },
-    transform: [
-      { calculate: `datum.series + ', round ' + datum.round + ': ' + ${pct("rate")} + ' (95% CI ' + ${pct("low")} + ' to ' + ${pct("high")} + ')'`, as: "description" },
-    ],
-    layer: rateLayers(
-      "series",
-      null,
-      series.map((s) => s.label),
-      "% of problems",
-      values.map((v) => v.round),
-    ),
-  };
+  return rateSeriesChart("toolUseChart", "Tool use: calculator use and accuracy by round", "problems", series, options);
 }
 
 /**
@@ -491,11 +472,16 @@ export function toolUseChart(series: RateSeries[], options: ChartOptions = {}): 
  * and group of its axes, with its 95% interval as a band.
  */
 export function measuresChart(title: string, series: RateSeries[], options: ChartOptions = {}): TopLevelSpec {
-  for (const s of series) checkRates(`measuresChart "${s.label}"`, s.points);
+  return rateSeriesChart("measuresChart", title, "decisions", series, options);
+}
+
+/** Named rates by round, one line and 95% band per series; `of` names what the rates are shares of. */
+function rateSeriesChart(name: string, title: string, of: string, series: RateSeries[], options: ChartOptions): TopLevelSpec {
+  for (const s of series) checkRates(`${name} "${s.label}"`, s.points);
   const values = series.flatMap((s) => s.points.map((p) => ({ series: s.label, ...p })));
   return {
     $schema: "https://vega.github.io/schema/vega-lite/v6.json",
-    title: titleOf(title, options, "Share of decisions; band = 95% interval"),
+    title: titleOf(title, options, `Share of ${of}; band = 95% interval`),
     width: options.width ?? DEFAULT_WIDTH,
     height: options.height ?? DEFAULT_HEIGHT,
     config: CHART_CONFIG,
@@ -507,7 +493,7 @@ export function measuresChart(title: string, series: RateSeries[], options: Char
       "series",
       null,
       series.map((s) => s.label),
-      "% of decisions",
+      `% of ${of}`,
       values.map((v) => v.round),
     ),
   };
